@@ -1,0 +1,66 @@
+"""Interfaces between the DMA engine and the on-chip buffers.
+
+The DMA moves whole bus beats.  A beat address is ``element address // bus_elems`` in the
+buffer space named by ``buf`` (:class:`snowsim.model.isa.Buf`, see ``docs/architecture.md``
+section 3); ``mask`` enables the beat's elements one by one (partial first/last beats).
+Writes never stall.  Reads (STORE, from the vector buffer) have a fixed latency of
+:data:`BUFFER_READ_LATENCY` cycles and never stall either.
+"""
+
+from amaranth.lib import wiring
+from amaranth.lib.wiring import Out
+
+from snowsim.model.config import AcceleratorConfig
+from snowsim.model.latencies import BUFFER_READ_LATENCY
+
+__all__ = ["BEAT_ADDR_BITS", "BUFFER_READ_LATENCY", "BufReadSignature", "BufWriteSignature"]
+
+BEAT_ADDR_BITS = 24
+
+
+class BufWriteSignature(wiring.Signature):
+    """DMA -> buffers, one beat per cycle when ``valid``.
+
+    Members
+    -------
+    valid : Out(1)
+    buf : Out(2)
+        Buffer space (``Buf``).
+    cu_mask : Out(n_cu)
+        Which CUs' copies are written (MAPS, WEIGHTS, BIAS); ignored for VECTOR.
+    addr : Out(BEAT_ADDR_BITS)
+        Beat address in the buffer space.
+    data : Out(bus_data_bits)
+        Little-endian: element ``i`` in bits ``[i*data_bits, (i+1)*data_bits)``.
+    mask : Out(bus_elems)
+        Element enables.
+    """
+
+    def __init__(self, cfg: AcceleratorConfig):
+        super().__init__({
+            "valid": Out(1),
+            "buf": Out(2),
+            "cu_mask": Out(cfg.n_cu),
+            "addr": Out(BEAT_ADDR_BITS),
+            "data": Out(cfg.bus_data_bits),
+            "mask": Out(cfg.bus_elems),
+        })
+
+
+class BufReadSignature(wiring.Signature):
+    """DMA -> vector buffer read request; ``data`` is valid ``BUFFER_READ_LATENCY`` cycles
+    after a cycle with ``en``.
+
+    Members
+    -------
+    en : Out(1)
+    addr : Out(BEAT_ADDR_BITS)
+    data : In(bus_data_bits)
+    """
+
+    def __init__(self, cfg: AcceleratorConfig):
+        super().__init__({
+            "en": Out(1),
+            "addr": Out(BEAT_ADDR_BITS),
+            "data": wiring.In(cfg.bus_data_bits),
+        })
