@@ -13,9 +13,13 @@ from amaranth.lib.wiring import Out
 from snowsim.model.config import AcceleratorConfig
 from snowsim.model.latencies import BUFFER_READ_LATENCY
 
-__all__ = ["BEAT_ADDR_BITS", "BUFFER_READ_LATENCY", "BufReadSignature", "BufWriteSignature"]
+__all__ = [
+    "BEAT_ADDR_BITS", "BUFFER_READ_LATENCY", "VEC_ADDR_BITS", "BufReadSignature",
+    "BufWriteSignature", "VecReadSignature", "VecWriteSignature",
+]
 
 BEAT_ADDR_BITS = 24
+VEC_ADDR_BITS = 16
 
 
 class BufWriteSignature(wiring.Signature):
@@ -63,4 +67,46 @@ class BufReadSignature(wiring.Signature):
             "en": Out(1),
             "addr": Out(BEAT_ADDR_BITS),
             "data": wiring.In(cfg.bus_data_bits),
+        })
+
+
+class VecWriteSignature(wiring.Signature):
+    """Compute side -> vector buffer: one ``n_lanes``-element word per cycle when ``en``.
+
+    The MAC drain and the vector unit share this one write port; the compute controller
+    never lets them write in the same cycle (a VEC instruction starts after the drain of the
+    MAC before it is empty).
+
+    Members
+    -------
+    en : Out(1)
+    addr : Out(VEC_ADDR_BITS)
+        Word address.
+    data : Out(n_lanes * data_bits)
+    """
+
+    def __init__(self, cfg: AcceleratorConfig):
+        super().__init__({
+            "en": Out(1),
+            "addr": Out(VEC_ADDR_BITS),
+            "data": Out(cfg.n_lanes * cfg.data_bits),
+        })
+
+
+class VecReadSignature(wiring.Signature):
+    """Compute side -> vector buffer read port; ``data`` valid ``BUFFER_READ_LATENCY``
+    cycles after ``en``.
+
+    Members
+    -------
+    en : Out(1)
+    addr : Out(VEC_ADDR_BITS)
+    data : In(n_lanes * data_bits)
+    """
+
+    def __init__(self, cfg: AcceleratorConfig):
+        super().__init__({
+            "en": Out(1),
+            "addr": Out(VEC_ADDR_BITS),
+            "data": wiring.In(cfg.n_lanes * cfg.data_bits),
         })
