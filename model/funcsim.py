@@ -175,8 +175,6 @@ class FuncSim:
                         self.acc[cu, v, f["acc_addr"] + s] = acc
 
     def _vec(self, f: Instruction) -> None:
-        from . import activations
-
         c = self.cfg
         op = VecOp(f["vop"])
         w1, w0 = max(f["w1"], 1), max(f["w0"], 1)
@@ -204,10 +202,11 @@ class FuncSim:
                     y = np.maximum(a, b)
                 elif op == VecOp.RELU:
                     y = fx.relu(a)
-                elif op == VecOp.SIGMOID:
-                    y = activations.sigmoid_q(a, c)
-                elif op == VecOp.TANH:
-                    y = activations.tanh_q(a, c)
+                elif op in (VecOp.SIGMOID, VecOp.TANH):
+                    from . import activations
+
+                    fn = activations.sigmoid_q if op == VecOp.SIGMOID else activations.tanh_q
+                    y = fn(a, c)
                 else:  # pragma: no cover - VecOp is exhaustive
                     raise ValueError(f"unknown vector op {op!r}")
                 results.append((f["dst"] + i1 * f["dst_s1"] + i0 * f["dst_s0"], y))

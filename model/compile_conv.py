@@ -1,0 +1,225 @@
+"""Lowering of :class:`~snowsim.model.layers.Conv2d` (+ bias, ReLU, max-pool).
+
+DRAM layouts (``docs/compiler.md``): ``input`` is channels-last and blocked by K-tile
+(``[n][ct][H][pitch(W * Ct)]``, ``Ct`` input channels per K-tile); ``output`` is
+``[n][OH][OW][pitch(Cout)]`` (after pooling when there is a pool).  A spatial tile is a band
+of output rows (of pooled rows with a pool; conv rows shared by two pooling bands are
+computed in both).  The maps buffer holds the band's input rows with the padding
+materialised by FILL; the pooled result is made by VEC MAXPOOL in the vector buffer.
+"""
+
+from functools import partial
+
+import numpy as np
+
+from .compile_linear import choose_pixel_mode
+from .compile_matmul import MatmulEmitter, Part
+from .compiler import CompiledLayer, DramLayout, MappingError, add_program_region
+from .config import AcceleratorConfig
+from .isa import Buf, Instruction, Op, VecOp
+from .layers import Conv2d
+from .program import ProgramBuilder
+from .tensors import pitch
+
+__all__ = ["compile_conv"]
+
+
+def compile_conv(layer: Conv2d, cfg: AcceleratorConfig) -> CompiledLayer:
+    c = cfg
+    eb = c.elem_bytes
+    N, Cin, Cout = layer.batch, layer.in_channels, layer.out_channels
+    H, W, K, S, P = layer.height, layer.width, layer.kernel_size, layer.stride, layer.padding
+    OH, OW = layer.conv_height, layer.conv_width
+    pool = layer.pool
+    if layer.reduction > c.max_reduction:
+        raise MappingError(f"reduction {layer.reduction} (in_channels x kernel_size^2) exceeds "
+                           f"the config's max_reduction {c.max_reduction}")
+    half_w = c.weights_depth // 2
+    if K * K > half_w:
+        raise MappingError(f"kernel_size {K} needs {K * K} weight words per input channel, "
+                           f"more than half the weights buffer ({half_w})")
+    n_ct = -(-(K * K * Cin) // half_w)
+    Ct = -(-Cin // n_ct)
+    ct_list = [(c0, min(Ct, Cin - c0)) for c0 in range(0, Cin, Ct)]
+    pm = choose_pixel_mode(c, OH * OW, Cout)
+    maps_half, vec_half = c.maps_depth // 2, c.vector_depth // 2
+
+    # maps row: [left pad][interior W*Ct, bus aligned][right pad], pitched
+    LP = pitch(P * Ct, c)
+    RP = pitch(LP + (W + P) * Ct, c)
+    b = ProgramBuilder()
+    layout = DramLayout()
+    in_pitch = {ct: pitch(W * n, c) for ct, (_, n) in enumerate(ct_list)}
+    img_elems = sum(H * p for p in in_pitch.values())
+    x_reg = layout.add("input", N * img_elems * eb)
+    OHo, OWo = layer.out_height, layer.out_width
+    Cp = pitch(Cout, c)
+    y_reg = layout.add("output", N * OHo * OWo * Cp * eb)
+    p_reg = layout.add("params", 0)
+    em = MatmulEmitter(c, b, pm, params_addr=p_reg.addr)
+    G, wpp = em.group_channels, em.words_per_pixel
+
+    # --- spatial tiling: bands of output rows (pooled rows with a pool) ---------------------
+    def band_conv_rows(n_out: int) -> int:
+        return (n_out - 1) * pool.stride + pool.kernel_size if pool else n_out
+
+    def fits(n_out: int) -> str | None:
+        rows = band_conv_rows(n_out)
+        if (rows - 1) * S + K > maps_half // RP:
+            return "maps"
+        words = rows * OW * wpp + (n_out * OWo * wpp if pool else 0)
+        if words > vec_half:
+            return "vector"
+        steps = -(-rows * OW // (c.n_cu if pm else 1))
+        if n_ct > 1 and steps > c.acc_depth:
+            return "accumulator"
+        if rows > 4095 or OW > 4095:
+            return "pixel loop"
+        return None
+
+    if fits(1) is not None:
+        raise MappingError(
+            f"one output row of this conv does not fit the {fits(1)} buffer of config "
+            f"{c.name!r} (input row of {W}x{Ct} elements, kernel {K}, output width {OW}); "
+            f"use a config with larger buffers")
+    band = 1
+    n_bands_total = OHo
+    while band < n_bands_total and fits(band + 1) is None:
+        band += 1
+    n_groups = -(-Cout // G)
+    maps_loads = 0
+    vec_tiles = 0
+    fill_ops = 0
+
+    def load_maps(n: int, conv_r0: int, conv_rows: int, ct: int, half: int) -> None:
+        nonlocal fill_ops
+        ctn = ct_list[ct][1]
+        base = half * maps_half
+        iy0 = conv_r0 * S - P
+        nrows = (conv_rows - 1) * S + K
+        res = ("maps", half)
+
+        def fill(addr: int, count: int, rows: int) -> None:
+            nonlocal fill_ops
+            if count and rows:
+                fill_ops += 1
+                b.emit(Instruction(Op.FILL, {"value": 0, "addr": addr, "count": count,
+                                             "rows": rows, "row_stride": RP}), writes=[res])
+
+        top = max(0, -iy0)
+        bottom = max(0, iy0 + nrows - H)
+        fill(base, RP, top)
+        fill(base + (nrows - bottom) * RP, RP, bottom)
+        real = nrows - top - bottom
+        if P:
+            fill(base + top * RP + LP - P * ctn, P * ctn, real)
+            fill(base + top * RP + LP + W * ctn, P * ctn, real)
+        img_base = x_reg.addr + (n * img_elems + sum(H * in_pitch[i] for i in range(ct))) * eb
+        b.emit(Instruction(Op.LOAD, {
+            "buf": int(Buf.MAPS), "cu_mask": (1 << c.n_cu) - 1,
+            "dram_addr": img_base + (iy0 + top) * in_pitch[ct] * eb, "row_elems": W * ctn,
+            "rows": real, "dram_row_stride": in_pitch[ct] * eb, "planes": 1,
+            "dram_plane_stride": 0, "buf_addr": base + top * RP + LP,
+            "buf_row_stride": RP, "buf_plane_stride": 0}), writes=[res])
+
+    def weight_fn(t, part):
+        g, ct = part.k_key
+        c0, ctn = ct_list[ct]
+        w = t["weight"][g * G:(g + 1) * G, c0:c0 + ctn]
+        return w.transpose(0, 2, 3, 1).reshape(w.shape[0], -1)
+
+    for n in range(N):
+        for o0 in range(0, OHo, band):
+            n_out = min(band, OHo - o0)
+            conv_r0 = o0 * pool.stride if pool else o0
+            conv_rows = band_conv_rows(n_out)
+            shared_half = None
+            for g in range(n_groups):
+                n_ch = min(G, Cout - g * G)
+                parts = []
+                for ct, (_c0, ctn) in enumerate(ct_list):
+                    loader = None
+                    if n_ct == 1 and shared_half is not None:
+                        half = shared_half
+                    else:
+                        half = maps_loads % 2
+                        maps_loads += 1
+                        loader = partial(load_maps, n, conv_r0, conv_rows, ct, half)
+                        if n_ct == 1:
+                            shared_half = half
+                    parts.append(Part(
+                        half * maps_half + LP - P * ctn, ("maps", half),
+                        ((K, RP), (K, ctn), ctn), (OW, conv_rows, S * ctn, S * RP),
+                        (g, ct), loader))
+                vhalf = vec_tiles % 2
+                vec_tiles += 1
+                out_addr = vhalf * vec_half
+                em.group(parts, n_ch, weight_fn,
+                         lambda t, g=g, m=n_ch: t["bias"][g * G:g * G + m].astype(np.int64)
+                         << c.frac_bits,
+                         out_addr=out_addr, out_res=("vector", vhalf), relu=layer.relu)
+                src, src_pix = out_addr, o0 * OW
+                if pool:
+                    real_words = -(-n_ch // c.n_lanes) if pm else wpp
+                    src = out_addr + conv_rows * OW * wpp
+                    for r in range(n_out):
+                        b.emit(Instruction(Op.VEC, {
+                            "vop": int(VecOp.MAXPOOL), "dst": src + r * OWo * wpp,
+                            "a": out_addr + r * pool.stride * OW * wpp, "b": 0,
+                            "n1": OWo, "n0": real_words, "dst_s1": wpp, "dst_s0": 1,
+                            "a_s1": pool.stride * wpp, "a_s0": 1, "b_s1": 0, "b_s0": 0,
+                            "w1": pool.kernel_size, "ws1": OW * wpp,
+                            "w0": pool.kernel_size, "ws0": wpp}),
+                            reads=[("vector", vhalf)], writes=[("vector", vhalf)])
+                    src_pix = o0 * OWo
+                b.emit(Instruction(Op.STORE, {
+                    "buf": int(Buf.VECTOR), "cu_mask": 0,
+                    "dram_addr": y_reg.addr + ((n * OHo * OWo + src_pix) * Cp + g * G) * eb,
+                    "row_elems": n_ch, "rows": n_out * OWo, "dram_row_stride": Cp * eb,
+                    "planes": 1, "dram_plane_stride": 0, "buf_addr": src * c.n_lanes,
+                    "buf_row_stride": wpp * c.n_lanes, "buf_plane_stride": 0}),
+                    reads=[("vector", vhalf)], writes=[("dram", "output")])
+    program = b.finish()
+    layout.resize("params", em.params_addr - p_reg.addr)
+    add_program_region(layout, program)
+    dtype = np.int16 if eb == 2 else np.int8
+
+    def pack(t: dict[str, np.ndarray]) -> list[tuple[int, bytes]]:
+        _check(t, layer)
+        x = np.asarray(t["input"])
+        x = x.reshape(N, Cin, H, W)
+        img = np.zeros(N * img_elems, dtype=dtype)
+        off = 0
+        for n in range(N):
+            for ct, (c0, ctn) in enumerate(ct_list):
+                blk = np.zeros((H, in_pitch[ct]), dtype=dtype)
+                blk[:, :W * ctn] = x[n, c0:c0 + ctn].transpose(1, 2, 0).reshape(H, W * ctn)
+                img[off:off + blk.size] = blk.reshape(-1)
+                off += blk.size
+        image = [(x_reg.addr, img.tobytes())]
+        for blob in em.blobs:
+            image.append((blob.addr, np.asarray(blob.make(t)).astype(dtype).tobytes()))
+        return image
+
+    def unpack(read) -> np.ndarray:
+        raw = np.frombuffer(read(y_reg.addr, y_reg.nbytes), dtype=dtype)
+        y = raw[:N * OHo * OWo * Cp].reshape(N, OHo, OWo, Cp)[..., :Cout]
+        y = y.transpose(0, 3, 1, 2).astype(np.int64)
+        return y[0] if N == 1 and np.asarray(layer.batch) == 1 else y
+
+    return CompiledLayer(layer, c, program, layout, ["output"], pack, unpack,
+                         useful_macs=layer.macs)
+
+
+def _check(t: dict[str, np.ndarray], layer: Conv2d) -> None:
+    k = layer.kernel_size
+    img = (layer.in_channels, layer.height, layer.width)
+    want = {"input": img if layer.batch == 1 else (layer.batch, *img),
+            "weight": (layer.out_channels, layer.in_channels, k, k),
+            "bias": (layer.out_channels,)}
+    for name, shape in want.items():
+        if name not in t:
+            raise ValueError(f"missing tensor {name!r} for {layer}")
+        if tuple(np.shape(t[name])) != shape:
+            raise ValueError(f"tensor {name!r} has shape {tuple(np.shape(t[name]))}, "
+                             f"expected {shape}")
