@@ -143,59 +143,74 @@ class MatmulEmitter:
                 "buf_row_stride": plane_stride_buf, "buf_plane_stride": 0}), writes=[res])
             dram += nv * row_elems * elem
 
-    def group(self, parts: list[Part], n_ch: int, weight_fn, bias_fn, *, out_addr: int,
-              out_res: tuple, acc_addr: int = 0, relu: bool = False, extra_reads=()) -> None:
-        """Emit one channel group: for each part, load its weights (and the bias with the
-        first part), then its MAC; the last part drains to ``out_addr``.
-
-        ``weight_fn(tensors, part) -> n_ch x part.k`` array and ``bias_fn(tensors) -> n_ch``
-        product-scale biases give the packer the numbers.
-        """
+    def open_group(self, n_ch: int, bias_fn) -> "_Group":
+        """Load the bias of a channel group (``bias_fn(tensors) -> n_ch`` product-scale
+        values) into the next bias slot and return the group's context."""
         c = self.cfg
         nvs = lanes_of(c, self.pixel_mode, n_ch)
-        half_words = c.weights_depth // 2
-        bias_slots = c.bias_depth
-        # bias for this group
-        b_slot = self._b_slot % bias_slots
+        b_slot = self._b_slot % c.bias_depth
         self._b_slot += 1
         b_elems = 2 * c.n_lanes
         b_bytes = sum(nvs) * b_elems * c.elem_bytes
         b_dram = self.params_addr
         self.params_addr += b_bytes
         pm = self.pixel_mode
-        self.blobs.append(Blob(b_dram, b_bytes,
-                               lambda t, bf=bias_fn: bias_blob(c, pm, bf(t))))
+        self.blobs.append(Blob(b_dram, b_bytes, lambda t, bf=bias_fn: bias_blob(c, pm, bf(t))))
         self._per_cu_loads(nvs, b_dram, Buf.BIAS, b_elems, c.bias_depth * b_elems,
                            b_slot * b_elems, ("bias", b_slot))
+        return _Group(n_ch, nvs, b_slot)
+
+    def part(self, grp: "_Group", part: Part, weight_fn, *, first: bool, last: bool,
+             out_addr: int = 0, out_res: tuple = ("vector", 0),
+             out_pix_stride: int | None = None, acc_addr: int = 0, relu: bool = False) -> None:
+        """Emit one K-tile of a group: its maps loads (if any), its weight load, its MAC.
+        ``first`` starts the accumulation from zero; ``last`` drains to ``out_addr``."""
+        c = self.cfg
+        half_words = c.weights_depth // 2
+        if part.load is not None:
+            part.load()
+        if part.k > half_words:
+            raise ValueError(f"K-tile of {part.k} words exceeds half the weights buffer "
+                             f"({half_words})")
+        pm = self.pixel_mode
+        half = self._w_half % 2
+        self._w_half += 1
+        w_elems = part.k * c.n_lanes
+        w_bytes = sum(grp.nvs) * w_elems * c.elem_bytes
+        w_dram = self.params_addr
+        self.params_addr += w_bytes
+        self.blobs.append(Blob(w_dram, w_bytes,
+                               lambda t, p=part, wf=weight_fn: weights_blob(c, pm, wf(t, p))))
+        self._per_cu_loads(grp.nvs, w_dram, Buf.WEIGHTS, w_elems, c.weights_depth * c.n_lanes,
+                           half * half_words * c.n_lanes, ("weights", half))
+        (k2c, k2s), (k1c, k1s), k0c = part.k_loops
+        pxc, pyc, pxs, pys = part.pixels
+        mac = Instruction(Op.MAC, {
+            "pixel_mode": int(pm), "acc_clear": int(first), "drain": int(last),
+            "relu": int(relu and last), "shift": c.frac_bits,
+            "maps_addr": part.maps_addr, "w_addr": half * half_words,
+            "bias_addr": grp.bias_slot, "acc_addr": acc_addr, "out_addr": out_addr,
+            "out_pix_stride": self.words_per_pixel if out_pix_stride is None
+            else out_pix_stride,
+            "k0_count": k0c, "k1_count": k1c, "k1_stride": k1s,
+            "k2_count": k2c, "k2_stride": k2s,
+            "px_count": pxc, "py_count": pyc, "px_stride": pxs, "py_stride": pys})
+        reads = [part.maps_res, ("weights", half)]
+        if last:
+            reads.append(("bias", grp.bias_slot))
+        self.builder.emit(mac, reads=reads, writes=[out_res] if last else [])
+
+    def group(self, parts: list[Part], n_ch: int, weight_fn, bias_fn, *, out_addr: int,
+              out_res: tuple, relu: bool = False) -> None:
+        """A whole channel group: bias, then every K-tile, the last one draining."""
+        grp = self.open_group(n_ch, bias_fn)
         for i, part in enumerate(parts):
-            if part.load is not None:
-                part.load()
-            if part.k > half_words:
-                raise ValueError(f"K-tile of {part.k} words exceeds half the weights buffer "
-                                 f"({half_words})")
-            half = self._w_half % 2
-            self._w_half += 1
-            w_elems = part.k * c.n_lanes
-            w_bytes = sum(nvs) * w_elems * c.elem_bytes
-            w_dram = self.params_addr
-            self.params_addr += w_bytes
-            self.blobs.append(Blob(w_dram, w_bytes,
-                                   lambda t, p=part, wf=weight_fn: weights_blob(c, pm, wf(t, p))))
-            self._per_cu_loads(nvs, w_dram, Buf.WEIGHTS, w_elems, c.weights_depth * c.n_lanes,
-                               half * half_words * c.n_lanes, ("weights", half))
-            first, last = i == 0, i == len(parts) - 1
-            (k2c, k2s), (k1c, k1s), k0c = part.k_loops
-            pxc, pyc, pxs, pys = part.pixels
-            mac = Instruction(Op.MAC, {
-                "pixel_mode": int(pm), "acc_clear": int(first), "drain": int(last),
-                "relu": int(relu and last), "shift": c.frac_bits,
-                "maps_addr": part.maps_addr, "w_addr": half * half_words,
-                "bias_addr": b_slot, "acc_addr": acc_addr, "out_addr": out_addr,
-                "out_pix_stride": self.words_per_pixel,
-                "k0_count": k0c, "k1_count": k1c, "k1_stride": k1s,
-                "k2_count": k2c, "k2_stride": k2s,
-                "px_count": pxc, "py_count": pyc, "px_stride": pxs, "py_stride": pys})
-            reads = [part.maps_res, ("weights", half), *extra_reads]
-            if last:
-                reads.append(("bias", b_slot))
-            self.builder.emit(mac, reads=reads, writes=[out_res] if last else [])
+            self.part(grp, part, weight_fn, first=i == 0, last=i == len(parts) - 1,
+                      out_addr=out_addr, out_res=out_res, relu=relu)
+
+
+@dataclass(frozen=True)
+class _Group:
+    n_ch: int
+    nvs: list[int]
+    bias_slot: int
