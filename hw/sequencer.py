@@ -1,0 +1,152 @@
+"""In-order instruction sequencer of one unit (load, compute or store).
+
+Reads the unit's instruction memory ahead of execution (one instruction prefetched, so an
+engine that can take back-to-back instructions gets one every cycle), waits for the tokens
+an instruction pops, hands it to the unit's engine with a valid/ready handshake, and performs
+its pushes when the engine reports the instruction complete (engines complete in order).
+
+Cycle rules (used by the timing model, ``docs/timing.md``): the handshake cycle is the
+instruction's *start*; pops take effect in that cycle; the engine's ``done`` pulse is its
+*completion*; the pushes happen in that cycle and are visible to the other unit one cycle
+later.  ``END`` stops the sequencer; ``halted`` rises when END is at the head and every issued
+instruction has completed.
+"""
+
+from amaranth import Array, Module, Signal
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+from amaranth.utils import ceil_log2
+
+from snowsim.model.config import AcceleratorConfig
+from snowsim.model.isa import HEADER, INSTR_BITS, Op
+
+__all__ = ["UnitSequencer", "header_bit"]
+
+
+def header_bit(name: str) -> int:
+    """Bit position of a one-bit header field (``pop_prev``...)."""
+    pos = 0
+    for field, width in HEADER:
+        if field == name:
+            return pos
+        pos += width
+    raise KeyError(name)
+
+
+class UnitSequencer(wiring.Component):
+    """Fetch, token handling and issue for one unit.
+
+    Parameters
+    ----------
+    cfg : AcceleratorConfig
+        Sizes the instruction-memory address.
+    in_flight : int
+        Instructions that may be issued and not yet complete (1 for the DMA units; more for
+        the compute unit, whose MAC array accepts the next instruction while one runs).
+
+    Members
+    -------
+    start : In(1)
+        Pulse: begin at instruction 0.
+    imem_addr : Out(ceil_log2(program_depth))
+    imem_en : Out(1)
+    imem_data : In(INSTR_BITS)
+        Read port of the unit's instruction memory (one cycle of latency).
+    avail_prev, avail_next : In(1)
+        Token queues from the previous / next unit hold a token.
+    pop_prev, pop_next, push_prev, push_next : Out(1)
+    instr : Out(INSTR_BITS)
+        The instruction at the head (valid with ``issue_valid``).
+    hold : In(1)
+        The unit's own hazard: do not issue this cycle.
+    issue_valid : Out(1)
+    issue_ready : In(1)
+    done : In(1)
+        The oldest issued instruction completed this cycle.
+    outstanding : Out(range(in_flight + 1))
+    halted : Out(1)
+    """
+
+    def __init__(self, cfg: AcceleratorConfig, in_flight: int = 1):
+        if in_flight < 1:
+            raise ValueError(f"in_flight must be >= 1, not {in_flight!r}")
+        self.in_flight = in_flight
+        self.addr_bits = max(1, ceil_log2(cfg.program_depth))
+        super().__init__({
+            "start": In(1),
+            "imem_addr": Out(self.addr_bits),
+            "imem_en": Out(1),
+            "imem_data": In(INSTR_BITS),
+            "avail_prev": In(1), "avail_next": In(1),
+            "pop_prev": Out(1), "pop_next": Out(1),
+            "push_prev": Out(1), "push_next": Out(1),
+            "instr": Out(INSTR_BITS),
+            "hold": In(1),
+            "issue_valid": Out(1),
+            "issue_ready": In(1),
+            "done": In(1),
+            "outstanding": Out(range(in_flight + 1)),
+            "halted": Out(1),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        n = self.in_flight
+        running = Signal()
+        pc = Signal(self.addr_bits + 1)
+        rd_pending = Signal()  # the memory's data output holds the next instruction
+        head_reg = Signal(INSTR_BITS)
+        head_reg_valid = Signal()
+        head = self.instr
+        head_valid = Signal()
+        # bypass: an instruction read last cycle can issue this cycle (no bubble)
+        m.d.comb += [
+            head.eq(head_reg),
+            head_valid.eq(rd_pending | head_reg_valid),
+        ]
+        with m.If(rd_pending):
+            m.d.comb += head.eq(self.imem_data)
+        opcode = head[0:4]
+        is_end = opcode == Op.END
+        bit = {k: head[header_bit(k)] for k in ("pop_prev", "pop_next", "push_prev",
+                                                  "push_next")}
+
+        # in-order completion FIFO of push flags
+        fifo = Array(Signal(2, name=f"push_flags_{i}") for i in range(n))
+        wr = Signal(range(n))
+        rd = Signal(range(n))
+        count = self.outstanding
+        full = count == n
+
+        tokens_ok = ((~bit["pop_prev"] | self.avail_prev) & (~bit["pop_next"] | self.avail_next))
+        m.d.comb += self.issue_valid.eq(running & head_valid & ~is_end & tokens_ok & ~self.hold
+                                        & ~full)
+        fire = self.issue_valid & self.issue_ready
+        m.d.comb += [
+            self.pop_prev.eq(fire & bit["pop_prev"]),
+            self.pop_next.eq(fire & bit["pop_next"]),
+        ]
+        with m.If(self.done & (count != 0)):
+            m.d.comb += [self.push_prev.eq(fifo[rd][0]), self.push_next.eq(fifo[rd][1])]
+            m.d.sync += rd.eq(0 if n == 1 else (rd + 1) % n)
+        with m.If(fire):
+            m.d.sync += [fifo[wr].eq(bit["push_prev"] | (bit["push_next"] << 1)),
+                         wr.eq(0 if n == 1 else (wr + 1) % n)]
+        m.d.sync += count.eq(count + fire - (self.done & (count != 0)))
+
+        # prefetch: keep the head filled
+        want = running & (~head_valid | fire)
+        m.d.comb += [self.imem_addr.eq(pc), self.imem_en.eq(want)]
+        with m.If(want):
+            m.d.sync += pc.eq(pc + 1)
+        m.d.sync += rd_pending.eq(want)
+        with m.If(fire):
+            m.d.sync += head_reg_valid.eq(0)
+        with m.Elif(rd_pending):
+            m.d.sync += [head_reg.eq(self.imem_data), head_reg_valid.eq(1)]
+        m.d.comb += self.halted.eq(running & head_valid & is_end & (count == 0))
+
+        with m.If(self.start):
+            m.d.sync += [running.eq(1), pc.eq(0), head_reg_valid.eq(0), rd_pending.eq(0),
+                         count.eq(0), wr.eq(0), rd.eq(0)]
+        return m
