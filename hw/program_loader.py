@@ -1,0 +1,95 @@
+"""Program loader: assembles instructions from the program-fetch beats and writes each into
+the instruction memory of the unit(s) it belongs to (``END`` goes to all three).
+
+Routing comes from :func:`snowsim.model.isa.unit_of`, so a new opcode needs no change here.
+An opcode outside :class:`~snowsim.model.isa.Op` raises ``illegal``; a unit receiving more
+than ``program_depth`` instructions raises ``overflow``.
+"""
+
+from amaranth import Module, Signal
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+from amaranth.utils import ceil_log2
+
+from snowsim.model.config import AcceleratorConfig
+from snowsim.model.isa import INSTR_BITS, Op, Unit, unit_of
+
+__all__ = ["ProgramLoader"]
+
+
+class ProgramLoader(wiring.Component):
+    """Beats in, instructions out to three memories.
+
+    Members
+    -------
+    start : In(1)
+        Pulse: a new program begins (write pointers to 0, errors cleared).
+    beat_valid : In(1)
+    beat_data : In(bus_data_bits)
+        Program beats in address order.
+    wr_<unit>_en, wr_<unit>_addr, wr_<unit>_data : Out
+        Write port of each unit's instruction memory (``unit`` = load, compute, store).
+    illegal : Out(1)
+    overflow : Out(1)
+        Sticky until ``start``.
+    """
+
+    def __init__(self, cfg: AcceleratorConfig):
+        if INSTR_BITS % cfg.bus_data_bits:
+            raise ValueError(f"an instruction of {INSTR_BITS} bits is not a whole number of "
+                             f"{cfg.bus_data_bits}-bit beats")
+        self.cfg = cfg
+        self.beats = INSTR_BITS // cfg.bus_data_bits
+        self.addr_bits = max(1, ceil_log2(cfg.program_depth))
+        members = {"start": In(1), "beat_valid": In(1), "beat_data": In(cfg.bus_data_bits),
+                   "illegal": Out(1), "overflow": Out(1)}
+        for u in Unit:
+            n = u.name.lower()
+            members[f"wr_{n}_en"] = Out(1)
+            members[f"wr_{n}_addr"] = Out(self.addr_bits)
+            members[f"wr_{n}_data"] = Out(INSTR_BITS)
+        super().__init__(members)
+
+    def elaborate(self, platform):
+        m = Module()
+        cfg = self.cfg
+        bus = cfg.bus_data_bits
+        word = Signal(INSTR_BITS)
+        nbeat = Signal(range(self.beats + 1))
+        assembled = Signal(INSTR_BITS)
+        complete = Signal()
+        m.d.comb += assembled.eq(word)
+        if self.beats == 1:
+            m.d.comb += [assembled.eq(self.beat_data), complete.eq(self.beat_valid)]
+        else:
+            # beats arrive LSB first: shift in from the top
+            m.d.comb += [assembled.eq((word >> bus) | (self.beat_data << (INSTR_BITS - bus))),
+                         complete.eq(self.beat_valid & (nbeat == self.beats - 1))]
+            with m.If(self.beat_valid):
+                m.d.sync += word.eq(assembled)
+                m.d.sync += nbeat.eq(0)
+                with m.If(nbeat != self.beats - 1):
+                    m.d.sync += nbeat.eq(nbeat + 1)
+        opcode = assembled[0:4]
+        legal = Signal()
+        m.d.comb += legal.eq(opcode <= max(Op))
+        ptr = {u: Signal(self.addr_bits + 1, name=f"ptr_{u.name.lower()}") for u in Unit}
+        for u in Unit:
+            n = u.name.lower()
+            ops = [op for op in Op if u in unit_of(op)]
+            mine = Signal(name=f"mine_{n}")
+            m.d.comb += mine.eq(sum((opcode == op) for op in ops) != 0)
+            m.d.comb += [getattr(self, f"wr_{n}_addr").eq(ptr[u]),
+                         getattr(self, f"wr_{n}_data").eq(assembled)]
+            with m.If(complete & legal & mine):
+                with m.If(ptr[u] >= cfg.program_depth):
+                    m.d.sync += self.overflow.eq(1)
+                with m.Else():
+                    m.d.comb += getattr(self, f"wr_{n}_en").eq(1)
+                    m.d.sync += ptr[u].eq(ptr[u] + 1)
+        with m.If(complete & ~legal):
+            m.d.sync += self.illegal.eq(1)
+        with m.If(self.start):
+            m.d.sync += [nbeat.eq(0), self.illegal.eq(0), self.overflow.eq(0)]
+            m.d.sync += [ptr[u].eq(0) for u in Unit]
+        return m
