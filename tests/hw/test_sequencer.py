@@ -1,5 +1,7 @@
 """UnitSequencer: prefetch without bubbles, token gating, in-order pushes, END."""
 
+import itertools
+
 from amaranth import Module
 from amaranth.hdl import MemoryData
 from amaranth.lib.memory import Memory
@@ -70,7 +72,7 @@ def test_one_in_flight_waits_for_done_then_issues_next_cycle():
     log = _run([mac()] * 3 + [Instruction(Op.END)], in_flight=1, engine_latency=4)
     fires = [i for i, r in enumerate(log) if r["fire"]]
     # start, done 4 cycles later, next start the cycle after done
-    assert [b - a for a, b in zip(fires, fires[1:])] == [5, 5]
+    assert [b - a for a, b in itertools.pairwise(fires)] == [5, 5]
 
 
 def test_pop_waits_for_token_and_push_follows_done():

@@ -1,0 +1,48 @@
+"""Cycle costs of the compute-side and FILL instructions, from the loop trip counts and the
+RTL's structure (``docs/timing.md``).  The DMA instructions' costs are in :mod:`.dma`."""
+
+from .config import AcceleratorConfig
+from .isa import Instruction
+
+__all__ = ["fill_cycles", "mac_issue_cycles", "mac_steps", "reduction", "vec_cycles"]
+
+
+def fill_cycles(f: Instruction, cfg: AcceleratorConfig) -> int:
+    """Cycles from a FILL's start to its completion: one per beat written (at least 1)."""
+    e = cfg.bus_elems
+    if f["count"] == 0 or f["rows"] == 0:
+        return 1
+    total = 0
+    for r in range(f["rows"]):
+        start = f["addr"] + r * f["row_stride"]
+        total += (start + f["count"] - 1) // e - start // e + 1
+    return total
+
+
+def reduction(f: Instruction) -> int:
+    """Products summed per pixel step of a MAC instruction."""
+    return f["k0_count"] * max(f["k1_count"], 1) * max(f["k2_count"], 1)
+
+
+def mac_steps(f: Instruction, cfg: AcceleratorConfig) -> tuple[int, int]:
+    """(pixel steps, CU-steps that compute a real pixel) of a MAC instruction."""
+    npix = f["px_count"] * f["py_count"]
+    if f["pixel_mode"]:
+        return -(-npix // cfg.n_cu), npix
+    return npix, npix * cfg.n_cu
+
+
+def mac_issue_cycles(f: Instruction, cfg: AcceleratorConfig) -> int:
+    """Cycles the array issues MACs for one instruction: each pixel step takes the
+    reduction length, or the drain of the previous step's words if that is longer."""
+    steps, _ = mac_steps(f, cfg)
+    k = reduction(f)
+    if f["drain"] and steps > 1:
+        words = cfg.n_vmac if f["pixel_mode"] else cfg.n_cu * cfg.n_vmac
+        return (steps - 1) * max(k, words) + k
+    return steps * k
+
+
+def vec_cycles(f: Instruction) -> int:
+    """Positions a VEC instruction visits (one per cycle)."""
+    return f["n1"] * f["n0"] * max(f["w1"], 1) * max(f["w0"], 1)
