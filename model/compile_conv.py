@@ -31,6 +31,8 @@ def compile_conv(layer: Conv2d, cfg: AcceleratorConfig) -> CompiledLayer:
     H, W, K, S, P = layer.height, layer.width, layer.kernel_size, layer.stride, layer.padding
     OH, OW = layer.conv_height, layer.conv_width
     pool = layer.pool
+    pk = pool.kernel_size if pool else 1
+    ps = int(pool.stride or pk) if pool else 1
     if layer.reduction > c.max_reduction:
         raise MappingError(f"reduction {layer.reduction} (in_channels x kernel_size^2) exceeds "
                            f"the config's max_reduction {c.max_reduction}")
@@ -61,7 +63,7 @@ def compile_conv(layer: Conv2d, cfg: AcceleratorConfig) -> CompiledLayer:
 
     # --- spatial tiling: bands of output rows (pooled rows with a pool) ---------------------
     def band_conv_rows(n_out: int) -> int:
-        return (n_out - 1) * pool.stride + pool.kernel_size if pool else n_out
+        return (n_out - 1) * ps + pk if pool else n_out
 
     def fits(n_out: int) -> str | None:
         rows = band_conv_rows(n_out)
@@ -131,7 +133,7 @@ def compile_conv(layer: Conv2d, cfg: AcceleratorConfig) -> CompiledLayer:
     for n in range(N):
         for o0 in range(0, OHo, band):
             n_out = min(band, OHo - o0)
-            conv_r0 = o0 * pool.stride if pool else o0
+            conv_r0 = o0 * ps if pool else o0
             conv_rows = band_conv_rows(n_out)
             shared_half = None
             for g in range(n_groups):
@@ -165,11 +167,11 @@ def compile_conv(layer: Conv2d, cfg: AcceleratorConfig) -> CompiledLayer:
                     for r in range(n_out):
                         b.emit(Instruction(Op.VEC, {
                             "vop": int(VecOp.MAXPOOL), "dst": src + r * OWo * wpp,
-                            "a": out_addr + r * pool.stride * OW * wpp, "b": 0,
+                            "a": out_addr + r * ps * OW * wpp, "b": 0,
                             "n1": OWo, "n0": real_words, "dst_s1": wpp, "dst_s0": 1,
-                            "a_s1": pool.stride * wpp, "a_s0": 1, "b_s1": 0, "b_s0": 0,
-                            "w1": pool.kernel_size, "ws1": OW * wpp,
-                            "w0": pool.kernel_size, "ws0": wpp}),
+                            "a_s1": ps * wpp, "a_s0": 1, "b_s1": 0, "b_s0": 0,
+                            "w1": pk, "ws1": OW * wpp,
+                            "w0": pk, "ws0": wpp}),
                             reads=[("vector", vhalf)], writes=[("vector", vhalf)])
                     src_pix = o0 * OWo
                 b.emit(Instruction(Op.STORE, {

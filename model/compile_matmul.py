@@ -9,6 +9,7 @@ vMACs that hold real channels), pixel mode ``[vmac][k][lane]`` (written to every
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 
@@ -48,7 +49,7 @@ class Blob:
 
     addr: int
     nbytes: int
-    make: object  # Callable[[dict], np.ndarray]
+    make: Callable[[dict[str, np.ndarray]], np.ndarray]
 
 
 def lanes_of(cfg: AcceleratorConfig, pixel_mode: bool, n_ch: int) -> list[int]:
@@ -94,6 +95,14 @@ def bias_blob(cfg: AcceleratorConfig, pixel_mode: bool, b: np.ndarray) -> np.nda
     mask = (1 << cfg.data_bits) - 1
     halves = np.stack([vals & mask, vals >> cfg.data_bits], axis=-1).reshape(-1)
     return np.where(halves >= 1 << (cfg.data_bits - 1), halves - (1 << cfg.data_bits), halves)
+
+
+def _bias_maker(cfg, pixel_mode, bias_fn, tensors):
+    return bias_blob(cfg, pixel_mode, bias_fn(tensors))
+
+
+def _weights_maker(cfg, pixel_mode, weight_fn, part, tensors):
+    return weights_blob(cfg, pixel_mode, weight_fn(tensors, part))
 
 
 @dataclass
@@ -155,7 +164,7 @@ class MatmulEmitter:
         b_dram = self.params_addr
         self.params_addr += b_bytes
         pm = self.pixel_mode
-        self.blobs.append(Blob(b_dram, b_bytes, lambda t, bf=bias_fn: bias_blob(c, pm, bf(t))))
+        self.blobs.append(Blob(b_dram, b_bytes, partial(_bias_maker, c, pm, bias_fn)))
         self._per_cu_loads(nvs, b_dram, Buf.BIAS, b_elems, c.bias_depth * b_elems,
                            b_slot * b_elems, ("bias", b_slot))
         return _Group(n_ch, nvs, b_slot)
@@ -179,8 +188,7 @@ class MatmulEmitter:
         w_bytes = sum(grp.nvs) * w_elems * c.elem_bytes
         w_dram = self.params_addr
         self.params_addr += w_bytes
-        self.blobs.append(Blob(w_dram, w_bytes,
-                               lambda t, p=part, wf=weight_fn: weights_blob(c, pm, wf(t, p))))
+        self.blobs.append(Blob(w_dram, w_bytes, partial(_weights_maker, c, pm, weight_fn, part)))
         self._per_cu_loads(grp.nvs, w_dram, Buf.WEIGHTS, w_elems, c.weights_depth * c.n_lanes,
                            half * half_words * c.n_lanes, ("weights", half))
         (k2c, k2s), (k1c, k1s), k0c = part.k_loops

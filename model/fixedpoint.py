@@ -18,7 +18,7 @@ def saturate(x: T, bits: int = 16) -> T:
     lo, hi = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
     if isinstance(x, np.ndarray):
         return np.clip(x, lo, hi).astype(np.int64)
-    return min(max(int(x), lo), hi)  # type: ignore[return-value]
+    return min(max(int(x), lo), hi)
 
 
 def requant(acc: T, shift: int, bits: int = 16) -> T:
@@ -34,7 +34,7 @@ def requant(acc: T, shift: int, bits: int = 16) -> T:
 def relu(x: T) -> T:
     if isinstance(x, np.ndarray):
         return np.maximum(x, 0)
-    return max(int(x), 0)  # type: ignore[return-value]
+    return max(int(x), 0)
 
 
 def fmul(a: T, b: T, frac_bits: int = 8, bits: int = 16) -> T:
