@@ -2,7 +2,7 @@
 simulator is missing)."""
 
 import pytest
-from amaranth import Module, Signal
+from amaranth import Module
 from amaranth.lib import wiring
 from amaranth.lib.wiring import Out
 

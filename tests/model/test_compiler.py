@@ -1,0 +1,145 @@
+"""The compiler's programs compute the golden model's result on the functional simulator,
+whatever the relative speed of the three units, with balanced tokens; bad layers are
+rejected before anything runs."""
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from snowsim.model.compiler import MappingError, compile_layer
+from snowsim.model.config import PRESETS
+from snowsim.model.funcsim import Deadlock, FuncSim
+from snowsim.model.isa import Instruction, Op, Unit
+from snowsim.model.layers import GRU, Conv2d, Linear, MaxPool2d
+from snowsim.model.workload import expected_output, random_tensors
+
+ORDERS = list(itertools.permutations(Unit))
+
+
+def run_funcsim(layer, cfg, seed=0, orders=ORDERS[:2]):
+    compiled = compile_layer(layer, cfg)
+    tensors = random_tensors(layer, cfg, seed)
+    want = expected_output(layer, tensors, cfg)
+    for order in orders:
+        fs = FuncSim(cfg, compiled.layout.size)
+        for addr, data in compiled.dram_image(tensors):
+            fs.write_dram(addr, data)
+        fs.run(compiled.program, order)
+        got = compiled.unpack(fs.read_dram)
+        assert got.shape == np.shape(want)
+        assert (got == want).all(), f"{layer} differs from golden with units in order {order}"
+    return compiled
+
+
+LINEAR = [Linear(in_features=8, out_features=8), Linear(in_features=37, out_features=13, batch=3),
+          Linear(in_features=300, out_features=70, batch=5),
+          Linear(in_features=1500, out_features=50, batch=2)]
+CONV = [
+    Conv2d(in_channels=3, out_channels=8, kernel_size=3, padding=1, height=8, width=8),
+    Conv2d(in_channels=5, out_channels=20, kernel_size=3, stride=2, height=9, width=11,
+           relu=True),
+    Conv2d(in_channels=4, out_channels=16, kernel_size=3, padding=1, height=12, width=12,
+           relu=True, pool=MaxPool2d(3, 2)),
+    Conv2d(in_channels=64, out_channels=8, kernel_size=3, padding=1, height=6, width=6,
+           pool=MaxPool2d(2, 2)),
+    Conv2d(in_channels=3, out_channels=40, kernel_size=5, padding=2, height=15, width=15,
+           relu=True, pool=MaxPool2d(3, 2)),
+]
+GRUS = [GRU(input_size=4, hidden_size=4), GRU(input_size=8, hidden_size=12, steps=3),
+        GRU(input_size=10, hidden_size=20, steps=2, batch=3),
+        GRU(input_size=300, hidden_size=40, steps=2, batch=2)]
+
+
+@pytest.mark.parametrize("preset", ["tiny", "snowflake"])
+@pytest.mark.parametrize("layer", LINEAR + CONV + GRUS, ids=str)
+def test_lowering_matches_golden(layer, preset):
+    run_funcsim(layer, PRESETS[preset])
+
+
+def test_every_unit_order_agrees():
+    run_funcsim(CONV[2], PRESETS["tiny"], orders=ORDERS)
+    run_funcsim(GRUS[2], PRESETS["tiny"], orders=ORDERS)
+
+
+@settings(max_examples=12, deadline=None)
+@given(cin=st.integers(1, 20), cout=st.integers(1, 20), k=st.sampled_from([1, 2, 3, 5]),
+       stride=st.integers(1, 3), pad=st.integers(0, 2), h=st.integers(5, 12),
+       w=st.integers(5, 12), relu=st.booleans(), pool=st.sampled_from([None, (2, 2), (3, 2)]))
+def test_random_conv_matches_golden(cin, cout, k, stride, pad, h, w, relu, pool):
+    pad = min(pad, k - 1)
+    shape = dict(in_channels=cin, out_channels=cout, kernel_size=k, stride=stride, padding=pad,
+                 height=h, width=w, relu=relu)
+    layer = Conv2d(**shape)
+    if pool and min(layer.conv_height, layer.conv_width) >= pool[0]:
+        layer = Conv2d(**shape, pool=MaxPool2d(*pool))
+    run_funcsim(layer, PRESETS["tiny"], orders=ORDERS[:1])
+
+
+@settings(max_examples=12, deadline=None)
+@given(i=st.integers(1, 600), o=st.integers(1, 40), b=st.integers(1, 6))
+def test_random_linear_matches_golden(i, o, b):
+    run_funcsim(Linear(in_features=i, out_features=o, batch=b), PRESETS["tiny"],
+                orders=ORDERS[:1])
+
+
+def test_tokens_are_balanced_and_programs_end():
+    compiled = compile_layer(GRUS[1], PRESETS["tiny"])
+    assert compiled.program[-1].op == Op.END
+    pushes = {(u, d): 0 for u in Unit for d in ("prev", "next")}
+    pops = dict(pushes)
+    for instr in compiled.program:
+        for u in instr.units:
+            for d in ("prev", "next"):
+                pushes[(u, d)] += getattr(instr, f"push_{d}")
+                pops[(u, d)] += getattr(instr, f"pop_{d}")
+    for u in Unit:
+        if u != Unit.STORE:
+            assert pushes[(u, "next")] == pops[(Unit(u + 1), "prev")]
+        if u != Unit.LOAD:
+            assert pushes[(u, "prev")] == pops[(Unit(u - 1), "next")]
+
+
+def test_missing_dependency_is_caught_by_funcsim():
+    layer = CONV[2]
+    cfg = PRESETS["tiny"]
+    compiled = compile_layer(layer, cfg)
+    # drop every "buffer free" wait of the load unit: loads overwrite halves in use
+    for instr in compiled.program:
+        if instr.op == Op.LOAD and instr.pop_next:
+            instr.pop_next = False
+    for instr in compiled.program:
+        if instr.units == (Unit.COMPUTE,) and instr.push_prev:
+            instr.push_prev = False
+    tensors = random_tensors(layer, cfg, 0)
+    fs = FuncSim(cfg, compiled.layout.size)
+    for addr, data in compiled.dram_image(tensors):
+        fs.write_dram(addr, data)
+    fs.run(compiled.program, (Unit.LOAD, Unit.COMPUTE, Unit.STORE))
+    assert not (compiled.unpack(fs.read_dram) == expected_output(layer, tensors, cfg)).all()
+
+
+def test_unbalanced_tokens_deadlock():
+    prog = [Instruction(Op.MAC, {"k0_count": 1, "px_count": 1, "py_count": 1}, pop_prev=True),
+            Instruction(Op.END)]
+    with pytest.raises(Deadlock, match="no unit can proceed"):
+        FuncSim(PRESETS["tiny"], 4096).run(prog)
+
+
+@pytest.mark.parametrize("layer, match", [
+    (Linear(in_features=5000, out_features=4), "max_reduction"),
+    (Conv2d(in_channels=3, out_channels=4, kernel_size=3, height=8, width=2000),
+     "does not fit"),
+    (GRU(input_size=3000, hidden_size=1500), "max_reduction|do not fit"),
+])
+def test_unmappable_layers_raise_before_running(layer, match):
+    with pytest.raises(MappingError, match=match):
+        compile_layer(layer, PRESETS["tiny"])
+
+
+def test_program_too_long_names_the_limit():
+    cfg = PRESETS["tiny"].replace(program_depth=8)
+    with pytest.raises(MappingError, match=r"program_depth 8"):
+        compile_layer(LINEAR[3], cfg)
