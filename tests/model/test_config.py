@@ -1,0 +1,65 @@
+"""AcceleratorConfig: presets, derived numbers, file loading, validation messages."""
+
+import json
+
+import pytest
+
+from snowsim.model.config import PRESETS, AcceleratorConfig, load_config
+
+
+def test_snowflake_preset_is_the_published_machine():
+    c = PRESETS["snowflake"]
+    assert (c.n_cu, c.n_vmac, c.n_lanes, c.macs) == (4, 4, 16, 256)
+    assert c.peak_ops_per_s == 128e9
+    assert c.dram_bytes_per_s == 4e9
+    assert sum(c.on_chip_bytes.values()) < 545 * 4608  # XC7Z045 block RAM, bytes
+
+
+def test_accumulators_cannot_overflow():
+    c = PRESETS["tiny"]
+    worst = c.max_reduction * (1 << (2 * c.data_bits - 2))  # |-32768 * -32768| per product
+    assert worst < 1 << (c.acc_bits - 1)
+
+
+def test_json_and_toml_files_with_base(tmp_path):
+    j = tmp_path / "big.json"
+    j.write_text(json.dumps({"base": "tiny", "n_lanes": 8}))
+    cfg = load_config(str(j))
+    assert cfg.name == "big" and cfg.n_lanes == 8 and cfg.n_cu == PRESETS["tiny"].n_cu
+    t = tmp_path / "t.toml"
+    t.write_text('base = "snowflake"\nname = "sf2"\nmax_outstanding = 4\n')
+    assert load_config(str(t)).max_outstanding == 4
+
+
+@pytest.mark.parametrize("changes, match", [
+    ({"n_lanes": 0}, r"n_lanes must be a positive integer, not 0"),
+    ({"data_bits": 12}, r"data_bits must be 8 or 16, not 12"),
+    ({"frac_bits": 16}, r"frac_bits must be in 0..15 for 16-bit data, not 16"),
+    ({"bus_data_bits": 96}, r"bus_data_bits must be one of 32, 64, 128, 256, not 96"),
+    ({"n_lanes": 2}, r"a vMAC word of 2 lanes x 16 bits = 32 bits must be a whole number of "
+                     r"64-bit bus beats"),
+    ({"maps_depth": 1000}, r"maps_depth must be a power of two >= 2"),
+    ({"max_burst_beats": 600}, r"max_burst_beats must be in 1..256, not 600"),
+    ({"max_burst_beats": 256, "bus_data_bits": 256, "n_lanes": 16},
+     r"exceeds the 4 KiB an AXI4 burst may cover"),
+    ({"mem_latency": -1}, r"mem_latency must be in 0..1000 cycles, not -1"),
+])
+def test_bad_configs_name_the_value(changes, match):
+    with pytest.raises(ValueError, match=match):
+        PRESETS["tiny"].replace(**changes)
+
+
+def test_bad_names_and_files(tmp_path):
+    with pytest.raises(ValueError, match="unknown config 'huge'; valid presets: tiny, "
+                                         "snowflake"):
+        load_config("huge")
+    bad = tmp_path / "x.json"
+    bad.write_text('{"n_lanes": 4, "colour": 1}')
+    with pytest.raises(ValueError, match=r"unknown config field.*'colour'"):
+        load_config(str(bad))
+    broken = tmp_path / "y.json"
+    broken.write_text("{")
+    with pytest.raises(ValueError, match="is not valid"):
+        load_config(str(broken))
+    with pytest.raises(ValueError, match="does not exist"):
+        AcceleratorConfig.from_file(tmp_path / "none.toml")
