@@ -103,7 +103,7 @@ def test_tokens_are_balanced_and_programs_end():
 
 
 def test_missing_dependency_is_caught_by_funcsim():
-    layer = CONV[2]
+    layer = LINEAR[3]  # many K-tiles: each weights half is reloaded several times
     cfg = PRESETS["tiny"]
     compiled = compile_layer(layer, cfg)
     # drop every "buffer free" wait of the load unit: loads overwrite halves in use
