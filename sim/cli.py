@@ -140,5 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+if __name__ == "__main__":  # `python -m snowsim.sim.cli`: use the registry of the real module
+    from snowsim.sim.cli import main as _main
+
+    sys.exit(_main())
