@@ -97,6 +97,10 @@ def max_error(name: str, cfg: AcceleratorConfig) -> float:
     units)."""
     one = 1 << cfg.frac_bits
     x = np.arange(-(1 << (cfg.data_bits - 1)), 1 << (cfg.data_bits - 1), dtype=np.int64)
-    fn = {"sigmoid": lambda v: 1 / (1 + np.exp(-v)), "tanh": np.tanh}[name]
-    approx = (sigmoid_q if name == "sigmoid" else tanh_q)(x, cfg) / one
-    return float(np.max(np.abs(approx - fn(x / one))))
+    if name == "sigmoid":
+        exact = 1 / (1 + np.exp(-x / one))
+        approx = sigmoid_q(x, cfg) / one
+    else:
+        exact = np.tanh(x / one)
+        approx = tanh_q(x, cfg) / one
+    return float(np.max(np.abs(approx - exact)))

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import fixedpoint as fx
+from .activations import sigmoid_q, tanh_q
 from .config import AcceleratorConfig
 from .isa import INSTR_BYTES, Buf, Instruction, Op, Unit, VecOp, decode, encode
 
@@ -202,11 +203,10 @@ class FuncSim:
                     y = np.maximum(a, b)
                 elif op == VecOp.RELU:
                     y = fx.relu(a)
-                elif op in (VecOp.SIGMOID, VecOp.TANH):
-                    from . import activations
-
-                    fn = activations.sigmoid_q if op == VecOp.SIGMOID else activations.tanh_q
-                    y = fn(a, c)
+                elif op == VecOp.SIGMOID:
+                    y = sigmoid_q(a, c)
+                elif op == VecOp.TANH:
+                    y = tanh_q(a, c)
                 else:  # pragma: no cover - VecOp is exhaustive
                     raise ValueError(f"unknown vector op {op!r}")
                 results.append((f["dst"] + i1 * f["dst_s1"] + i0 * f["dst_s0"], y))

@@ -7,3 +7,26 @@ is fitted to a simulation: each is the number of registers on a path of the RTL.
 
 #: Vector / maps / weights buffer read: address registered in the memory, data out next cycle.
 BUFFER_READ_LATENCY = 1
+
+# --- controller and units (hw/accelerator.py, hw/sequencer.py) -------------------------------
+#: A pushed token is visible to the consumer one cycle after the push.
+TOKEN_LATENCY = 1
+#: A load/store unit starts its next instruction one cycle after the previous completed.
+UNIT_NEXT = 1
+#: Cycle (counted from the first BUSY cycle) in which the program-fetch descriptor is issued.
+FETCH_START = 0
+#: Cycles from the last program beat to the units' first possible issue: the beat is written
+#: into an instruction memory at the next edge (1), the sequencers read it (1).
+FETCH_TO_RUN = 2
+#: Cycles from the last unit halting to DONE (the controller registers `all halted`).
+DONE_LATENCY = 1
+
+# --- DMA engine (hw/dma_read.py, hw/dma_write.py) ----------------------------------------------
+#: The first AR of a descriptor is driven this many cycles after the descriptor handshake
+#: (the descriptor is registered first).
+DMA_READ_SETUP = 1
+#: The first W beat of a descriptor is valid this many cycles after the descriptor handshake:
+#: descriptor register (1), vector-buffer read (BUFFER_READ_LATENCY), W FIFO register (1).
+DMA_WRITE_DATA_LATENCY = 1 + BUFFER_READ_LATENCY + 1
+#: Write bursts the engine keeps waiting for their B response.
+DMA_MAX_WRITES_IN_FLIGHT = 16
