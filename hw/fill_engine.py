@@ -35,12 +35,15 @@ class FillEngine(wiring.Component):
 
     def __init__(self, cfg: AcceleratorConfig):
         self.cfg = cfg
-        super().__init__({
-            "valid": In(1), "ready": Out(1),
-            **{name: In(width) for name, width in FIELDS[Op.FILL]},
-            "wr": Out(BufWriteSignature(cfg)),
-            "done": Out(1),
-        })
+        super().__init__(
+            {
+                "valid": In(1),
+                "ready": Out(1),
+                **{name: In(width) for name, width in FIELDS[Op.FILL]},
+                "wr": Out(BufWriteSignature(cfg)),
+                "done": Out(1),
+            }
+        )
 
     def elaborate(self, platform):
         m = Module()
@@ -51,8 +54,8 @@ class FillEngine(wiring.Component):
         count = Signal(_width("count"))
         rows_left = Signal(_width("rows"))
         row_stride = Signal(_width("row_stride"))
-        row_start = Signal(24)   # element address of the current row
-        beat = Signal(24)        # beat address being written
+        row_start = Signal(24)  # element address of the current row
+        beat = Signal(24)  # beat address being written
         last_beat = Signal(24)
         busy = Signal()
         empty = Signal()  # a FILL with no rows or no elements completes after one cycle
@@ -72,23 +75,33 @@ class FillEngine(wiring.Component):
         m.d.comb += final.eq((rows_left == 1) & (beat == last_beat))
         with m.If(busy):
             m.d.comb += [
-                self.wr.valid.eq(1), self.wr.buf.eq(Buf.MAPS),
-                self.wr.cu_mask.eq((1 << cfg.n_cu) - 1), self.wr.addr.eq(beat),
-                self.wr.data.eq(Cat(*([value] * e))), self.wr.mask.eq(Cat(*mask)),
+                self.wr.valid.eq(1),
+                self.wr.buf.eq(Buf.MAPS),
+                self.wr.cu_mask.eq((1 << cfg.n_cu) - 1),
+                self.wr.addr.eq(beat),
+                self.wr.data.eq(Cat(*([value] * e))),
+                self.wr.mask.eq(Cat(*mask)),
             ]
             with m.If(beat == last_beat):
-                m.d.sync += [rows_left.eq(rows_left - 1), row_start.eq(row_start + row_stride),
-                             beat.eq((row_start + row_stride) >> ebits if e > 1
-                                     else row_start + row_stride)]
+                m.d.sync += [
+                    rows_left.eq(rows_left - 1),
+                    row_start.eq(row_start + row_stride),
+                    beat.eq((row_start + row_stride) >> ebits if e > 1 else row_start + row_stride),
+                ]
             with m.Else():
                 m.d.sync += beat.eq(beat + 1)
             with m.If(final):
                 m.d.comb += self.done.eq(1)
                 m.d.sync += busy.eq(0)
         with m.Elif(self.valid):
-            m.d.sync += [value.eq(self.value), count.eq(self.count), rows_left.eq(self.rows),
-                         row_stride.eq(self.row_stride), row_start.eq(self.addr),
-                         beat.eq(self.addr >> ebits if e > 1 else self.addr),
-                         busy.eq((self.rows != 0) & (self.count != 0)),
-                         empty.eq((self.rows == 0) | (self.count == 0))]
+            m.d.sync += [
+                value.eq(self.value),
+                count.eq(self.count),
+                rows_left.eq(self.rows),
+                row_stride.eq(self.row_stride),
+                row_start.eq(self.addr),
+                beat.eq(self.addr >> ebits if e > 1 else self.addr),
+                busy.eq((self.rows != 0) & (self.count != 0)),
+                empty.eq((self.rows == 0) | (self.count == 0)),
+            ]
         return m

@@ -14,8 +14,13 @@ from snowsim.model.config import AcceleratorConfig
 from snowsim.model.latencies import BUFFER_READ_LATENCY
 
 __all__ = [
-    "BEAT_ADDR_BITS", "BUFFER_READ_LATENCY", "VEC_ADDR_BITS", "BufReadSignature",
-    "BufWriteSignature", "VecReadSignature", "VecWriteSignature",
+    "BEAT_ADDR_BITS",
+    "BUFFER_READ_LATENCY",
+    "VEC_ADDR_BITS",
+    "BufReadSignature",
+    "BufWriteSignature",
+    "VecReadSignature",
+    "VecWriteSignature",
 ]
 
 BEAT_ADDR_BITS = 24
@@ -41,14 +46,16 @@ class BufWriteSignature(wiring.Signature):
     """
 
     def __init__(self, cfg: AcceleratorConfig):
-        super().__init__({
-            "valid": Out(1),
-            "buf": Out(2),
-            "cu_mask": Out(cfg.n_cu),
-            "addr": Out(BEAT_ADDR_BITS),
-            "data": Out(cfg.bus_data_bits),
-            "mask": Out(cfg.bus_elems),
-        })
+        super().__init__(
+            {
+                "valid": Out(1),
+                "buf": Out(2),
+                "cu_mask": Out(cfg.n_cu),
+                "addr": Out(BEAT_ADDR_BITS),
+                "data": Out(cfg.bus_data_bits),
+                "mask": Out(cfg.bus_elems),
+            }
+        )
 
 
 class BufReadSignature(wiring.Signature):
@@ -63,11 +70,13 @@ class BufReadSignature(wiring.Signature):
     """
 
     def __init__(self, cfg: AcceleratorConfig):
-        super().__init__({
-            "en": Out(1),
-            "addr": Out(BEAT_ADDR_BITS),
-            "data": wiring.In(cfg.bus_data_bits),
-        })
+        super().__init__(
+            {
+                "en": Out(1),
+                "addr": Out(BEAT_ADDR_BITS),
+                "data": wiring.In(cfg.bus_data_bits),
+            }
+        )
 
 
 class VecWriteSignature(wiring.Signature):
@@ -86,11 +95,13 @@ class VecWriteSignature(wiring.Signature):
     """
 
     def __init__(self, cfg: AcceleratorConfig):
-        super().__init__({
-            "en": Out(1),
-            "addr": Out(VEC_ADDR_BITS),
-            "data": Out(cfg.n_lanes * cfg.data_bits),
-        })
+        super().__init__(
+            {
+                "en": Out(1),
+                "addr": Out(VEC_ADDR_BITS),
+                "data": Out(cfg.n_lanes * cfg.data_bits),
+            }
+        )
 
 
 class VecReadSignature(wiring.Signature):
@@ -105,8 +116,10 @@ class VecReadSignature(wiring.Signature):
     """
 
     def __init__(self, cfg: AcceleratorConfig):
-        super().__init__({
-            "en": Out(1),
-            "addr": Out(VEC_ADDR_BITS),
-            "data": wiring.In(cfg.n_lanes * cfg.data_bits),
-        })
+        super().__init__(
+            {
+                "en": Out(1),
+                "addr": Out(VEC_ADDR_BITS),
+                "data": wiring.In(cfg.n_lanes * cfg.data_bits),
+            }
+        )

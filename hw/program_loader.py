@@ -36,13 +36,20 @@ class ProgramLoader(wiring.Component):
 
     def __init__(self, cfg: AcceleratorConfig):
         if INSTR_BITS % cfg.bus_data_bits:
-            raise ValueError(f"an instruction of {INSTR_BITS} bits is not a whole number of "
-                             f"{cfg.bus_data_bits}-bit beats")
+            raise ValueError(
+                f"an instruction of {INSTR_BITS} bits is not a whole number of "
+                f"{cfg.bus_data_bits}-bit beats"
+            )
         self.cfg = cfg
         self.beats = INSTR_BITS // cfg.bus_data_bits
         self.addr_bits = max(1, ceil_log2(cfg.program_depth))
-        members = {"start": In(1), "beat_valid": In(1), "beat_data": In(cfg.bus_data_bits),
-                   "illegal": Out(1), "overflow": Out(1)}
+        members = {
+            "start": In(1),
+            "beat_valid": In(1),
+            "beat_data": In(cfg.bus_data_bits),
+            "illegal": Out(1),
+            "overflow": Out(1),
+        }
         for u in Unit:
             n = u.name.lower()
             members[f"wr_{n}_en"] = Out(1)
@@ -63,8 +70,10 @@ class ProgramLoader(wiring.Component):
             m.d.comb += [assembled.eq(self.beat_data), complete.eq(self.beat_valid)]
         else:
             # beats arrive LSB first: shift in from the top
-            m.d.comb += [assembled.eq((word >> bus) | (self.beat_data << (INSTR_BITS - bus))),
-                         complete.eq(self.beat_valid & (nbeat == self.beats - 1))]
+            m.d.comb += [
+                assembled.eq((word >> bus) | (self.beat_data << (INSTR_BITS - bus))),
+                complete.eq(self.beat_valid & (nbeat == self.beats - 1)),
+            ]
             with m.If(self.beat_valid):
                 m.d.sync += word.eq(assembled)
                 m.d.sync += nbeat.eq(0)
@@ -79,8 +88,10 @@ class ProgramLoader(wiring.Component):
             ops = [op for op in Op if u in unit_of(op)]
             mine = Signal(name=f"mine_{n}")
             m.d.comb += mine.eq(sum((opcode == op) for op in ops) != 0)
-            m.d.comb += [getattr(self, f"wr_{n}_addr").eq(ptr[u]),
-                         getattr(self, f"wr_{n}_data").eq(assembled)]
+            m.d.comb += [
+                getattr(self, f"wr_{n}_addr").eq(ptr[u]),
+                getattr(self, f"wr_{n}_data").eq(assembled),
+            ]
             with m.If(complete & legal & mine):
                 with m.If(ptr[u] >= cfg.program_depth):
                     m.d.sync += self.overflow.eq(1)

@@ -72,22 +72,27 @@ class UnitSequencer(wiring.Component):
             raise ValueError(f"in_flight must be >= 1, not {in_flight!r}")
         self.in_flight = in_flight
         self.addr_bits = max(1, ceil_log2(cfg.program_depth))
-        super().__init__({
-            "start": In(1),
-            "imem_addr": Out(self.addr_bits),
-            "imem_en": Out(1),
-            "imem_data": In(INSTR_BITS),
-            "avail_prev": In(1), "avail_next": In(1),
-            "pop_prev": Out(1), "pop_next": Out(1),
-            "push_prev": Out(1), "push_next": Out(1),
-            "instr": Out(INSTR_BITS),
-            "hold": In(1),
-            "issue_valid": Out(1),
-            "issue_ready": In(1),
-            "done": In(1),
-            "outstanding": Out(range(in_flight + 1)),
-            "halted": Out(1),
-        })
+        super().__init__(
+            {
+                "start": In(1),
+                "imem_addr": Out(self.addr_bits),
+                "imem_en": Out(1),
+                "imem_data": In(INSTR_BITS),
+                "avail_prev": In(1),
+                "avail_next": In(1),
+                "pop_prev": Out(1),
+                "pop_next": Out(1),
+                "push_prev": Out(1),
+                "push_next": Out(1),
+                "instr": Out(INSTR_BITS),
+                "hold": In(1),
+                "issue_valid": Out(1),
+                "issue_ready": In(1),
+                "done": In(1),
+                "outstanding": Out(range(in_flight + 1)),
+                "halted": Out(1),
+            }
+        )
 
     def elaborate(self, platform):
         m = Module()
@@ -108,8 +113,7 @@ class UnitSequencer(wiring.Component):
             m.d.comb += head.eq(self.imem_data)
         opcode = head[0:4]
         is_end = opcode == Op.END
-        bit = {k: head[header_bit(k)] for k in ("pop_prev", "pop_next", "push_prev",
-                                                  "push_next")}
+        bit = {k: head[header_bit(k)] for k in ("pop_prev", "pop_next", "push_prev", "push_next")}
 
         # in-order completion FIFO of push flags
         fifo = Array(Signal(2, name=f"push_flags_{i}") for i in range(n))
@@ -118,9 +122,10 @@ class UnitSequencer(wiring.Component):
         count = self.outstanding
         full = count == n
 
-        tokens_ok = ((~bit["pop_prev"] | self.avail_prev) & (~bit["pop_next"] | self.avail_next))
-        m.d.comb += self.issue_valid.eq(running & head_valid & ~is_end & tokens_ok & ~self.hold
-                                        & ~full)
+        tokens_ok = (~bit["pop_prev"] | self.avail_prev) & (~bit["pop_next"] | self.avail_next)
+        m.d.comb += self.issue_valid.eq(
+            running & head_valid & ~is_end & tokens_ok & ~self.hold & ~full
+        )
         fire = self.issue_valid & self.issue_ready
         m.d.comb += [
             self.pop_prev.eq(fire & bit["pop_prev"]),
@@ -130,8 +135,10 @@ class UnitSequencer(wiring.Component):
             m.d.comb += [self.push_prev.eq(fifo[rd][0]), self.push_next.eq(fifo[rd][1])]
             m.d.sync += rd.eq(0 if n == 1 else (rd + 1) % n)
         with m.If(fire):
-            m.d.sync += [fifo[wr].eq(bit["push_prev"] | (bit["push_next"] << 1)),
-                         wr.eq(0 if n == 1 else (wr + 1) % n)]
+            m.d.sync += [
+                fifo[wr].eq(bit["push_prev"] | (bit["push_next"] << 1)),
+                wr.eq(0 if n == 1 else (wr + 1) % n),
+            ]
         m.d.sync += count.eq(count + fire - (self.done & (count != 0)))
 
         # prefetch: keep the head filled
@@ -147,6 +154,13 @@ class UnitSequencer(wiring.Component):
         m.d.comb += self.halted.eq(running & head_valid & is_end & (count == 0))
 
         with m.If(self.start):
-            m.d.sync += [running.eq(1), pc.eq(0), head_reg_valid.eq(0), rd_pending.eq(0),
-                         count.eq(0), wr.eq(0), rd.eq(0)]
+            m.d.sync += [
+                running.eq(1),
+                pc.eq(0),
+                head_reg_valid.eq(0),
+                rd_pending.eq(0),
+                count.eq(0),
+                wr.eq(0),
+                rd.eq(0),
+            ]
         return m

@@ -14,8 +14,12 @@ from snowsim.model.isa import Unit
 __all__ = ["QUEUES", "TokenCounters"]
 
 #: (producer, consumer) of each token queue.
-QUEUES = [(Unit.LOAD, Unit.COMPUTE), (Unit.COMPUTE, Unit.LOAD),
-          (Unit.COMPUTE, Unit.STORE), (Unit.STORE, Unit.COMPUTE)]
+QUEUES = [
+    (Unit.LOAD, Unit.COMPUTE),
+    (Unit.COMPUTE, Unit.LOAD),
+    (Unit.COMPUTE, Unit.STORE),
+    (Unit.STORE, Unit.COMPUTE),
+]
 
 
 def _name(q: tuple[Unit, Unit]) -> str:

@@ -35,8 +35,8 @@ class Pwl:
     """The integer parameters of one activation for one number format."""
 
     name: str
-    lo: int        # first knot, fixed point
-    fbits: int     # log2 of the segment width, fixed point
+    lo: int  # first knot, fixed point
+    fbits: int  # log2 of the segment width, fixed point
     knots: tuple[int, ...]
 
     @property
@@ -53,14 +53,20 @@ def pwl(name: str, cfg: AcceleratorConfig) -> Pwl:
     span = span_real * one
     fbits = span.bit_length() - 1 - ACT_SEG_BITS
     if fbits < 0 or (1 << (span.bit_length() - 1)) != span:
-        raise ValueError(f"{name}: {1 << ACT_SEG_BITS} segments do not divide the range "
-                         f"{span_real} at {cfg.frac_bits} fraction bits")
+        raise ValueError(
+            f"{name}: {1 << ACT_SEG_BITS} segments do not divide the range "
+            f"{span_real} at {cfg.frac_bits} fraction bits"
+        )
     if -lo_real * one > 1 << (cfg.data_bits - 1):
-        raise ValueError(f"{name}: range [{lo_real}, {lo_real + span_real}) does not fit "
-                         f"{cfg.data_bits}-bit Q{cfg.data_bits - cfg.frac_bits}.{cfg.frac_bits}")
+        raise ValueError(
+            f"{name}: range [{lo_real}, {lo_real + span_real}) does not fit "
+            f"{cfg.data_bits}-bit Q{cfg.data_bits - cfg.frac_bits}.{cfg.frac_bits}"
+        )
     f = _FUNCS[name]
-    knots = tuple(math.floor(f((lo_real * one + (j << fbits)) / one) * one + 0.5)
-                  for j in range((1 << ACT_SEG_BITS) + 1))
+    knots = tuple(
+        math.floor(f((lo_real * one + (j << fbits)) / one) * one + 0.5)
+        for j in range((1 << ACT_SEG_BITS) + 1)
+    )
     return Pwl(name, lo_real * one, fbits, knots)
 
 

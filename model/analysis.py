@@ -89,8 +89,9 @@ def _bias_elems(layer: Layer) -> int:
     return int(getattr(layer, "out_channels", 0))
 
 
-def analyze(layer: Layer, machine: Machine | AcceleratorConfig | str,
-            data_bits: int = 16) -> LayerAnalysis:
+def analyze(
+    layer: Layer, machine: Machine | AcceleratorConfig | str, data_bits: int = 16
+) -> LayerAnalysis:
     """Work, data and roofline position of ``layer`` on ``machine`` with ``data_bits``-bit
     weights and activations (every datum moved once: the minimum traffic)."""
     if data_bits not in (4, 8, 16, 32):
@@ -107,21 +108,38 @@ def analyze(layer: Layer, machine: Machine | AcceleratorConfig | str,
     attainable = min(machine.peak_ops_per_s, intensity * machine.dram_bytes_per_s)
     needed = machine.peak_ops_per_s / intensity
     return LayerAnalysis(
-        layer=layer.to_dict(), data_bits=data_bits, macs=layer.macs, ops=layer.ops,
-        weight_bytes=weight_bytes, weight_bytes_no_bias=no_bias, input_bytes=input_bytes,
-        output_bytes=output_bytes, min_traffic_bytes=traffic, arithmetic_intensity=intensity,
-        peak_ops_per_s=machine.peak_ops_per_s, dram_bytes_per_s=machine.dram_bytes_per_s,
+        layer=layer.to_dict(),
+        data_bits=data_bits,
+        macs=layer.macs,
+        ops=layer.ops,
+        weight_bytes=weight_bytes,
+        weight_bytes_no_bias=no_bias,
+        input_bytes=input_bytes,
+        output_bytes=output_bytes,
+        min_traffic_bytes=traffic,
+        arithmetic_intensity=intensity,
+        peak_ops_per_s=machine.peak_ops_per_s,
+        dram_bytes_per_s=machine.dram_bytes_per_s,
         attainable_ops_per_s=attainable,
         bound="compute" if intensity >= machine.ridge_ops_per_byte else "memory",
         bandwidth_needed_bytes_per_s=needed,
         weight_bandwidth_bytes_per_s=no_bias * machine.peak_ops_per_s / layer.ops,
-        efficiency=attainable / machine.peak_ops_per_s, time_s=layer.ops / attainable)
+        efficiency=attainable / machine.peak_ops_per_s,
+        time_s=layer.ops / attainable,
+    )
 
 
-def analyze_gru_step(layer: GRU, machine: Machine | AcceleratorConfig | str,
-                     data_bits: int = 16) -> LayerAnalysis:
+def analyze_gru_step(
+    layer: GRU, machine: Machine | AcceleratorConfig | str, data_bits: int = 16
+) -> LayerAnalysis:
     """One timestep of a GRU: the whole weight set moves for ``batch * 3 * H * (I + H)``
     MACs — the recurrence forbids re-using it across timesteps of one sequence."""
-    step = GRU(name=layer.name, input_size=layer.input_size, hidden_size=layer.hidden_size,
-               steps=1, batch=layer.batch, bias=layer.bias)
+    step = GRU(
+        name=layer.name,
+        input_size=layer.input_size,
+        hidden_size=layer.hidden_size,
+        steps=1,
+        batch=layer.batch,
+        bias=layer.bias,
+    )
     return analyze(step, machine, data_bits)

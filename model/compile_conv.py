@@ -34,12 +34,16 @@ def compile_conv(layer: Conv2d, cfg: AcceleratorConfig) -> CompiledLayer:
     pk = pool.kernel_size if pool else 1
     ps = int(pool.stride or pk) if pool else 1
     if layer.reduction > c.max_reduction:
-        raise MappingError(f"reduction {layer.reduction} (in_channels x kernel_size^2) exceeds "
-                           f"the config's max_reduction {c.max_reduction}")
+        raise MappingError(
+            f"reduction {layer.reduction} (in_channels x kernel_size^2) exceeds "
+            f"the config's max_reduction {c.max_reduction}"
+        )
     half_w = c.weights_depth // 2
     if K * K > half_w:
-        raise MappingError(f"kernel_size {K} needs {K * K} weight words per input channel, "
-                           f"more than half the weights buffer ({half_w})")
+        raise MappingError(
+            f"kernel_size {K} needs {K * K} weight words per input channel, "
+            f"more than half the weights buffer ({half_w})"
+        )
     n_ct = -(-(K * K * Cin) // half_w)
     Ct = -(-Cin // n_ct)
     ct_list = [(c0, min(Ct, Cin - c0)) for c0 in range(0, Cin, Ct)]
@@ -83,7 +87,8 @@ def compile_conv(layer: Conv2d, cfg: AcceleratorConfig) -> CompiledLayer:
         raise MappingError(
             f"one output row of this conv does not fit the {fits(1)} buffer of config "
             f"{c.name!r} (input row of {W}x{Ct} elements, kernel {K}, output width {OW}); "
-            f"use a config with larger buffers")
+            f"use a config with larger buffers"
+        )
     band = 1
     n_bands_total = OHo
     while band < n_bands_total and fits(band + 1) is None:
@@ -105,8 +110,13 @@ def compile_conv(layer: Conv2d, cfg: AcceleratorConfig) -> CompiledLayer:
             nonlocal fill_ops
             if count and rows:
                 fill_ops += 1
-                b.emit(Instruction(Op.FILL, {"value": 0, "addr": addr, "count": count,
-                                             "rows": rows, "row_stride": RP}), writes=[res])
+                b.emit(
+                    Instruction(
+                        Op.FILL,
+                        {"value": 0, "addr": addr, "count": count, "rows": rows, "row_stride": RP},
+                    ),
+                    writes=[res],
+                )
 
         top = max(0, -iy0)
         bottom = max(0, iy0 + nrows - H)
@@ -117,17 +127,30 @@ def compile_conv(layer: Conv2d, cfg: AcceleratorConfig) -> CompiledLayer:
             fill(base + top * RP + LP - P * ctn, P * ctn, real)
             fill(base + top * RP + LP + W * ctn, P * ctn, real)
         img_base = x_reg.addr + (n * img_elems + sum(H * in_pitch[i] for i in range(ct))) * eb
-        b.emit(Instruction(Op.LOAD, {
-            "buf": int(Buf.MAPS), "cu_mask": (1 << c.n_cu) - 1,
-            "dram_addr": img_base + (iy0 + top) * in_pitch[ct] * eb, "row_elems": W * ctn,
-            "rows": real, "dram_row_stride": in_pitch[ct] * eb, "planes": 1,
-            "dram_plane_stride": 0, "buf_addr": base + top * RP + LP,
-            "buf_row_stride": RP, "buf_plane_stride": 0}), writes=[res])
+        b.emit(
+            Instruction(
+                Op.LOAD,
+                {
+                    "buf": int(Buf.MAPS),
+                    "cu_mask": (1 << c.n_cu) - 1,
+                    "dram_addr": img_base + (iy0 + top) * in_pitch[ct] * eb,
+                    "row_elems": W * ctn,
+                    "rows": real,
+                    "dram_row_stride": in_pitch[ct] * eb,
+                    "planes": 1,
+                    "dram_plane_stride": 0,
+                    "buf_addr": base + top * RP + LP,
+                    "buf_row_stride": RP,
+                    "buf_plane_stride": 0,
+                },
+            ),
+            writes=[res],
+        )
 
     def weight_fn(t, part):
         g, ct = part.k_key
         c0, ctn = ct_list[ct]
-        w = t["weight"][g * G:(g + 1) * G, c0:c0 + ctn]
+        w = t["weight"][g * G : (g + 1) * G, c0 : c0 + ctn]
         return w.transpose(0, 2, 3, 1).reshape(w.shape[0], -1)
 
     for n in range(N):
@@ -149,38 +172,81 @@ def compile_conv(layer: Conv2d, cfg: AcceleratorConfig) -> CompiledLayer:
                         loader = partial(load_maps, n, conv_r0, conv_rows, ct, half)
                         if n_ct == 1:
                             shared_half = half
-                    parts.append(Part(
-                        half * maps_half + LP - P * ctn, ("maps", half),
-                        ((K, RP), (K, ctn), ctn), (OW, conv_rows, S * ctn, S * RP),
-                        (g, ct), loader))
+                    parts.append(
+                        Part(
+                            half * maps_half + LP - P * ctn,
+                            ("maps", half),
+                            ((K, RP), (K, ctn), ctn),
+                            (OW, conv_rows, S * ctn, S * RP),
+                            (g, ct),
+                            loader,
+                        )
+                    )
                 vhalf = vec_tiles % 2
                 vec_tiles += 1
                 out_addr = vhalf * vec_half
-                em.group(parts, n_ch, weight_fn,
-                         lambda t, g=g, m=n_ch: t["bias"][g * G:g * G + m].astype(np.int64)
-                         << c.frac_bits,
-                         out_addr=out_addr, out_res=("vector", vhalf), relu=layer.relu)
+                em.group(
+                    parts,
+                    n_ch,
+                    weight_fn,
+                    lambda t, g=g, m=n_ch: (
+                        t["bias"][g * G : g * G + m].astype(np.int64) << c.frac_bits
+                    ),
+                    out_addr=out_addr,
+                    out_res=("vector", vhalf),
+                    relu=layer.relu,
+                )
                 src, src_pix = out_addr, o0 * OW
                 if pool:
                     real_words = -(-n_ch // c.n_lanes) if pm else wpp
                     src = out_addr + conv_rows * OW * wpp
                     for r in range(n_out):
-                        b.emit(Instruction(Op.VEC, {
-                            "vop": int(VecOp.MAXPOOL), "dst": src + r * OWo * wpp,
-                            "a": out_addr + r * ps * OW * wpp, "b": 0,
-                            "n1": OWo, "n0": real_words, "dst_s1": wpp, "dst_s0": 1,
-                            "a_s1": ps * wpp, "a_s0": 1, "b_s1": 0, "b_s0": 0,
-                            "w1": pk, "ws1": OW * wpp,
-                            "w0": pk, "ws0": wpp}),
-                            reads=[("vector", vhalf)], writes=[("vector", vhalf)])
+                        b.emit(
+                            Instruction(
+                                Op.VEC,
+                                {
+                                    "vop": int(VecOp.MAXPOOL),
+                                    "dst": src + r * OWo * wpp,
+                                    "a": out_addr + r * ps * OW * wpp,
+                                    "b": 0,
+                                    "n1": OWo,
+                                    "n0": real_words,
+                                    "dst_s1": wpp,
+                                    "dst_s0": 1,
+                                    "a_s1": ps * wpp,
+                                    "a_s0": 1,
+                                    "b_s1": 0,
+                                    "b_s0": 0,
+                                    "w1": pk,
+                                    "ws1": OW * wpp,
+                                    "w0": pk,
+                                    "ws0": wpp,
+                                },
+                            ),
+                            reads=[("vector", vhalf)],
+                            writes=[("vector", vhalf)],
+                        )
                     src_pix = o0 * OWo
-                b.emit(Instruction(Op.STORE, {
-                    "buf": int(Buf.VECTOR), "cu_mask": 0,
-                    "dram_addr": y_reg.addr + ((n * OHo * OWo + src_pix) * Cp + g * G) * eb,
-                    "row_elems": n_ch, "rows": n_out * OWo, "dram_row_stride": Cp * eb,
-                    "planes": 1, "dram_plane_stride": 0, "buf_addr": src * c.n_lanes,
-                    "buf_row_stride": wpp * c.n_lanes, "buf_plane_stride": 0}),
-                    reads=[("vector", vhalf)], writes=[("dram", "output")])
+                b.emit(
+                    Instruction(
+                        Op.STORE,
+                        {
+                            "buf": int(Buf.VECTOR),
+                            "cu_mask": 0,
+                            "dram_addr": y_reg.addr + ((n * OHo * OWo + src_pix) * Cp + g * G) * eb,
+                            "row_elems": n_ch,
+                            "rows": n_out * OWo,
+                            "dram_row_stride": Cp * eb,
+                            "planes": 1,
+                            "dram_plane_stride": 0,
+                            "buf_addr": src * c.n_lanes,
+                            "buf_row_stride": wpp * c.n_lanes,
+                            "buf_plane_stride": 0,
+                        },
+                    ),
+                    reads=[("vector", vhalf)],
+                    writes=[("dram", "output")],
+                )
     program = b.finish()
     layout.resize("params", em.params_addr - p_reg.addr)
     add_program_region(layout, program)
@@ -195,8 +261,8 @@ def compile_conv(layer: Conv2d, cfg: AcceleratorConfig) -> CompiledLayer:
         for n in range(N):
             for ct, (c0, ctn) in enumerate(ct_list):
                 blk = np.zeros((H, in_pitch[ct]), dtype=dtype)
-                blk[:, :W * ctn] = x[n, c0:c0 + ctn].transpose(1, 2, 0).reshape(H, W * ctn)
-                img[off:off + blk.size] = blk.reshape(-1)
+                blk[:, : W * ctn] = x[n, c0 : c0 + ctn].transpose(1, 2, 0).reshape(H, W * ctn)
+                img[off : off + blk.size] = blk.reshape(-1)
                 off += blk.size
         image = [(x_reg.addr, img.tobytes())]
         for blob in em.blobs:
@@ -205,23 +271,27 @@ def compile_conv(layer: Conv2d, cfg: AcceleratorConfig) -> CompiledLayer:
 
     def unpack(read) -> np.ndarray:
         raw = np.frombuffer(read(y_reg.addr, y_reg.nbytes), dtype=dtype)
-        y = raw[:N * OHo * OWo * Cp].reshape(N, OHo, OWo, Cp)[..., :Cout]
+        y = raw[: N * OHo * OWo * Cp].reshape(N, OHo, OWo, Cp)[..., :Cout]
         y = y.transpose(0, 3, 1, 2).astype(np.int64)
         return y[0] if N == 1 and np.asarray(layer.batch) == 1 else y
 
-    return CompiledLayer(layer, c, program, layout, ["output"], pack, unpack,
-                         useful_macs=layer.macs)
+    return CompiledLayer(
+        layer, c, program, layout, ["output"], pack, unpack, useful_macs=layer.macs
+    )
 
 
 def _check(t: dict[str, np.ndarray], layer: Conv2d) -> None:
     k = layer.kernel_size
     img = (layer.in_channels, layer.height, layer.width)
-    want = {"input": img if layer.batch == 1 else (layer.batch, *img),
-            "weight": (layer.out_channels, layer.in_channels, k, k),
-            "bias": (layer.out_channels,)}
+    want = {
+        "input": img if layer.batch == 1 else (layer.batch, *img),
+        "weight": (layer.out_channels, layer.in_channels, k, k),
+        "bias": (layer.out_channels,),
+    }
     for name, shape in want.items():
         if name not in t:
             raise ValueError(f"missing tensor {name!r} for {layer}")
         if tuple(np.shape(t[name])) != shape:
-            raise ValueError(f"tensor {name!r} has shape {tuple(np.shape(t[name]))}, "
-                             f"expected {shape}")
+            raise ValueError(
+                f"tensor {name!r} has shape {tuple(np.shape(t[name]))}, expected {shape}"
+            )

@@ -21,6 +21,7 @@ __all__ = ["choose_pixel_mode", "compile_linear"]
 
 def choose_pixel_mode(cfg: AcceleratorConfig, n_pix: int, n_ch: int) -> bool:
     """Pixel mode when it keeps more lanes busy (ties go to channel mode)."""
+
     def util(channels_per_group: int, pix_per_step: int) -> float:
         ch = n_ch / (-(-n_ch // channels_per_group) * channels_per_group)
         px = n_pix / (-(-n_pix // pix_per_step) * pix_per_step)
@@ -34,8 +35,7 @@ def compile_linear(layer: Linear, cfg: AcceleratorConfig) -> CompiledLayer:
     c = cfg
     B, In, Out = layer.batch, layer.in_features, layer.out_features
     if In > c.max_reduction:
-        raise MappingError(f"in_features {In} exceeds the config's max_reduction "
-                           f"{c.max_reduction}")
+        raise MappingError(f"in_features {In} exceeds the config's max_reduction {c.max_reduction}")
     Ip, Op_ = pitch(In, c), pitch(Out, c)
     pm = choose_pixel_mode(c, B, Out)
     layout = DramLayout()
@@ -65,22 +65,36 @@ def compile_linear(layer: Linear, cfg: AcceleratorConfig) -> CompiledLayer:
     if bt < 1:
         raise MappingError(
             f"one batch row of {In} inputs ({row_stride} elements) does not fit half the maps "
-            f"buffer ({maps_half} elements) of config {c.name!r}")
+            f"buffer ({maps_half} elements) of config {c.name!r}"
+        )
     maps_loads = 0
     n_groups = -(-Out // G)
     out_tiles = 0
 
     def load_x(b0: int, nb: int, k0: int, klen: int, half: int) -> None:
-        b.emit(Instruction(Op.LOAD, {
-            "buf": int(Buf.MAPS), "cu_mask": (1 << c.n_cu) - 1,
-            "dram_addr": x_reg.addr + (b0 * Ip + k0) * c.elem_bytes, "row_elems": klen,
-            "rows": nb, "dram_row_stride": Ip * c.elem_bytes, "planes": 1,
-            "dram_plane_stride": 0, "buf_addr": half * maps_half, "buf_row_stride": row_stride,
-            "buf_plane_stride": 0}), writes=[("maps", half)])
+        b.emit(
+            Instruction(
+                Op.LOAD,
+                {
+                    "buf": int(Buf.MAPS),
+                    "cu_mask": (1 << c.n_cu) - 1,
+                    "dram_addr": x_reg.addr + (b0 * Ip + k0) * c.elem_bytes,
+                    "row_elems": klen,
+                    "rows": nb,
+                    "dram_row_stride": Ip * c.elem_bytes,
+                    "planes": 1,
+                    "dram_plane_stride": 0,
+                    "buf_addr": half * maps_half,
+                    "buf_row_stride": row_stride,
+                    "buf_plane_stride": 0,
+                },
+            ),
+            writes=[("maps", half)],
+        )
 
     def weight_fn(t, part):
         g, (k0, klen) = part.k_key
-        return t["weight"][g * G:(g + 1) * G, k0:k0 + klen]
+        return t["weight"][g * G : (g + 1) * G, k0 : k0 + klen]
 
     for b0 in range(0, B, bt):
         nb = min(bt, B - b0)
@@ -101,22 +115,47 @@ def compile_linear(layer: Linear, cfg: AcceleratorConfig) -> CompiledLayer:
                     maps_loads += 1
                     addr, mres = half * maps_half, ("maps", half)
                     loader = partial(load_x, b0, nb, k0, klen, half)
-                parts.append(Part(addr, mres, ((1, 0), (1, 0), klen),
-                                  (nb, 1, row_stride, 0), (g, (k0, klen)), loader))
+                parts.append(
+                    Part(
+                        addr,
+                        mres,
+                        ((1, 0), (1, 0), klen),
+                        (nb, 1, row_stride, 0),
+                        (g, (k0, klen)),
+                        loader,
+                    )
+                )
             vhalf = out_tiles % 2
             out_tiles += 1
             out_addr = vhalf * vec_half
-            em.group(parts, n_ch, weight_fn,
-                     lambda t, g=g, n=n_ch: t["bias"][g * G:g * G + n].astype(np.int64)
-                     << c.frac_bits,
-                     out_addr=out_addr, out_res=("vector", vhalf))
-            b.emit(Instruction(Op.STORE, {
-                "buf": int(Buf.VECTOR), "cu_mask": 0,
-                "dram_addr": y_reg.addr + (b0 * Op_ + g * G) * c.elem_bytes,
-                "row_elems": n_ch, "rows": nb, "dram_row_stride": Op_ * c.elem_bytes,
-                "planes": 1, "dram_plane_stride": 0, "buf_addr": out_addr * c.n_lanes,
-                "buf_row_stride": wpp * c.n_lanes, "buf_plane_stride": 0}),
-                reads=[("vector", vhalf)], writes=[("dram", "output")])
+            em.group(
+                parts,
+                n_ch,
+                weight_fn,
+                lambda t, g=g, n=n_ch: t["bias"][g * G : g * G + n].astype(np.int64) << c.frac_bits,
+                out_addr=out_addr,
+                out_res=("vector", vhalf),
+            )
+            b.emit(
+                Instruction(
+                    Op.STORE,
+                    {
+                        "buf": int(Buf.VECTOR),
+                        "cu_mask": 0,
+                        "dram_addr": y_reg.addr + (b0 * Op_ + g * G) * c.elem_bytes,
+                        "row_elems": n_ch,
+                        "rows": nb,
+                        "dram_row_stride": Op_ * c.elem_bytes,
+                        "planes": 1,
+                        "dram_plane_stride": 0,
+                        "buf_addr": out_addr * c.n_lanes,
+                        "buf_row_stride": wpp * c.n_lanes,
+                        "buf_plane_stride": 0,
+                    },
+                ),
+                reads=[("vector", vhalf)],
+                writes=[("dram", "output")],
+            )
     program = b.finish()
     layout.resize("params", em.params_addr - p_reg.addr)
     add_program_region(layout, program)
@@ -132,17 +171,19 @@ def compile_linear(layer: Linear, cfg: AcceleratorConfig) -> CompiledLayer:
     def unpack(read) -> np.ndarray:
         return from_rows(read(y_reg.addr, y_reg.nbytes), B, Out, Op_, c)
 
-    return CompiledLayer(layer, c, program, layout, ["output"], pack, unpack,
-                         useful_macs=layer.macs)
+    return CompiledLayer(
+        layer, c, program, layout, ["output"], pack, unpack, useful_macs=layer.macs
+    )
 
 
 def _check(t: dict[str, np.ndarray], layer: Linear) -> None:
-    want = {"input": (layer.batch, layer.in_features),
-            "weight": (layer.out_features, layer.in_features),
-            "bias": (layer.out_features,)}
+    want = {
+        "input": (layer.batch, layer.in_features),
+        "weight": (layer.out_features, layer.in_features),
+        "bias": (layer.out_features,),
+    }
     for name, shape in want.items():
         if name not in t:
             raise ValueError(f"missing tensor {name!r} for {layer}")
         if tuple(t[name].shape) != shape:
-            raise ValueError(f"tensor {name!r} has shape {tuple(t[name].shape)}, "
-                             f"expected {shape}")
+            raise ValueError(f"tensor {name!r} has shape {tuple(t[name].shape)}, expected {shape}")

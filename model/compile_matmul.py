@@ -57,8 +57,9 @@ def lanes_of(cfg: AcceleratorConfig, pixel_mode: bool, n_ch: int) -> list[int]:
     per_cu = cfg.n_vmac * cfg.n_lanes
     if pixel_mode:
         return [min(cfg.n_vmac, -(-n_ch // cfg.n_lanes))]
-    return [max(0, min(cfg.n_vmac, -(-(n_ch - c * per_cu) // cfg.n_lanes)))
-            for c in range(cfg.n_cu)]
+    return [
+        max(0, min(cfg.n_vmac, -(-(n_ch - c * per_cu) // cfg.n_lanes))) for c in range(cfg.n_cu)
+    ]
 
 
 def weights_blob(cfg: AcceleratorConfig, pixel_mode: bool, w: np.ndarray) -> np.ndarray:
@@ -70,8 +71,8 @@ def weights_blob(cfg: AcceleratorConfig, pixel_mode: bool, w: np.ndarray) -> np.
         for v in range(nv):
             block = np.zeros((k, cfg.n_lanes), dtype=np.int64)
             c0 = (v if pixel_mode else c * cfg.n_vmac + v) * cfg.n_lanes
-            real = w[c0:c0 + cfg.n_lanes]
-            block[:, :real.shape[0]] = real.T
+            real = w[c0 : c0 + cfg.n_lanes]
+            block[:, : real.shape[0]] = real.T
             out.append(block.reshape(-1))
     return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
 
@@ -86,8 +87,8 @@ def bias_blob(cfg: AcceleratorConfig, pixel_mode: bool, b: np.ndarray) -> np.nda
         for v in range(nv):
             c0 = (v if pixel_mode else c * cfg.n_vmac + v) * cfg.n_lanes
             word = np.zeros(cfg.n_lanes, dtype=np.int64)
-            real = b[c0:c0 + cfg.n_lanes]
-            word[:real.shape[0]] = real
+            real = b[c0 : c0 + cfg.n_lanes]
+            word[: real.shape[0]] = real
             words.append(word)
     if not words:
         return np.zeros(0, dtype=np.int64)
@@ -137,19 +138,41 @@ class MatmulEmitter:
         c = self.cfg
         return c.n_vmac if self.pixel_mode else c.n_cu * c.n_vmac
 
-    def _per_cu_loads(self, nvs: list[int], dram: int, buf: Buf, row_elems: int,
-                      plane_stride_buf: int, buf_addr: int, res: tuple) -> None:
+    def _per_cu_loads(
+        self,
+        nvs: list[int],
+        dram: int,
+        buf: Buf,
+        row_elems: int,
+        plane_stride_buf: int,
+        buf_addr: int,
+        res: tuple,
+    ) -> None:
         c = self.cfg
         elem = c.elem_bytes
         for cu, nv in enumerate(nvs):
             if nv == 0:
                 continue
             mask = ((1 << c.n_cu) - 1) if self.pixel_mode else (1 << cu)
-            self.builder.emit(Instruction(Op.LOAD, {
-                "buf": int(buf), "cu_mask": mask, "dram_addr": dram, "row_elems": row_elems,
-                "rows": nv, "dram_row_stride": row_elems * elem, "planes": 1,
-                "dram_plane_stride": 0, "buf_addr": buf_addr,
-                "buf_row_stride": plane_stride_buf, "buf_plane_stride": 0}), writes=[res])
+            self.builder.emit(
+                Instruction(
+                    Op.LOAD,
+                    {
+                        "buf": int(buf),
+                        "cu_mask": mask,
+                        "dram_addr": dram,
+                        "row_elems": row_elems,
+                        "rows": nv,
+                        "dram_row_stride": row_elems * elem,
+                        "planes": 1,
+                        "dram_plane_stride": 0,
+                        "buf_addr": buf_addr,
+                        "buf_row_stride": plane_stride_buf,
+                        "buf_plane_stride": 0,
+                    },
+                ),
+                writes=[res],
+            )
             dram += nv * row_elems * elem
 
     def open_group(self, n_ch: int, bias_fn) -> "_Group":
@@ -165,13 +188,31 @@ class MatmulEmitter:
         self.params_addr += b_bytes
         pm = self.pixel_mode
         self.blobs.append(Blob(b_dram, b_bytes, partial(_bias_maker, c, pm, bias_fn)))
-        self._per_cu_loads(nvs, b_dram, Buf.BIAS, b_elems, c.bias_depth * b_elems,
-                           b_slot * b_elems, ("bias", b_slot))
+        self._per_cu_loads(
+            nvs,
+            b_dram,
+            Buf.BIAS,
+            b_elems,
+            c.bias_depth * b_elems,
+            b_slot * b_elems,
+            ("bias", b_slot),
+        )
         return _Group(n_ch, nvs, b_slot)
 
-    def part(self, grp: "_Group", part: Part, weight_fn, *, first: bool, last: bool,
-             out_addr: int = 0, out_res: tuple = ("vector", 0),
-             out_pix_stride: int | None = None, acc_addr: int = 0, relu: bool = False) -> None:
+    def part(
+        self,
+        grp: "_Group",
+        part: Part,
+        weight_fn,
+        *,
+        first: bool,
+        last: bool,
+        out_addr: int = 0,
+        out_res: tuple = ("vector", 0),
+        out_pix_stride: int | None = None,
+        acc_addr: int = 0,
+        relu: bool = False,
+    ) -> None:
         """Emit one K-tile of a group: its maps loads (if any), its weight load, its MAC.
         ``first`` starts the accumulation from zero; ``last`` drains to ``out_addr``."""
         c = self.cfg
@@ -179,8 +220,9 @@ class MatmulEmitter:
         if part.load is not None:
             part.load()
         if part.k > half_words:
-            raise ValueError(f"K-tile of {part.k} words exceeds half the weights buffer "
-                             f"({half_words})")
+            raise ValueError(
+                f"K-tile of {part.k} words exceeds half the weights buffer ({half_words})"
+            )
         pm = self.pixel_mode
         half = self._w_half % 2
         self._w_half += 1
@@ -189,32 +231,73 @@ class MatmulEmitter:
         w_dram = self.params_addr
         self.params_addr += w_bytes
         self.blobs.append(Blob(w_dram, w_bytes, partial(_weights_maker, c, pm, weight_fn, part)))
-        self._per_cu_loads(grp.nvs, w_dram, Buf.WEIGHTS, w_elems, c.weights_depth * c.n_lanes,
-                           half * half_words * c.n_lanes, ("weights", half))
+        self._per_cu_loads(
+            grp.nvs,
+            w_dram,
+            Buf.WEIGHTS,
+            w_elems,
+            c.weights_depth * c.n_lanes,
+            half * half_words * c.n_lanes,
+            ("weights", half),
+        )
         (k2c, k2s), (k1c, k1s), k0c = part.k_loops
         pxc, pyc, pxs, pys = part.pixels
-        mac = Instruction(Op.MAC, {
-            "pixel_mode": int(pm), "acc_clear": int(first), "drain": int(last),
-            "relu": int(relu and last), "shift": c.frac_bits,
-            "maps_addr": part.maps_addr, "w_addr": half * half_words,
-            "bias_addr": grp.bias_slot, "acc_addr": acc_addr, "out_addr": out_addr,
-            "out_pix_stride": self.words_per_pixel if out_pix_stride is None
-            else out_pix_stride,
-            "k0_count": k0c, "k1_count": k1c, "k1_stride": k1s,
-            "k2_count": k2c, "k2_stride": k2s,
-            "px_count": pxc, "py_count": pyc, "px_stride": pxs, "py_stride": pys})
+        mac = Instruction(
+            Op.MAC,
+            {
+                "pixel_mode": int(pm),
+                "acc_clear": int(first),
+                "drain": int(last),
+                "relu": int(relu and last),
+                "shift": c.frac_bits,
+                "maps_addr": part.maps_addr,
+                "w_addr": half * half_words,
+                "bias_addr": grp.bias_slot,
+                "acc_addr": acc_addr,
+                "out_addr": out_addr,
+                "out_pix_stride": self.words_per_pixel
+                if out_pix_stride is None
+                else out_pix_stride,
+                "k0_count": k0c,
+                "k1_count": k1c,
+                "k1_stride": k1s,
+                "k2_count": k2c,
+                "k2_stride": k2s,
+                "px_count": pxc,
+                "py_count": pyc,
+                "px_stride": pxs,
+                "py_stride": pys,
+            },
+        )
         reads = [part.maps_res, ("weights", half)]
         if last:
             reads.append(("bias", grp.bias_slot))
         self.builder.emit(mac, reads=reads, writes=[out_res] if last else [])
 
-    def group(self, parts: list[Part], n_ch: int, weight_fn, bias_fn, *, out_addr: int,
-              out_res: tuple, relu: bool = False) -> None:
+    def group(
+        self,
+        parts: list[Part],
+        n_ch: int,
+        weight_fn,
+        bias_fn,
+        *,
+        out_addr: int,
+        out_res: tuple,
+        relu: bool = False,
+    ) -> None:
         """A whole channel group: bias, then every K-tile, the last one draining."""
         grp = self.open_group(n_ch, bias_fn)
         for i, part in enumerate(parts):
-            self.part(grp, part, weight_fn, first=i == 0, last=i == len(parts) - 1,
-                      out_addr=out_addr, out_res=out_res, relu=relu)
+            self.part(
+                grp,
+                part,
+                weight_fn,
+                first=i == 0,
+                last=i == len(parts) - 1,
+                out_addr=out_addr,
+                out_res=out_res,
+                relu=relu,
+            )
 
 
 @dataclass(frozen=True)

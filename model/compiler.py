@@ -16,8 +16,7 @@ from .config import AcceleratorConfig
 from .isa import INSTR_BYTES, Instruction, program_bytes
 from .layers import GRU, Conv2d, Layer, Linear
 
-__all__ = ["GUARD_BYTES", "CompiledLayer", "DramLayout", "MappingError", "Region",
-           "compile_layer"]
+__all__ = ["GUARD_BYTES", "CompiledLayer", "DramLayout", "MappingError", "Region", "compile_layer"]
 
 GUARD_BYTES = 4096
 ALIGN = 4096
@@ -115,7 +114,8 @@ def check_program_fits(program: list[Instruction], cfg: AcceleratorConfig) -> No
             raise MappingError(
                 f"the {unit} unit needs {n} instructions, more than the config's "
                 f"program_depth {cfg.program_depth}; use a config with a larger program_depth "
-                f"or a smaller layer")
+                f"or a smaller layer"
+            )
 
 
 def add_program_region(layout: DramLayout, program: list[Instruction]) -> None:
@@ -138,7 +138,8 @@ def compile_layer(layer: Layer, cfg: AcceleratorConfig) -> CompiledLayer:
 
         compiled = compile_gru(layer, cfg)
     else:
-        raise MappingError(f"no lowering for layer type {type(layer).__name__}; "
-                           f"supported: Linear, Conv2d, GRU")
+        raise MappingError(
+            f"no lowering for layer type {type(layer).__name__}; supported: Linear, Conv2d, GRU"
+        )
     check_program_fits(compiled.program, cfg)
     return compiled

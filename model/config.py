@@ -94,44 +94,55 @@ class AcceleratorConfig:
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{field} must be a positive integer, not {value!r}")
 
-        for field in ("n_cu", "n_vmac", "n_lanes", "max_reduction", "program_depth",
-                      "max_outstanding"):
+        for field in (
+            "n_cu",
+            "n_vmac",
+            "n_lanes",
+            "max_reduction",
+            "program_depth",
+            "max_outstanding",
+        ):
             positive(field)
         if self.n_cu > 16 or self.n_vmac > 16 or self.n_lanes > 64:
             raise ValueError(
                 f"array of {self.n_cu} CUs x {self.n_vmac} vMACs x {self.n_lanes} lanes is "
-                f"outside the supported range (n_cu <= 16, n_vmac <= 16, n_lanes <= 64)")
+                f"outside the supported range (n_cu <= 16, n_vmac <= 16, n_lanes <= 64)"
+            )
         if self.data_bits not in (8, 16):
             raise ValueError(f"data_bits must be 8 or 16, not {self.data_bits!r}")
         if not isinstance(self.frac_bits, int) or not 0 <= self.frac_bits < self.data_bits:
             raise ValueError(
                 f"frac_bits must be in 0..{self.data_bits - 1} for {self.data_bits}-bit data, "
-                f"not {self.frac_bits!r}")
+                f"not {self.frac_bits!r}"
+            )
         if self.bus_data_bits not in (32, 64, 128, 256):
             raise ValueError(
-                f"bus_data_bits must be one of 32, 64, 128, 256, not {self.bus_data_bits!r}")
+                f"bus_data_bits must be one of 32, 64, 128, 256, not {self.bus_data_bits!r}"
+            )
         if (self.n_lanes * self.data_bits) % self.bus_data_bits:
             raise ValueError(
                 f"a vMAC word of {self.n_lanes} lanes x {self.data_bits} bits = "
                 f"{self.n_lanes * self.data_bits} bits must be a whole number of "
-                f"{self.bus_data_bits}-bit bus beats; use more lanes or a narrower bus")
-        for field in ("maps_depth", "weights_depth", "bias_depth", "acc_depth",
-                      "vector_depth"):
+                f"{self.bus_data_bits}-bit bus beats; use more lanes or a narrower bus"
+            )
+        for field in ("maps_depth", "weights_depth", "bias_depth", "acc_depth", "vector_depth"):
             value = getattr(self, field)
             if not isinstance(value, int) or not _is_pow2(value) or value < 2:
                 raise ValueError(
-                    f"{field} must be a power of two >= 2 (two ping-pong halves), "
-                    f"not {value!r}")
+                    f"{field} must be a power of two >= 2 (two ping-pong halves), not {value!r}"
+                )
         if self.maps_depth % self.bus_elems:
             raise ValueError(
                 f"maps_depth {self.maps_depth} must be a multiple of the "
-                f"{self.bus_elems} elements in a bus beat")
+                f"{self.bus_elems} elements in a bus beat"
+            )
         if not 1 <= self.max_burst_beats <= 256 or not isinstance(self.max_burst_beats, int):
             raise ValueError(f"max_burst_beats must be in 1..256, not {self.max_burst_beats!r}")
         if self.max_burst_beats * self.bus_bytes > 4096:
             raise ValueError(
                 f"max_burst_beats {self.max_burst_beats} x {self.bus_bytes} bytes exceeds the "
-                f"4 KiB an AXI4 burst may cover; at most {4096 // self.bus_bytes}")
+                f"4 KiB an AXI4 burst may cover; at most {4096 // self.bus_bytes}"
+            )
         if not isinstance(self.mem_latency, int) or not 0 <= self.mem_latency <= 1000:
             raise ValueError(f"mem_latency must be in 0..1000 cycles, not {self.mem_latency!r}")
         if not self.clock_mhz > 0:
@@ -214,11 +225,13 @@ class AcceleratorConfig:
         if unknown:
             raise ValueError(
                 f"unknown config field(s) {', '.join(map(repr, unknown))}; "
-                f"valid fields: {', '.join(sorted(known))}")
+                f"valid fields: {', '.join(sorted(known))}"
+            )
         if base_name is not None:
             if base_name not in PRESETS:
                 raise ValueError(
-                    f"unknown base preset {base_name!r}; valid presets: {', '.join(PRESETS)}")
+                    f"unknown base preset {base_name!r}; valid presets: {', '.join(PRESETS)}"
+                )
             return dataclasses.replace(PRESETS[base_name], **data)
         return cls(**data)
 
@@ -236,7 +249,8 @@ class AcceleratorConfig:
                 data = tomllib.loads(text)
             else:
                 raise ValueError(
-                    f"config file {str(path)!r} must end in .json or .toml, not {path.suffix!r}")
+                    f"config file {str(path)!r} must end in .json or .toml, not {path.suffix!r}"
+                )
         except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
             raise ValueError(f"config file {str(path)!r} is not valid: {exc}") from exc
         if not isinstance(data, dict):
@@ -248,16 +262,41 @@ class AcceleratorConfig:
 PRESETS: dict[str, AcceleratorConfig] = {
     # Small enough that every co-simulation in `make test` runs in seconds.
     "tiny": AcceleratorConfig(
-        name="tiny", n_cu=2, n_vmac=2, n_lanes=4, bus_data_bits=64, max_burst_beats=16,
-        max_outstanding=4, maps_depth=4096, weights_depth=512, bias_depth=16, acc_depth=64,
-        vector_depth=512, program_depth=256, max_reduction=1 << 12, clock_mhz=150.0),
+        name="tiny",
+        n_cu=2,
+        n_vmac=2,
+        n_lanes=4,
+        bus_data_bits=64,
+        max_burst_beats=16,
+        max_outstanding=4,
+        maps_depth=4096,
+        weights_depth=512,
+        bias_depth=16,
+        acc_depth=64,
+        vector_depth=512,
+        program_depth=256,
+        max_reduction=1 << 12,
+        clock_mhz=150.0,
+    ),
     # Snowflake (Gokhale et al. 2017): 4 CUs x 4 vMACs x 16 lanes = 256 MACs at 250 MHz,
     # 128-bit AXI -> 4 GB/s.  Buffers sized to fit an XC7Z045's 545 RAMB36 (2.45 MB).
     "snowflake": AcceleratorConfig(
-        name="snowflake", n_cu=4, n_vmac=4, n_lanes=16, bus_data_bits=128, max_burst_beats=64,
-        max_outstanding=8, maps_depth=16384, weights_depth=2048, bias_depth=32,
-        acc_depth=256, vector_depth=4096, program_depth=1024, max_reduction=1 << 16,
-        clock_mhz=250.0),
+        name="snowflake",
+        n_cu=4,
+        n_vmac=4,
+        n_lanes=16,
+        bus_data_bits=128,
+        max_burst_beats=64,
+        max_outstanding=8,
+        maps_depth=16384,
+        weights_depth=2048,
+        bias_depth=32,
+        acc_depth=256,
+        vector_depth=4096,
+        program_depth=1024,
+        max_reduction=1 << 16,
+        clock_mhz=250.0,
+    ),
 }
 
 
@@ -272,4 +311,5 @@ def load_config(name_or_path: str | Path | AcceleratorConfig) -> AcceleratorConf
         return AcceleratorConfig.from_file(key)
     raise ValueError(
         f"unknown config {key!r}; valid presets: {', '.join(PRESETS)} "
-        f"(or a path to a .json / .toml file)")
+        f"(or a path to a .json / .toml file)"
+    )

@@ -25,8 +25,15 @@ from .config import AcceleratorConfig
 from .isa import Buf
 from .latencies import DMA_MAX_WRITES_IN_FLIGHT, DMA_READ_SETUP, DMA_WRITE_DATA_LATENCY
 
-__all__ = ["Burst", "buffer_elems", "check_descriptor", "descriptor_bursts", "read_cycles",
-           "split_row", "write_cycles"]
+__all__ = [
+    "Burst",
+    "buffer_elems",
+    "check_descriptor",
+    "descriptor_bursts",
+    "read_cycles",
+    "split_row",
+    "write_cycles",
+]
 
 
 @dataclass(frozen=True)
@@ -56,14 +63,22 @@ def split_row(addr: int, nbytes: int, cfg: AcceleratorConfig) -> list[Burst]:
         to_end = -(-(end - cur) // bus)
         beats = min(cfg.max_burst_beats, to_4k, to_end)
         nxt = cur + beats * bus
-        bursts.append(Burst(cur, beats, first if cur == start else full,
-                            last if nxt >= end else full))
+        bursts.append(
+            Burst(cur, beats, first if cur == start else full, last if nxt >= end else full)
+        )
         cur = nxt
     return bursts
 
 
-def descriptor_bursts(dram_addr: int, row_bytes: int, rows: int, row_stride: int,
-                      planes: int, plane_stride: int, cfg: AcceleratorConfig) -> list[Burst]:
+def descriptor_bursts(
+    dram_addr: int,
+    row_bytes: int,
+    rows: int,
+    row_stride: int,
+    planes: int,
+    plane_stride: int,
+    cfg: AcceleratorConfig,
+) -> list[Burst]:
     """Every burst of a 3-D descriptor, in issue order (planes, then rows)."""
     out: list[Burst] = []
     for p in range(planes):
@@ -74,10 +89,12 @@ def descriptor_bursts(dram_addr: int, row_bytes: int, rows: int, row_stride: int
 
 def buffer_elems(buf: Buf, cfg: AcceleratorConfig) -> int:
     """Size of a buffer space in elements (docs/architecture.md section 3)."""
-    return {Buf.MAPS: cfg.maps_depth,
-            Buf.WEIGHTS: cfg.n_vmac * cfg.weights_depth * cfg.n_lanes,
-            Buf.BIAS: cfg.n_vmac * cfg.bias_depth * cfg.n_lanes * 2,
-            Buf.VECTOR: cfg.vector_depth * cfg.n_lanes}[buf]
+    return {
+        Buf.MAPS: cfg.maps_depth,
+        Buf.WEIGHTS: cfg.n_vmac * cfg.weights_depth * cfg.n_lanes,
+        Buf.BIAS: cfg.n_vmac * cfg.bias_depth * cfg.n_lanes * 2,
+        Buf.VECTOR: cfg.vector_depth * cfg.n_lanes,
+    }[buf]
 
 
 def check_descriptor(f: Mapping[str, int], cfg: AcceleratorConfig, *, store: bool) -> None:
@@ -94,8 +111,7 @@ def check_descriptor(f: Mapping[str, int], cfg: AcceleratorConfig, *, store: boo
             raise ValueError(f"{kind}: {name} must be >= 1, not {f[name]}")
     for name in ("dram_addr", "dram_row_stride", "dram_plane_stride"):
         if f[name] % eb:
-            raise ValueError(f"{kind}: {name} {f[name]:#x} is not aligned to the {eb}-byte "
-                             f"element")
+            raise ValueError(f"{kind}: {name} {f[name]:#x} is not aligned to the {eb}-byte element")
     size = buffer_elems(buf, cfg)
     for p in range(f["planes"]):
         for r in range(f["rows"]):
@@ -105,11 +121,13 @@ def check_descriptor(f: Mapping[str, int], cfg: AcceleratorConfig, *, store: boo
                 raise ValueError(
                     f"{kind}: row {r} of plane {p}: DRAM address {dram:#x} (element "
                     f"{dram // eb} = {(dram // eb) % e} mod {e}) and buffer element {b0} "
-                    f"({b0 % e} mod {e}) must sit at the same place in a bus beat")
+                    f"({b0 % e} mod {e}) must sit at the same place in a bus beat"
+                )
             if b0 + f["row_elems"] > size:
                 raise ValueError(
                     f"{kind}: row {r} of plane {p} reaches {buf.name} element "
-                    f"{b0 + f['row_elems'] - 1}, beyond its {size} elements")
+                    f"{b0 + f['row_elems'] - 1}, beyond its {size} elements"
+                )
 
 
 def read_cycles(bursts: list[Burst], cfg: AcceleratorConfig) -> int:

@@ -52,8 +52,9 @@ def ssub(a: T, b: T, bits: int = 16) -> T:
 
 def from_float(x: np.ndarray | float, frac_bits: int = 8, bits: int = 16) -> np.ndarray:
     """Quantise floats: round to nearest, saturate."""
-    return saturate(np.round(np.asarray(x, dtype=np.float64) * (1 << frac_bits))
-                    .astype(np.int64), bits)
+    return saturate(
+        np.round(np.asarray(x, dtype=np.float64) * (1 << frac_bits)).astype(np.int64), bits
+    )
 
 
 def to_float(x: np.ndarray | int, frac_bits: int = 8) -> np.ndarray:

@@ -53,27 +53,31 @@ class FuncSim:
         self.maps = np.zeros((c.n_cu, c.maps_depth), dtype=np.int64)
         self.weights = np.zeros((c.n_cu, c.n_vmac, c.weights_depth, c.n_lanes), dtype=np.int64)
         # Bias words are 2*data_bits wide; the DMA writes them as two data_bits halves.
-        self.bias_halves = np.zeros((c.n_cu, c.n_vmac, c.bias_depth, c.n_lanes, 2),
-                                    dtype=np.int64)
+        self.bias_halves = np.zeros((c.n_cu, c.n_vmac, c.bias_depth, c.n_lanes, 2), dtype=np.int64)
         self.acc = np.zeros((c.n_cu, c.n_vmac, c.acc_depth, c.n_lanes), dtype=np.int64)
         self.vector = np.zeros((c.vector_depth, c.n_lanes), dtype=np.int64)
         self.macs_done = 0
 
     # -- DRAM access ----------------------------------------------------------------------
     def write_dram(self, addr: int, data: bytes | np.ndarray) -> None:
-        raw = np.frombuffer(bytes(data), dtype=np.uint8) if isinstance(data, bytes | bytearray) \
+        raw = (
+            np.frombuffer(bytes(data), dtype=np.uint8)
+            if isinstance(data, bytes | bytearray)
             else np.asarray(data).view(np.uint8).ravel()
+        )
         if addr < 0 or addr + raw.size > self.dram.size:
-            raise ValueError(f"DRAM write [{addr:#x}, {addr + raw.size:#x}) is outside the "
-                             f"{self.dram.size:#x}-byte DRAM")
-        self.dram[addr:addr + raw.size] = raw
+            raise ValueError(
+                f"DRAM write [{addr:#x}, {addr + raw.size:#x}) is outside the "
+                f"{self.dram.size:#x}-byte DRAM"
+            )
+        self.dram[addr : addr + raw.size] = raw
 
     def read_dram(self, addr: int, nbytes: int) -> bytes:
-        return self.dram[addr:addr + nbytes].tobytes()
+        return self.dram[addr : addr + nbytes].tobytes()
 
     def _elems(self, addr: int, n: int) -> np.ndarray:
         eb = self.cfg.elem_bytes
-        raw = self.dram[addr:addr + n * eb]
+        raw = self.dram[addr : addr + n * eb]
         if raw.size != n * eb:
             raise ValueError(f"DMA access [{addr:#x}, {addr + n * eb:#x}) is outside DRAM")
         dtype = np.int16 if eb == 2 else np.int8
@@ -103,8 +107,9 @@ class FuncSim:
             if v.max() >= c.n_vmac:
                 raise ValueError(f"BIAS write to element {e[-1]} beyond the vMACs' buffers")
             for cu in cus:
-                self.bias_halves[cu, v, rem // (2 * c.n_lanes), (rem // 2) % c.n_lanes,
-                                 rem % 2] = values & ((1 << bits) - 1)
+                self.bias_halves[cu, v, rem // (2 * c.n_lanes), (rem // 2) % c.n_lanes, rem % 2] = (
+                    values & ((1 << bits) - 1)
+                )
         else:
             raise ValueError(f"LOAD into {buf.name} is not supported (no DMA write path)")
 
@@ -118,8 +123,10 @@ class FuncSim:
     def _dma_rows(self, f: Instruction):
         for p in range(f["planes"]):
             for r in range(f["rows"]):
-                yield (f["dram_addr"] + p * f["dram_plane_stride"] + r * f["dram_row_stride"],
-                       f["buf_addr"] + p * f["buf_plane_stride"] + r * f["buf_row_stride"])
+                yield (
+                    f["dram_addr"] + p * f["dram_plane_stride"] + r * f["dram_row_stride"],
+                    f["buf_addr"] + p * f["buf_plane_stride"] + r * f["buf_row_stride"],
+                )
 
     def _load(self, f: Instruction) -> None:
         for dram, bufa in self._dma_rows(f):
@@ -130,7 +137,7 @@ class FuncSim:
         value = value - (1 << 16) if value >= 1 << 15 else value
         for r in range(f["rows"]):
             start = f["addr"] + r * f["row_stride"]
-            self.maps[:, start:start + f["count"]] = value
+            self.maps[:, start : start + f["count"]] = value
 
     def _store(self, f: Instruction) -> None:
         c = self.cfg
@@ -139,7 +146,7 @@ class FuncSim:
         flat = self.vector.reshape(-1)
         dtype = np.int16 if c.elem_bytes == 2 else np.int8
         for dram, bufa in self._dma_rows(f):
-            vals = flat[bufa:bufa + f["row_elems"]].astype(dtype)
+            vals = flat[bufa : bufa + f["row_elems"]].astype(dtype)
             self.write_dram(dram, vals.tobytes())
 
     def _mac(self, f: Instruction) -> None:
@@ -147,9 +154,11 @@ class FuncSim:
         npix = f["px_count"] * f["py_count"]
         pixel_mode = bool(f["pixel_mode"])
         steps = -(-npix // c.n_cu) if pixel_mode else npix
-        k_offsets = (np.arange(f["k2_count"])[:, None, None] * f["k2_stride"]
-                     + np.arange(f["k1_count"])[None, :, None] * f["k1_stride"]
-                     + np.arange(f["k0_count"])[None, None, :]).reshape(-1)
+        k_offsets = (
+            np.arange(f["k2_count"])[:, None, None] * f["k2_stride"]
+            + np.arange(f["k1_count"])[None, :, None] * f["k1_stride"]
+            + np.arange(f["k0_count"])[None, None, :]
+        ).reshape(-1)
         k = k_offsets.size
         for s in range(steps):
             for cu in range(c.n_cu):
@@ -160,14 +169,15 @@ class FuncSim:
                 base = f["maps_addr"] + oy * f["py_stride"] + ox * f["px_stride"]
                 x = self.maps[cu, base + k_offsets]
                 for v in range(c.n_vmac):
-                    w = self.weights[cu, v, f["w_addr"]:f["w_addr"] + k]
+                    w = self.weights[cu, v, f["w_addr"] : f["w_addr"] + k]
                     acc = x @ w
                     if not f["acc_clear"]:
                         acc = acc + self.acc[cu, v, f["acc_addr"] + s]
                     self.macs_done += k * c.n_lanes
                     if f["drain"]:
-                        y = fx.requant(acc + self._bias_word(cu, v, f["bias_addr"]),
-                                       f["shift"], c.data_bits)
+                        y = fx.requant(
+                            acc + self._bias_word(cu, v, f["bias_addr"]), f["shift"], c.data_bits
+                        )
                         if f["relu"]:
                             y = fx.relu(y)
                         word = v if pixel_mode else cu * c.n_vmac + v
@@ -215,12 +225,20 @@ class FuncSim:
             self.vector[addr] = y
 
     def _execute(self, instr: Instruction) -> None:
-        {Op.LOAD: self._load, Op.FILL: self._fill, Op.STORE: self._store, Op.MAC: self._mac,
-         Op.VEC: self._vec}[instr.op](instr)
+        {
+            Op.LOAD: self._load,
+            Op.FILL: self._fill,
+            Op.STORE: self._store,
+            Op.MAC: self._mac,
+            Op.VEC: self._vec,
+        }[instr.op](instr)
 
     # -- the three units ------------------------------------------------------------------
-    def run(self, program: list[Instruction], order: tuple[Unit, ...] = (
-            Unit.LOAD, Unit.COMPUTE, Unit.STORE)) -> None:
+    def run(
+        self,
+        program: list[Instruction],
+        order: tuple[Unit, ...] = (Unit.LOAD, Unit.COMPUTE, Unit.STORE),
+    ) -> None:
         """Execute ``program``: each unit runs as far as its tokens allow, units visited in
         ``order`` (the default lets loads race ahead, which exposes missing WAR tokens)."""
         # Round-trip through the encoding: what runs is what the hardware would decode.
@@ -240,13 +258,17 @@ class FuncSim:
                     need = []
                     if instr.pop_prev:
                         if prev is None:
-                            raise ValueError(f"{instr.op.name} of the {u.name} unit pops from "
-                                             f"a previous unit that does not exist")
+                            raise ValueError(
+                                f"{instr.op.name} of the {u.name} unit pops from "
+                                f"a previous unit that does not exist"
+                            )
                         need.append((prev, u))
                     if instr.pop_next:
                         if nxt is None:
-                            raise ValueError(f"{instr.op.name} of the {u.name} unit pops from "
-                                             f"a next unit that does not exist")
+                            raise ValueError(
+                                f"{instr.op.name} of the {u.name} unit pops from "
+                                f"a next unit that does not exist"
+                            )
                         need.append((nxt, u))
                     if any(tokens[q] == 0 for q in need):
                         break
@@ -263,8 +285,11 @@ class FuncSim:
                     st.pc += 1
                     progressed = True
             if not progressed:
-                where = ", ".join(f"{u.name} at #{st.pc} ({st.program[st.pc].op.name})"
-                                  for u, st in units.items() if not st.done)
+                where = ", ".join(
+                    f"{u.name} at #{st.pc} ({st.program[st.pc].op.name})"
+                    for u, st in units.items()
+                    if not st.done
+                )
                 raise Deadlock(f"no unit can proceed: {where}; tokens {tokens}")
         left = {f"{a.name}->{b.name}": n for (a, b), n in tokens.items() if n}
         if left:

@@ -43,8 +43,14 @@ def maxpool2d(y: np.ndarray, kernel: int, stride: int) -> np.ndarray:
     out = np.full((c, oh, ow), np.iinfo(np.int64).min, dtype=y.dtype)
     for i in range(kernel):
         for j in range(kernel):
-            out = np.maximum(out, y[:, i:i + (oh - 1) * stride + 1:stride,
-                                    j:j + (ow - 1) * stride + 1:stride])
+            out = np.maximum(
+                out,
+                y[
+                    :,
+                    i : i + (oh - 1) * stride + 1 : stride,
+                    j : j + (ow - 1) * stride + 1 : stride,
+                ],
+            )
     return out
 
 
@@ -57,21 +63,44 @@ def _conv_acc(x: np.ndarray, w: np.ndarray, stride: int, padding: int) -> np.nda
     cols = np.empty((cin, k, k, oh, ow), dtype=xp.dtype)
     for i in range(k):
         for j in range(k):
-            cols[:, i, j] = xp[:, i:i + (oh - 1) * stride + 1:stride,
-                               j:j + (ow - 1) * stride + 1:stride]
+            cols[:, i, j] = xp[
+                :, i : i + (oh - 1) * stride + 1 : stride, j : j + (ow - 1) * stride + 1 : stride
+            ]
     return (w.reshape(cout, -1) @ cols.reshape(cin * k * k, -1)).reshape(cout, oh, ow)
 
 
-def conv2d(x, weight, bias, cfg: AcceleratorConfig, *, stride: int = 1, padding: int = 0,
-           relu: bool = False, pool_kernel: int | None = None,
-           pool_stride: int | None = None) -> np.ndarray:
+def conv2d(
+    x,
+    weight,
+    bias,
+    cfg: AcceleratorConfig,
+    *,
+    stride: int = 1,
+    padding: int = 0,
+    relu: bool = False,
+    pool_kernel: int | None = None,
+    pool_stride: int | None = None,
+) -> np.ndarray:
     """Fixed-point convolution of one C x H x W image (or N x C x H x W), then bias,
     requantisation, optional ReLU and optional max-pool."""
     x = np.asarray(x).astype(np.int64)
     if x.ndim == 4:
-        return np.stack([conv2d(img, weight, bias, cfg, stride=stride, padding=padding,
-                                relu=relu, pool_kernel=pool_kernel, pool_stride=pool_stride)
-                         for img in x])
+        return np.stack(
+            [
+                conv2d(
+                    img,
+                    weight,
+                    bias,
+                    cfg,
+                    stride=stride,
+                    padding=padding,
+                    relu=relu,
+                    pool_kernel=pool_kernel,
+                    pool_stride=pool_stride,
+                )
+                for img in x
+            ]
+        )
     if x.ndim != 3:
         raise ValueError(f"input has shape {x.shape}, expected C x H x W")
     w = np.asarray(weight).astype(np.int64)
@@ -121,8 +150,9 @@ def linear_f(x, weight, bias) -> np.ndarray:
     return np.asarray(x, float) @ np.asarray(weight, float).T + np.asarray(bias, float)
 
 
-def conv2d_f(x, weight, bias, *, stride=1, padding=0, relu=False, pool_kernel=None,
-             pool_stride=None) -> np.ndarray:
+def conv2d_f(
+    x, weight, bias, *, stride=1, padding=0, relu=False, pool_kernel=None, pool_stride=None
+) -> np.ndarray:
     y = _conv_acc(np.asarray(x, float), np.asarray(weight, float), stride, padding)
     y = y + np.asarray(bias, float)[:, None, None]
     if relu:
@@ -141,8 +171,8 @@ def gru_f(x, h0, weight_ih, weight_hh, bias_ih, bias_hh) -> np.ndarray:
     for xt in x:
         gi, gh = xt @ wi.T + bi, h @ wh.T + bh
         r = 1 / (1 + np.exp(-(gi[:, :n_h] + gh[:, :n_h])))
-        z = 1 / (1 + np.exp(-(gi[:, n_h:2 * n_h] + gh[:, n_h:2 * n_h])))
-        n = np.tanh(gi[:, 2 * n_h:] + r * gh[:, 2 * n_h:])
+        z = 1 / (1 + np.exp(-(gi[:, n_h : 2 * n_h] + gh[:, n_h : 2 * n_h])))
+        n = np.tanh(gi[:, 2 * n_h :] + r * gh[:, 2 * n_h :])
         h = (1 - z) * n + z * h
         out.append(h)
     return np.stack(out)

@@ -12,8 +12,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
-    "FIELDS", "HEADER", "INSTR_BITS", "INSTR_BYTES", "Buf", "Instruction", "Op", "Unit",
-    "VecOp", "decode", "encode", "layout_fields", "program_bytes", "unit_of",
+    "FIELDS",
+    "HEADER",
+    "INSTR_BITS",
+    "INSTR_BYTES",
+    "Buf",
+    "Instruction",
+    "Op",
+    "Unit",
+    "VecOp",
+    "decode",
+    "encode",
+    "layout_fields",
+    "program_bytes",
+    "unit_of",
 ]
 
 INSTR_BITS = 256
@@ -182,7 +194,8 @@ class Instruction:
         if unknown:
             raise ValueError(
                 f"{self.op.name} has no field(s) {', '.join(unknown)}; "
-                f"its fields are {', '.join(sorted(names)) or 'none'}")
+                f"its fields are {', '.join(sorted(names)) or 'none'}"
+            )
         self.fields = {n: int(self.fields.get(n, 0)) for n, _ in FIELDS[self.op]}
 
     def __getitem__(self, name: str) -> int:
@@ -193,8 +206,9 @@ class Instruction:
         return unit_of(self.op)
 
     def to_dict(self) -> dict[str, Any]:
-        flags = {k: True for k in ("pop_prev", "pop_next", "push_prev", "push_next")
-                 if getattr(self, k)}
+        flags = {
+            k: True for k in ("pop_prev", "pop_next", "push_prev", "push_next") if getattr(self, k)
+        }
         return {"op": self.op.name, **flags, **{n: self[n] for n, _ in FIELDS[self.op]}}
 
 
@@ -202,8 +216,10 @@ def encode(instr: Instruction) -> int:
     """Pack an instruction into an ``INSTR_BITS``-bit integer."""
     values: dict[str, int] = {
         "opcode": int(instr.op),
-        "pop_prev": int(instr.pop_prev), "pop_next": int(instr.pop_next),
-        "push_prev": int(instr.push_prev), "push_next": int(instr.push_next),
+        "pop_prev": int(instr.pop_prev),
+        "pop_next": int(instr.pop_next),
+        "push_prev": int(instr.push_prev),
+        "push_next": int(instr.push_next),
     }
     values.update(instr.fields)
     word, pos = 0, 0
@@ -212,7 +228,8 @@ def encode(instr: Instruction) -> int:
         if not 0 <= value < (1 << width):
             raise ValueError(
                 f"{instr.op.name}.{name} = {value} does not fit its {width}-bit field "
-                f"(0..{(1 << width) - 1})")
+                f"(0..{(1 << width) - 1})"
+            )
         word |= value << pos
         pos += width
     return word
@@ -233,10 +250,14 @@ def decode(word: int) -> Instruction:
     for name, width in FIELDS[op]:
         fields[name] = (word >> pos) & ((1 << width) - 1)
         pos += width
-    return Instruction(op, fields, pop_prev=bool(header["pop_prev"]),
-                       pop_next=bool(header["pop_next"]),
-                       push_prev=bool(header["push_prev"]),
-                       push_next=bool(header["push_next"]))
+    return Instruction(
+        op,
+        fields,
+        pop_prev=bool(header["pop_prev"]),
+        pop_next=bool(header["pop_next"]),
+        push_prev=bool(header["push_prev"]),
+        push_next=bool(header["push_next"]),
+    )
 
 
 def program_bytes(program: list[Instruction]) -> bytes:

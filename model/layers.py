@@ -122,8 +122,12 @@ class Linear(Layer):
         return self.batch * self.out_features
 
     def params(self) -> dict[str, Any]:
-        return {"in_features": self.in_features, "out_features": self.out_features,
-                "batch": self.batch, "bias": self.bias}
+        return {
+            "in_features": self.in_features,
+            "out_features": self.out_features,
+            "batch": self.batch,
+            "bias": self.bias,
+        }
 
 
 @dataclass(frozen=True)
@@ -145,26 +149,36 @@ class Conv2d(Layer):
     batch: int = 1
 
     def __post_init__(self) -> None:
-        for n in ("in_channels", "out_channels", "kernel_size", "stride", "height", "width",
-                  "batch"):
+        for n in (
+            "in_channels",
+            "out_channels",
+            "kernel_size",
+            "stride",
+            "height",
+            "width",
+            "batch",
+        ):
             _check_int("Conv2d", n, getattr(self, n))
         _check_int("Conv2d", "padding", self.padding, minimum=0)
         if self.padding >= self.kernel_size:
             raise ValueError(
                 f"Conv2d: padding {self.padding} must be smaller than kernel_size "
-                f"{self.kernel_size}")
+                f"{self.kernel_size}"
+            )
         for dim in ("height", "width"):
             size = getattr(self, dim)
             if size + 2 * self.padding < self.kernel_size:
                 raise ValueError(
                     f"Conv2d: {dim} {size} with padding {self.padding} is smaller than "
-                    f"kernel_size {self.kernel_size}")
+                    f"kernel_size {self.kernel_size}"
+                )
         if self.pool is not None:
             for dim, size in (("height", self.conv_height), ("width", self.conv_width)):
                 if size < self.pool.kernel_size:
                     raise ValueError(
                         f"Conv2d: convolution output {dim} {size} is smaller than the "
-                        f"pooling kernel {self.pool.kernel_size}")
+                        f"pooling kernel {self.pool.kernel_size}"
+                    )
 
     @property
     def conv_height(self) -> int:
@@ -190,8 +204,7 @@ class Conv2d(Layer):
 
     @property
     def macs(self) -> int:
-        return (self.batch * self.out_channels * self.conv_height * self.conv_width
-                * self.reduction)
+        return self.batch * self.out_channels * self.conv_height * self.conv_width * self.reduction
 
     @property
     def weight_elems(self) -> int:
@@ -207,12 +220,18 @@ class Conv2d(Layer):
 
     def params(self) -> dict[str, Any]:
         return {
-            "in_channels": self.in_channels, "out_channels": self.out_channels,
-            "kernel_size": self.kernel_size, "stride": self.stride, "padding": self.padding,
-            "height": self.height, "width": self.width, "relu": self.relu,
+            "in_channels": self.in_channels,
+            "out_channels": self.out_channels,
+            "kernel_size": self.kernel_size,
+            "stride": self.stride,
+            "padding": self.padding,
+            "height": self.height,
+            "width": self.width,
+            "relu": self.relu,
             "pool_kernel": self.pool.kernel_size if self.pool else None,
             "pool_stride": self.pool.stride if self.pool else None,
-            "bias": self.bias, "batch": self.batch,
+            "bias": self.bias,
+            "batch": self.batch,
         }
 
 
@@ -259,8 +278,13 @@ class GRU(Layer):
         return self.batch * self.steps * self.hidden_size
 
     def params(self) -> dict[str, Any]:
-        return {"input_size": self.input_size, "hidden_size": self.hidden_size,
-                "steps": self.steps, "batch": self.batch, "bias": self.bias}
+        return {
+            "input_size": self.input_size,
+            "hidden_size": self.hidden_size,
+            "steps": self.steps,
+            "batch": self.batch,
+            "bias": self.bias,
+        }
 
 
 _KINDS: dict[str, type[Layer]] = {"linear": Linear, "conv": Conv2d, "gru": GRU}

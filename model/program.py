@@ -47,8 +47,12 @@ class ProgramBuilder:
         self.deps: list[tuple[Handle, Handle]] = []  # (consumer, producer)
         self._res: dict[Resource, _Res] = {}
 
-    def emit(self, instr: Instruction, reads: list[Resource] | tuple = (),
-             writes: list[Resource] | tuple = ()) -> Handle:
+    def emit(
+        self,
+        instr: Instruction,
+        reads: list[Resource] | tuple = (),
+        writes: list[Resource] | tuple = (),
+    ) -> Handle:
         (unit,) = instr.units
         producers: list[Handle] = []
         for r in reads:
@@ -91,8 +95,9 @@ class ProgramBuilder:
         for consumer, producer in by_consumer:
             key = (consumer, producer.unit)
             needed[key] = max(needed.get(key, -1), producer.index)
-        for (consumer, punit), pidx in sorted(needed.items(),
-                                               key=lambda kv: (kv[0][0].unit, kv[0][0].index)):
+        for (consumer, punit), pidx in sorted(
+            needed.items(), key=lambda kv: (kv[0][0].unit, kv[0][0].index)
+        ):
             q = (punit, consumer.unit)
             if pidx <= last.get(q, -1):
                 continue  # an earlier pop of this queue already waited for a later producer

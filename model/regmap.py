@@ -9,8 +9,16 @@ import enum
 from dataclasses import dataclass, field
 
 __all__ = [
-    "COUNTERS", "ID_VALUE", "REGISTERS", "VERSION", "Access", "ErrorCode", "Field",
-    "Register", "by_name", "registers_markdown",
+    "COUNTERS",
+    "ID_VALUE",
+    "REGISTERS",
+    "VERSION",
+    "Access",
+    "ErrorCode",
+    "Field",
+    "Register",
+    "by_name",
+    "registers_markdown",
 ]
 
 ID_VALUE = 0x534E4F57  # "SNOW"
@@ -89,29 +97,72 @@ COUNTERS: list[tuple[str, str]] = [
 def _build() -> list[Register]:
     regs = [
         Register("ID", 0x00, Access.RO, 'identification, "SNOW"', ID_VALUE),
-        Register("VERSION", 0x04, Access.RO, "hardware version major.minor.patch",
-                 (VERSION[0] << 16) | (VERSION[1] << 8) | VERSION[2],
-                 [Field("PATCH", 0, 8, ""), Field("MINOR", 8, 8, ""),
-                  Field("MAJOR", 16, 8, "")]),
-        Register("CONFIG0", 0x08, Access.RO, "array shape (set at generation)", 0,
-                 [Field("N_CU", 0, 8, "compute units"), Field("N_VMAC", 8, 8, "vMACs per CU"),
-                  Field("N_LANES", 16, 8, "lanes per vMAC"),
-                  Field("DATA_BITS", 24, 8, "data width")]),
-        Register("CONFIG1", 0x0C, Access.RO, "bus shape (set at generation)", 0,
-                 [Field("BUS_BYTES", 0, 8, "AXI data bytes"),
-                  Field("MAX_BURST", 8, 16, "longest burst, beats"),
-                  Field("MAX_OUTSTANDING", 24, 8, "read bursts in flight")]),
-        Register("CTRL", 0x10, Access.RW, "control", 0,
-                 [Field("START", 0, 1, "write 1: start the job (self-clearing)"),
-                  Field("SOFT_RESET", 1, 1, "write 1: return to idle (self-clearing)"),
-                  Field("IRQ_EN", 2, 1, "drive irq from IRQ_STATUS")]),
-        Register("STATUS", 0x14, Access.RO, "job status", 0,
-                 [Field("BUSY", 0, 1, "a job is running"),
-                  Field("DONE", 1, 1, "the last job finished"),
-                  Field("ERROR", 2, 1, "the last job ended in an error"),
-                  Field("ERROR_CODE", 8, 4, "an ErrorCode")]),
-        Register("IRQ_STATUS", 0x18, Access.W1C, "interrupt causes", 0,
-                 [Field("DONE", 0, 1, "job done"), Field("ERROR", 1, 1, "job error")]),
+        Register(
+            "VERSION",
+            0x04,
+            Access.RO,
+            "hardware version major.minor.patch",
+            (VERSION[0] << 16) | (VERSION[1] << 8) | VERSION[2],
+            [Field("PATCH", 0, 8, ""), Field("MINOR", 8, 8, ""), Field("MAJOR", 16, 8, "")],
+        ),
+        Register(
+            "CONFIG0",
+            0x08,
+            Access.RO,
+            "array shape (set at generation)",
+            0,
+            [
+                Field("N_CU", 0, 8, "compute units"),
+                Field("N_VMAC", 8, 8, "vMACs per CU"),
+                Field("N_LANES", 16, 8, "lanes per vMAC"),
+                Field("DATA_BITS", 24, 8, "data width"),
+            ],
+        ),
+        Register(
+            "CONFIG1",
+            0x0C,
+            Access.RO,
+            "bus shape (set at generation)",
+            0,
+            [
+                Field("BUS_BYTES", 0, 8, "AXI data bytes"),
+                Field("MAX_BURST", 8, 16, "longest burst, beats"),
+                Field("MAX_OUTSTANDING", 24, 8, "read bursts in flight"),
+            ],
+        ),
+        Register(
+            "CTRL",
+            0x10,
+            Access.RW,
+            "control",
+            0,
+            [
+                Field("START", 0, 1, "write 1: start the job (self-clearing)"),
+                Field("SOFT_RESET", 1, 1, "write 1: return to idle (self-clearing)"),
+                Field("IRQ_EN", 2, 1, "drive irq from IRQ_STATUS"),
+            ],
+        ),
+        Register(
+            "STATUS",
+            0x14,
+            Access.RO,
+            "job status",
+            0,
+            [
+                Field("BUSY", 0, 1, "a job is running"),
+                Field("DONE", 1, 1, "the last job finished"),
+                Field("ERROR", 2, 1, "the last job ended in an error"),
+                Field("ERROR_CODE", 8, 4, "an ErrorCode"),
+            ],
+        ),
+        Register(
+            "IRQ_STATUS",
+            0x18,
+            Access.W1C,
+            "interrupt causes",
+            0,
+            [Field("DONE", 0, 1, "job done"), Field("ERROR", 1, 1, "job error")],
+        ),
         Register("PROG_BASE", 0x1C, Access.RW, "program address in DRAM (32-byte aligned)"),
         Register("PROG_LEN", 0x20, Access.RW, "program length, instructions"),
         Register("ERR_ADDR", 0x24, Access.RO, "address of the burst that failed"),
@@ -119,8 +170,14 @@ def _build() -> list[Register]:
     offset = 0x40
     for name, doc in COUNTERS:
         regs.append(Register(f"{name}_LO", offset, Access.RO, f"{doc} (bits 31..0)"))
-        regs.append(Register(f"{name}_HI", offset + 4, Access.RO,
-                             f"{doc} (bits 63..32, latched when _LO is read)"))
+        regs.append(
+            Register(
+                f"{name}_HI",
+                offset + 4,
+                Access.RO,
+                f"{doc} (bits 63..32, latched when _LO is read)",
+            )
+        )
         offset += 8
     return regs
 
@@ -147,8 +204,9 @@ def registers_markdown() -> str:
         "|---|---|---|---|---|",
     ]
     for r in REGISTERS:
-        lines.append(f"| 0x{r.offset:02X} | {r.name} | {r.access.value} | 0x{r.reset:08X} "
-                     f"| {r.doc} |")
+        lines.append(
+            f"| 0x{r.offset:02X} | {r.name} | {r.access.value} | 0x{r.reset:08X} | {r.doc} |"
+        )
     lines += ["", "## Fields", ""]
     for r in REGISTERS:
         for f in r.fields:

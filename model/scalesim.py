@@ -16,8 +16,16 @@ from .layers import Conv2d, Layer, Linear
 
 __all__ = ["read_topology"]
 
-CONV_HEADER = ["layer name", "ifmap height", "ifmap width", "filter height", "filter width",
-               "channels", "num filter", "strides"]
+CONV_HEADER = [
+    "layer name",
+    "ifmap height",
+    "ifmap width",
+    "filter height",
+    "filter width",
+    "channels",
+    "num filter",
+    "strides",
+]
 GEMM_HEADER = ["layer", "m", "n", "k"]
 
 
@@ -48,7 +56,8 @@ def read_topology(path: str | Path) -> list[Layer]:
     else:
         raise ValueError(
             f"{path}:{line}: unknown header {', '.join(header)!r}; expected SCALE-Sim's conv "
-            f"header ({', '.join(CONV_HEADER)}) or its GEMM header (Layer, M, N, K)")
+            f"header ({', '.join(CONV_HEADER)}) or its GEMM header (Layer, M, N, K)"
+        )
     layers: list[Layer] = []
     width = len(CONV_HEADER) if kind == "conv" else len(GEMM_HEADER)
     for n, row in rows[1:]:
@@ -65,16 +74,27 @@ def read_topology(path: str | Path) -> list[Layer]:
                 ) from None
             if value < 1:
                 raise ValueError(
-                    f"{path}:{n}: {col.strip()} must be a positive integer, not {value}")
+                    f"{path}:{n}: {col.strip()} must be a positive integer, not {value}"
+                )
             values.append(value)
         try:
             if kind == "conv":
                 h, w, fh, fw, c, nf, s = values
                 if fh != fw:
-                    raise ValueError(f"filter {fh}x{fw} is not square (Conv2d needs square "
-                                     f"kernels)")
-                layers.append(Conv2d(name=name, in_channels=c, out_channels=nf,
-                                     kernel_size=fh, stride=s, height=h, width=w))
+                    raise ValueError(
+                        f"filter {fh}x{fw} is not square (Conv2d needs square kernels)"
+                    )
+                layers.append(
+                    Conv2d(
+                        name=name,
+                        in_channels=c,
+                        out_channels=nf,
+                        kernel_size=fh,
+                        stride=s,
+                        height=h,
+                        width=w,
+                    )
+                )
             else:
                 m, nn, k = values
                 layers.append(Linear(name=name, in_features=k, out_features=nn, batch=m))

@@ -67,20 +67,23 @@ def choose_tiling(layer: Conv2d, buffers: Buffers, data_bits: int = 16) -> Tilin
     row_bytes = (layer.width + 2 * layer.padding) * layer.in_channels * b
     oh = layer.conv_height
     rows = 0
-    while rows < oh and ((rows) * layer.stride + layer.kernel_size) * row_bytes \
-            <= buffers.maps_bytes:
+    while (
+        rows < oh and ((rows) * layer.stride + layer.kernel_size) * row_bytes <= buffers.maps_bytes
+    ):
         rows += 1
     if rows == 0:
         raise ValueError(
             f"one output row needs {layer.kernel_size * row_bytes:.0f} bytes of input, more "
-            f"than the maps buffer's {buffers.maps_bytes}")
+            f"than the maps buffer's {buffers.maps_bytes}"
+        )
     bands = -(-oh // rows)
     base, extra = divmod(oh, bands)
     return Tiling(tuple(base + (1 if i < extra else 0) for i in range(bands)))
 
 
-def traffic(layer: Layer, buffers: Buffers, tiling: Tiling | None = None,
-            data_bits: int = 16) -> Traffic:
+def traffic(
+    layer: Layer, buffers: Buffers, tiling: Tiling | None = None, data_bits: int = 16
+) -> Traffic:
     """DRAM bytes of ``layer`` under the band loop order (see the module docstring)."""
     b = data_bits / 8
     w_bytes = round(layer.weight_elems * b)
@@ -88,8 +91,10 @@ def traffic(layer: Layer, buffers: Buffers, tiling: Tiling | None = None,
     if isinstance(layer, Conv2d):
         tiling = tiling or choose_tiling(layer, buffers, data_bits)
         if sum(tiling.band_rows) != layer.conv_height:
-            raise ValueError(f"bands {tiling.band_rows} cover {sum(tiling.band_rows)} rows; "
-                             f"the layer has {layer.conv_height}")
+            raise ValueError(
+                f"bands {tiling.band_rows} cover {sum(tiling.band_rows)} rows; "
+                f"the layer has {layer.conv_height}"
+            )
         rows_loaded, o0 = 0, 0
         for r in tiling.band_rows:  # real input rows of each band (halo included)
             top = o0 * layer.stride - layer.padding

@@ -23,24 +23,34 @@ def random_tensors(layer: Layer, cfg: AcceleratorConfig, seed: int) -> dict[str,
 
     if isinstance(layer, Linear):
         k = layer.in_features
-        return {"input": q((layer.batch, k), 1.0),
-                "weight": q((layer.out_features, k), 2.0 / math.sqrt(k)),
-                "bias": q((layer.out_features,), 0.5)}
+        return {
+            "input": q((layer.batch, k), 1.0),
+            "weight": q((layer.out_features, k), 2.0 / math.sqrt(k)),
+            "bias": q((layer.out_features,), 0.5),
+        }
     if isinstance(layer, Conv2d):
         k = layer.reduction
         img = (layer.in_channels, layer.height, layer.width)
         shape = img if layer.batch == 1 else (layer.batch, *img)
-        return {"input": q(shape, 1.0),
-                "weight": q((layer.out_channels, layer.in_channels, layer.kernel_size,
-                             layer.kernel_size), 2.0 / math.sqrt(k)),
-                "bias": q((layer.out_channels,), 0.5)}
+        return {
+            "input": q(shape, 1.0),
+            "weight": q(
+                (layer.out_channels, layer.in_channels, layer.kernel_size, layer.kernel_size),
+                2.0 / math.sqrt(k),
+            ),
+            "bias": q((layer.out_channels,), 0.5),
+        }
     if isinstance(layer, GRU):
         h, i = layer.hidden_size, layer.input_size
         s = 1.0 / math.sqrt(h)
-        return {"input": q((layer.steps, layer.batch, i), 1.0),
-                "h0": q((layer.batch, h), 1.0),
-                "weight_ih": q((3 * h, i), s), "weight_hh": q((3 * h, h), s),
-                "bias_ih": q((3 * h,), s), "bias_hh": q((3 * h,), s)}
+        return {
+            "input": q((layer.steps, layer.batch, i), 1.0),
+            "h0": q((layer.batch, h), 1.0),
+            "weight_ih": q((3 * h, i), s),
+            "weight_hh": q((3 * h, h), s),
+            "bias_ih": q((3 * h,), s),
+            "bias_hh": q((3 * h,), s),
+        }
     raise ValueError(f"unknown layer type {type(layer).__name__}")
 
 
@@ -50,13 +60,19 @@ def expected_output(layer: Layer, t: dict[str, np.ndarray], cfg: AcceleratorConf
         return golden.linear(t["input"], t["weight"], t["bias"], cfg)
     if isinstance(layer, Conv2d):
         pool = layer.pool
-        return golden.conv2d(t["input"], t["weight"], t["bias"], cfg, stride=layer.stride,
-                             padding=layer.padding, relu=layer.relu,
-                             pool_kernel=pool.kernel_size if pool else None,
-                             pool_stride=pool.stride if pool else None)
+        return golden.conv2d(
+            t["input"],
+            t["weight"],
+            t["bias"],
+            cfg,
+            stride=layer.stride,
+            padding=layer.padding,
+            relu=layer.relu,
+            pool_kernel=pool.kernel_size if pool else None,
+            pool_stride=pool.stride if pool else None,
+        )
     if isinstance(layer, GRU):
-        return golden.gru(t["input"], t["h0"], t["weight_ih"], t["weight_hh"], t["bias_ih"],
-                          t["bias_hh"], cfg)
+        return golden.gru(
+            t["input"], t["h0"], t["weight_ih"], t["weight_hh"], t["bias_ih"], t["bias_hh"], cfg
+        )
     raise ValueError(f"unknown layer type {type(layer).__name__}")
-
-

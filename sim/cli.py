@@ -34,9 +34,11 @@ _COMMANDS: dict[str, _Command] = {}
 
 def command(name: str, help: str, arguments: Callable[[argparse.ArgumentParser], None]):
     """Register the decorated ``run(args) -> int`` as subcommand ``name``."""
+
     def wrap(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
         _COMMANDS[name] = _Command(name, help, arguments, run)
         return run
+
     return wrap
 
 
@@ -44,19 +46,39 @@ def command(name: str, help: str, arguments: Callable[[argparse.ArgumentParser],
 LAYER_TYPES = ("linear", "conv", "gru")
 DEFAULTS = {
     "linear": {"in_features": 64, "out_features": 32, "batch": 2},
-    "conv": {"in_channels": 4, "out_channels": 8, "kernel_size": 3, "stride": 1, "padding": 1,
-             "height": 8, "width": 8},
+    "conv": {
+        "in_channels": 4,
+        "out_channels": 8,
+        "kernel_size": 3,
+        "stride": 1,
+        "padding": 1,
+        "height": 8,
+        "width": 8,
+    },
     "gru": {"input_size": 16, "hidden_size": 16, "steps": 2, "batch": 1},
 }
 
 
 def add_layer_arguments(p: argparse.ArgumentParser, *, optional: bool = False) -> None:
-    p.add_argument("layer", nargs="?" if optional else None, choices=LAYER_TYPES,
-                   help="layer type")
+    p.add_argument("layer", nargs="?" if optional else None, choices=LAYER_TYPES, help="layer type")
     g = p.add_argument_group("layer options (PyTorch names)")
-    for opt in ("in-features", "out-features", "batch", "in-channels", "out-channels",
-                "kernel-size", "stride", "padding", "height", "width", "input-size",
-                "hidden-size", "steps", "pool-kernel", "pool-stride"):
+    for opt in (
+        "in-features",
+        "out-features",
+        "batch",
+        "in-channels",
+        "out-channels",
+        "kernel-size",
+        "stride",
+        "padding",
+        "height",
+        "width",
+        "input-size",
+        "hidden-size",
+        "steps",
+        "pool-kernel",
+        "pool-stride",
+    ):
         g.add_argument(f"--{opt}", type=int)
     g.add_argument("--relu", action="store_true", help="conv: ReLU after the bias")
     p.add_argument("--config", default="tiny", help="preset name or .json/.toml file")
@@ -68,17 +90,44 @@ def layer_from_args(args: argparse.Namespace, defaults: dict[str, dict[str, int]
 
     kind = args.layer
     opts = {k: v for k, v in vars(args).items() if v is not None}
-    known = {"linear": ("in_features", "out_features", "batch"),
-             "conv": ("in_channels", "out_channels", "kernel_size", "stride", "padding",
-                      "height", "width"),
-             "gru": ("input_size", "hidden_size", "steps", "batch")}[kind]
-    foreign = [k for k in ("in_features", "out_features", "in_channels", "out_channels",
-                           "kernel_size", "stride", "padding", "height", "width", "input_size",
-                           "hidden_size", "steps", "pool_kernel", "pool_stride")
-               if k in opts and k not in known and not (kind == "conv" and k.startswith("pool"))]
+    known = {
+        "linear": ("in_features", "out_features", "batch"),
+        "conv": (
+            "in_channels",
+            "out_channels",
+            "kernel_size",
+            "stride",
+            "padding",
+            "height",
+            "width",
+        ),
+        "gru": ("input_size", "hidden_size", "steps", "batch"),
+    }[kind]
+    foreign = [
+        k
+        for k in (
+            "in_features",
+            "out_features",
+            "in_channels",
+            "out_channels",
+            "kernel_size",
+            "stride",
+            "padding",
+            "height",
+            "width",
+            "input_size",
+            "hidden_size",
+            "steps",
+            "pool_kernel",
+            "pool_stride",
+        )
+        if k in opts and k not in known and not (kind == "conv" and k.startswith("pool"))
+    ]
     if foreign:
-        raise CliError(f"option(s) {', '.join('--' + f.replace('_', '-') for f in foreign)} "
-                       f"do not apply to a {kind} layer")
+        raise CliError(
+            f"option(s) {', '.join('--' + f.replace('_', '-') for f in foreign)} "
+            f"do not apply to a {kind} layer"
+        )
     params = {k: opts.get(k, defaults[kind][k]) for k in known}
     try:
         if kind == "linear":
@@ -117,7 +166,8 @@ def _import_commands() -> None:
 def build_parser() -> argparse.ArgumentParser:
     _import_commands()
     parser = argparse.ArgumentParser(
-        prog="snowsim", description="Snowflake-style accelerator: RTL, model, co-simulation")
+        prog="snowsim", description="Snowflake-style accelerator: RTL, model, co-simulation"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for cmd in _COMMANDS.values():

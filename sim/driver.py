@@ -54,8 +54,7 @@ class Driver:
 
     async def status(self) -> JobStatus:
         value = await self.read("STATUS")
-        fields = {f.name: (value >> f.lsb) & ((1 << f.width) - 1)
-                  for f in by_name("STATUS").fields}
+        fields = {f.name: (value >> f.lsb) & ((1 << f.width) - 1) for f in by_name("STATUS").fields}
         fields["ERROR_NAME"] = ErrorCode(fields["ERROR_CODE"]).name
         return JobStatus(fields)
 

@@ -15,8 +15,13 @@ class RooflinePoint:
     kind: str = "model"  # "model" (analytical), "rtl" (measured), "rtl-model" (timing model)
 
 
-def plot_roofline(peak_ops_per_s: float, dram_bytes_per_s: float,
-                  points: Sequence[RooflinePoint], out: str | Path, title: str = "") -> Path:
+def plot_roofline(
+    peak_ops_per_s: float,
+    dram_bytes_per_s: float,
+    points: Sequence[RooflinePoint],
+    out: str | Path,
+    title: str = "",
+) -> Path:
     """Log-log roofline: ops/byte against G-ops/s, the machine's two roofs and the points."""
     import matplotlib
 
@@ -29,28 +34,50 @@ def plot_roofline(peak_ops_per_s: float, dram_bytes_per_s: float,
     hi = max(max(xs) * 4, 4 * peak_ops_per_s / dram_bytes_per_s)
     ridge = peak_ops_per_s / dram_bytes_per_s
     fig, ax = plt.subplots(figsize=(7.5, 5))
-    ax.plot([lo, ridge, hi], [lo * dram_bytes_per_s / 1e9, peak_ops_per_s / 1e9,
-                              peak_ops_per_s / 1e9], color="black", lw=2, label="roofline")
+    ax.plot(
+        [lo, ridge, hi],
+        [lo * dram_bytes_per_s / 1e9, peak_ops_per_s / 1e9, peak_ops_per_s / 1e9],
+        color="black",
+        lw=2,
+        label="roofline",
+    )
     ax.axvline(ridge, color="grey", ls=":", lw=1)
-    style = {"model": ("o", "tab:blue"), "rtl": ("s", "tab:red"),
-             "rtl-model": ("x", "tab:green")}
+    style = {"model": ("o", "tab:blue"), "rtl": ("s", "tab:red"), "rtl-model": ("x", "tab:green")}
     seen = set()
     for p in points:
         marker, color = style.get(p.kind, ("o", "tab:grey"))
-        ax.scatter(p.ops_per_byte, p.ops_per_s / 1e9, marker=marker, color=color, zorder=3,
-                   label=None if p.kind in seen else {"model": "analytical model",
-                                                       "rtl": "RTL (measured)",
-                                                       "rtl-model": "timing model"}[p.kind])
+        ax.scatter(
+            p.ops_per_byte,
+            p.ops_per_s / 1e9,
+            marker=marker,
+            color=color,
+            zorder=3,
+            label=None
+            if p.kind in seen
+            else {
+                "model": "analytical model",
+                "rtl": "RTL (measured)",
+                "rtl-model": "timing model",
+            }[p.kind],
+        )
         seen.add(p.kind)
-        ax.annotate(p.label, (p.ops_per_byte, p.ops_per_s / 1e9), fontsize=7,
-                    xytext=(4, 3), textcoords="offset points")
+        ax.annotate(
+            p.label,
+            (p.ops_per_byte, p.ops_per_s / 1e9),
+            fontsize=7,
+            xytext=(4, 3),
+            textcoords="offset points",
+        )
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlim(lo, hi)
     ax.set_xlabel("arithmetic intensity (ops / DRAM byte)")
     ax.set_ylabel("performance (G-ops/s)")
-    ax.set_title(title or f"roofline: {peak_ops_per_s / 1e9:.1f} G-ops/s, "
-                          f"{dram_bytes_per_s / 1e9:.2f} GB/s (ridge {ridge:.1f} ops/B)")
+    ax.set_title(
+        title
+        or f"roofline: {peak_ops_per_s / 1e9:.1f} G-ops/s, "
+        f"{dram_bytes_per_s / 1e9:.2f} GB/s (ridge {ridge:.1f} ops/B)"
+    )
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()

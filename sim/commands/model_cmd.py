@@ -32,9 +32,21 @@ def _fmt(x: float, unit: str = "") -> str:
     return f"{x:.3f} {unit}".rstrip()
 
 
-COLUMNS = ["name", "type", "macs", "ops", "weight_bytes", "input_bytes", "output_bytes",
-           "min_traffic_bytes", "arithmetic_intensity", "attainable_ops_per_s", "bound",
-           "bandwidth_needed_bytes_per_s", "efficiency"]
+COLUMNS = [
+    "name",
+    "type",
+    "macs",
+    "ops",
+    "weight_bytes",
+    "input_bytes",
+    "output_bytes",
+    "min_traffic_bytes",
+    "arithmetic_intensity",
+    "attainable_ops_per_s",
+    "bound",
+    "bandwidth_needed_bytes_per_s",
+    "efficiency",
+]
 
 
 @command("model", "analytical model: work, data, roofline of a layer or network", _args)
@@ -57,45 +69,69 @@ def run(args: argparse.Namespace) -> int:
         rows = []
         for i, layer in enumerate(layers):
             a = analyze(layer, machine, args.data_bits)
-            rows.append({"name": layer.name or f"layer{i}", "type": layer.kind,
-                         **{k: getattr(a, k) for k in COLUMNS[2:]}})
+            rows.append(
+                {
+                    "name": layer.name or f"layer{i}",
+                    "type": layer.kind,
+                    **{k: getattr(a, k) for k in COLUMNS[2:]},
+                }
+            )
         elapsed = time.perf_counter() - t0
-        print(f"{title}\non {cfg.name}: {_fmt(machine.peak_ops_per_s, 'op/s')} peak, "
-              f"{_fmt(machine.dram_bytes_per_s, 'B/s')} DRAM, ridge "
-              f"{machine.ridge_ops_per_byte:.1f} op/B")
-        print(f"{'layer':22}{'type':7}{'MACs':>14}{'traffic':>13}{'op/B':>9}{'bound':>9}"
-              f"{'attainable':>15}{'eff':>7}")
+        print(
+            f"{title}\non {cfg.name}: {_fmt(machine.peak_ops_per_s, 'op/s')} peak, "
+            f"{_fmt(machine.dram_bytes_per_s, 'B/s')} DRAM, ridge "
+            f"{machine.ridge_ops_per_byte:.1f} op/B"
+        )
+        print(
+            f"{'layer':22}{'type':7}{'MACs':>14}{'traffic':>13}{'op/B':>9}{'bound':>9}"
+            f"{'attainable':>15}{'eff':>7}"
+        )
         for r in rows:
-            print(f"{r['name'][:21]:22}{r['type']:7}{r['macs']:>14,}"
-                  f"{_fmt(r['min_traffic_bytes'], 'B'):>13}{r['arithmetic_intensity']:>9.1f}"
-                  f"{r['bound']:>9}{_fmt(r['attainable_ops_per_s'], 'op/s'):>15}"
-                  f"{100 * r['efficiency']:>6.1f}%")
+            print(
+                f"{r['name'][:21]:22}{r['type']:7}{r['macs']:>14,}"
+                f"{_fmt(r['min_traffic_bytes'], 'B'):>13}{r['arithmetic_intensity']:>9.1f}"
+                f"{r['bound']:>9}{_fmt(r['attainable_ops_per_s'], 'op/s'):>15}"
+                f"{100 * r['efficiency']:>6.1f}%"
+            )
         macs = sum(r["macs"] for r in rows)
         traffic = sum(r["min_traffic_bytes"] for r in rows)
         time_s = sum(r["ops"] / r["attainable_ops_per_s"] for r in rows)
-        print(f"{'total':29}{macs:>14,}{_fmt(traffic, 'B'):>13}{2 * macs / traffic:>9.1f}"
-              f"{'':9}{_fmt(2 * macs / time_s, 'op/s'):>15}"
-              f"{100 * 2 * macs / time_s / machine.peak_ops_per_s:>6.1f}%")
+        print(
+            f"{'total':29}{macs:>14,}{_fmt(traffic, 'B'):>13}{2 * macs / traffic:>9.1f}"
+            f"{'':9}{_fmt(2 * macs / time_s, 'op/s'):>15}"
+            f"{100 * 2 * macs / time_s / machine.peak_ops_per_s:>6.1f}%"
+        )
         print(f"({len(rows)} layers analysed in {1000 * elapsed:.1f} ms)")
         if args.csv:
             with open(args.csv, "w", newline="") as f:
                 w = csv.DictWriter(f, fieldnames=COLUMNS)
                 w.writeheader()
                 w.writerows(rows)
-        write_json(args.json, {"network": args.network or args.topology, "config": cfg.name,
-                               "layers": rows, "total_macs": macs,
-                               "total_min_traffic_bytes": traffic})
+        write_json(
+            args.json,
+            {
+                "network": args.network or args.topology,
+                "config": cfg.name,
+                "layers": rows,
+                "total_macs": macs,
+                "total_min_traffic_bytes": traffic,
+            },
+        )
         return 0
     if not args.layer:
         raise CliError("give a layer type (linear, conv, gru), --network or --topology")
     layer = layer_from_args(args)
     a = analyze(layer, machine, args.data_bits)
     print(f"{layer.kind} {layer.params()}")
-    print(f"on {cfg.name}: {_fmt(machine.peak_ops_per_s, 'op/s')} peak, "
-          f"{_fmt(machine.dram_bytes_per_s, 'B/s')} DRAM")
+    print(
+        f"on {cfg.name}: {_fmt(machine.peak_ops_per_s, 'op/s')} peak, "
+        f"{_fmt(machine.dram_bytes_per_s, 'B/s')} DRAM"
+    )
     for label, value in [
-        ("MACs", f"{a.macs:,}"), ("ops", f"{a.ops:,}"),
-        ("weights", _fmt(a.weight_bytes, "B")), ("input", _fmt(a.input_bytes, "B")),
+        ("MACs", f"{a.macs:,}"),
+        ("ops", f"{a.ops:,}"),
+        ("weights", _fmt(a.weight_bytes, "B")),
+        ("input", _fmt(a.input_bytes, "B")),
         ("output", _fmt(a.output_bytes, "B")),
         ("min DRAM traffic", _fmt(a.min_traffic_bytes, "B")),
         ("arithmetic intensity", f"{a.arithmetic_intensity:.2f} op/B"),
@@ -103,7 +139,8 @@ def run(args: argparse.Namespace) -> int:
         ("bound", a.bound),
         ("bandwidth for full compute", _fmt(a.bandwidth_needed_bytes_per_s, "B/s")),
         ("weight stream at full compute", _fmt(a.weight_bandwidth_bytes_per_s, "B/s")),
-        ("efficiency", f"{100 * a.efficiency:.1f} %"), ("time", f"{a.time_s * 1e6:.2f} us"),
+        ("efficiency", f"{100 * a.efficiency:.1f} %"),
+        ("time", f"{a.time_s * 1e6:.2f} us"),
     ]:
         print(f"  {label:30}{value}")
     write_json(args.json, a.to_dict())

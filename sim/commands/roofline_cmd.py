@@ -8,10 +8,18 @@ from snowsim.sim.cli import CliError, command, load_config_arg
 
 def _args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", default="snowflake", help="preset name or .json/.toml file")
-    p.add_argument("--network", action="append", default=[],
-                   help="add a network's layers (repeatable); default: alexnet and seed-rnn")
-    p.add_argument("--points", nargs="*", default=[],
-                   help="co-simulation / benchmark JSON reports to plot as measured points")
+    p.add_argument(
+        "--network",
+        action="append",
+        default=[],
+        help="add a network's layers (repeatable); default: alexnet and seed-rnn",
+    )
+    p.add_argument(
+        "--points",
+        nargs="*",
+        default=[],
+        help="co-simulation / benchmark JSON reports to plot as measured points",
+    )
     p.add_argument("--out", required=True, help="output file (.png or .svg)")
 
 
@@ -34,8 +42,11 @@ def measured_points(paths: list[str]):
                 for kind, key in (("rtl", "rtl"), ("rtl-model", "model")):
                     r = rep[key]
                     moved = r["bytes_read"] + r["bytes_written"]
-                    points.append(RooflinePoint(label, layer.ops / moved,
-                                                layer.ops / (r["cycles"] / clock), kind))
+                    points.append(
+                        RooflinePoint(
+                            label, layer.ops / moved, layer.ops / (r["cycles"] / clock), kind
+                        )
+                    )
             except (KeyError, TypeError, ValueError) as exc:
                 raise CliError(f"report {path!r} lacks the co-simulation keys: {exc}") from None
     return points
@@ -61,11 +72,19 @@ def run(args: argparse.Namespace) -> int:
                 a = analyze_gru_step(layer, machine)
             else:
                 a = analyze(layer, machine)
-            points.append(RooflinePoint(f"{name}:{layer.name}", a.arithmetic_intensity,
-                                        a.attainable_ops_per_s))
+            points.append(
+                RooflinePoint(
+                    f"{name}:{layer.name}", a.arithmetic_intensity, a.attainable_ops_per_s
+                )
+            )
     points += measured_points(args.points)
-    out = plot_roofline(machine.peak_ops_per_s, machine.dram_bytes_per_s, points, args.out,
-                        title=f"{cfg.name}: {machine.peak_ops_per_s / 1e9:.0f} G-ops/s, "
-                              f"{machine.dram_bytes_per_s / 1e9:.1f} GB/s")
+    out = plot_roofline(
+        machine.peak_ops_per_s,
+        machine.dram_bytes_per_s,
+        points,
+        args.out,
+        title=f"{cfg.name}: {machine.peak_ops_per_s / 1e9:.0f} G-ops/s, "
+        f"{machine.dram_bytes_per_s / 1e9:.1f} GB/s",
+    )
     print(f"wrote {out} ({len(points)} points)")
     return 0

@@ -45,16 +45,26 @@ def _fill(fields):
 
 
 @settings(max_examples=25, deadline=None)
-@given(addr=st.integers(0, 60), count=st.integers(1, 21), rows=st.integers(1, 4),
-       extra=st.integers(0, 9), value=st.integers(-32768, 32767))
+@given(
+    addr=st.integers(0, 60),
+    count=st.integers(1, 21),
+    rows=st.integers(1, 4),
+    extra=st.integers(0, 9),
+    value=st.integers(-32768, 32767),
+)
 def test_fill_writes_exactly_its_rows(addr, count, rows, extra, value):
     stride = count + extra
-    fields = {"value": value & 0xFFFF, "addr": addr, "count": count, "rows": rows,
-              "row_stride": stride}
+    fields = {
+        "value": value & 0xFFFF,
+        "addr": addr,
+        "count": count,
+        "rows": rows,
+        "row_stride": stride,
+    }
     mem, cycles = _fill(fields)
     want = np.full(512, -1, dtype=np.int64)
     for r in range(rows):
-        want[addr + r * stride: addr + r * stride + count] = value
+        want[addr + r * stride : addr + r * stride + count] = value
     assert (mem == want).all()
     assert cycles == fill_cycles(Instruction(Op.FILL, fields), CFG)
 

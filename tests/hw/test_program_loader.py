@@ -25,8 +25,12 @@ def _load(cfg, words):
                 for u in Unit:
                     n = u.name.lower()
                     if ctx.get(getattr(dut, f"wr_{n}_en")):
-                        got[u].append((ctx.get(getattr(dut, f"wr_{n}_addr")),
-                                       ctx.get(getattr(dut, f"wr_{n}_data"))))
+                        got[u].append(
+                            (
+                                ctx.get(getattr(dut, f"wr_{n}_addr")),
+                                ctx.get(getattr(dut, f"wr_{n}_data")),
+                            )
+                        )
                 await ctx.tick()
             ctx.set(dut.beat_valid, 0)
             await ctx.tick()  # a gap between instructions must not matter
@@ -43,9 +47,14 @@ def _load(cfg, words):
 @pytest.mark.parametrize("preset", ["tiny", "snowflake"])
 def test_routes_by_unit(preset):
     cfg = PRESETS[preset]
-    prog = [Instruction(Op.LOAD, {"rows": 3}), Instruction(Op.MAC, {"k0_count": 7}),
-            Instruction(Op.STORE, {"rows": 2}), Instruction(Op.FILL, {"count": 5}),
-            Instruction(Op.VEC, {"n0": 4}), Instruction(Op.END)]
+    prog = [
+        Instruction(Op.LOAD, {"rows": 3}),
+        Instruction(Op.MAC, {"k0_count": 7}),
+        Instruction(Op.STORE, {"rows": 2}),
+        Instruction(Op.FILL, {"count": 5}),
+        Instruction(Op.VEC, {"n0": 4}),
+        Instruction(Op.END),
+    ]
     words = [encode(i) for i in prog]
     got, flags = _load(cfg, words)
     assert got[Unit.LOAD] == [(0, words[0]), (1, words[3]), (2, words[5])]

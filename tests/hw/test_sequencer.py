@@ -14,8 +14,9 @@ from snowsim.model.isa import Instruction, Op, encode
 CFG = PRESETS["tiny"]
 
 
-def _run(program, *, in_flight=1, avail_prev=lambda c: True, engine_latency=0, ready=True,
-         cycles=40):
+def _run(
+    program, *, in_flight=1, avail_prev=lambda c: True, engine_latency=0, ready=True, cycles=40
+):
     """Simulate a sequencer over ``program``; the engine completes each instruction
     ``engine_latency`` cycles after its start.  Returns per-cycle records."""
     dut = UnitSequencer(CFG, in_flight=in_flight)
@@ -37,8 +38,10 @@ def _run(program, *, in_flight=1, avail_prev=lambda c: True, engine_latency=0, r
             ctx.set(dut.issue_ready, int(ready))
             done = bool(pending and pending[0] <= cyc)
             ctx.set(dut.done, int(done))
-            rec = {k: ctx.get(getattr(dut, k)) for k in (
-                "issue_valid", "pop_prev", "push_next", "halted", "outstanding")}
+            rec = {
+                k: ctx.get(getattr(dut, k))
+                for k in ("issue_valid", "pop_prev", "push_next", "halted", "outstanding")
+            }
             rec["fire"] = rec["issue_valid"] and ready
             rec["op"] = ctx.get(dut.instr) & 0xF
             rec["done"] = done

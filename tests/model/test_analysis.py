@@ -13,16 +13,16 @@ def test_machine_from_config_and_roofline_min():
     assert m.peak_ops_per_s == 128e9 and m.dram_bytes_per_s == 4e9
     lin = analyze(Linear(in_features=512, out_features=512), m)
     assert lin.attainable_ops_per_s == pytest.approx(lin.arithmetic_intensity * 4e9)
-    conv = analyze(Conv2d(in_channels=64, out_channels=64, kernel_size=3, padding=1,
-                          height=32, width=32), m)
+    conv = analyze(
+        Conv2d(in_channels=64, out_channels=64, kernel_size=3, padding=1, height=32, width=32), m
+    )
     assert conv.attainable_ops_per_s == 128e9 and conv.efficiency == 1.0
     assert conv.bound == "compute" and lin.bound == "memory"
 
 
 def test_counts_are_integers_in_the_json():
     d = analyze(Linear(in_features=5, out_features=3), PRESETS["tiny"]).to_dict()
-    for key in ("macs", "ops", "weight_bytes", "input_bytes", "output_bytes",
-                "min_traffic_bytes"):
+    for key in ("macs", "ops", "weight_bytes", "input_bytes", "output_bytes", "min_traffic_bytes"):
         assert isinstance(d[key], int), key
 
 
@@ -40,16 +40,16 @@ def test_machine_validation():
 
 
 def test_weights_fetched_once_when_they_fit():
-    conv = Conv2d(in_channels=16, out_channels=16, kernel_size=3, padding=1, height=20,
-                  width=20, bias=False)
+    conv = Conv2d(
+        in_channels=16, out_channels=16, kernel_size=3, padding=1, height=20, width=20, bias=False
+    )
     t = traffic(conv, Buffers(maps_bytes=4096, weights_bytes=1 << 20))
     assert t.weight_fetches == 1
     assert t.input_fetches > 1  # halo rows are loaded by two bands
 
 
 def test_choose_tiling_fills_the_maps_buffer():
-    conv = Conv2d(in_channels=8, out_channels=8, kernel_size=3, padding=1, height=10,
-                  width=10)
+    conv = Conv2d(in_channels=8, out_channels=8, kernel_size=3, padding=1, height=10, width=10)
     row = 12 * 8 * 2
     tiling = choose_tiling(conv, Buffers(maps_bytes=6 * row, weights_bytes=64))
     assert max(tiling.band_rows) == 4 and sum(tiling.band_rows) == 10

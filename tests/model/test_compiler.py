@@ -34,23 +34,51 @@ def run_funcsim(layer, cfg, seed=0, orders=ORDERS[:2]):
     return compiled
 
 
-LINEAR = [Linear(in_features=8, out_features=8), Linear(in_features=37, out_features=13, batch=3),
-          Linear(in_features=300, out_features=70, batch=5),
-          Linear(in_features=1500, out_features=50, batch=2)]
+LINEAR = [
+    Linear(in_features=8, out_features=8),
+    Linear(in_features=37, out_features=13, batch=3),
+    Linear(in_features=300, out_features=70, batch=5),
+    Linear(in_features=1500, out_features=50, batch=2),
+]
 CONV = [
     Conv2d(in_channels=3, out_channels=8, kernel_size=3, padding=1, height=8, width=8),
-    Conv2d(in_channels=5, out_channels=20, kernel_size=3, stride=2, height=9, width=11,
-           relu=True),
-    Conv2d(in_channels=4, out_channels=16, kernel_size=3, padding=1, height=12, width=12,
-           relu=True, pool=MaxPool2d(3, 2)),
-    Conv2d(in_channels=64, out_channels=8, kernel_size=3, padding=1, height=6, width=6,
-           pool=MaxPool2d(2, 2)),
-    Conv2d(in_channels=3, out_channels=40, kernel_size=5, padding=2, height=15, width=15,
-           relu=True, pool=MaxPool2d(3, 2)),
+    Conv2d(in_channels=5, out_channels=20, kernel_size=3, stride=2, height=9, width=11, relu=True),
+    Conv2d(
+        in_channels=4,
+        out_channels=16,
+        kernel_size=3,
+        padding=1,
+        height=12,
+        width=12,
+        relu=True,
+        pool=MaxPool2d(3, 2),
+    ),
+    Conv2d(
+        in_channels=64,
+        out_channels=8,
+        kernel_size=3,
+        padding=1,
+        height=6,
+        width=6,
+        pool=MaxPool2d(2, 2),
+    ),
+    Conv2d(
+        in_channels=3,
+        out_channels=40,
+        kernel_size=5,
+        padding=2,
+        height=15,
+        width=15,
+        relu=True,
+        pool=MaxPool2d(3, 2),
+    ),
 ]
-GRUS = [GRU(input_size=4, hidden_size=4), GRU(input_size=8, hidden_size=12, steps=3),
-        GRU(input_size=10, hidden_size=20, steps=2, batch=3),
-        GRU(input_size=300, hidden_size=40, steps=2, batch=2)]
+GRUS = [
+    GRU(input_size=4, hidden_size=4),
+    GRU(input_size=8, hidden_size=12, steps=3),
+    GRU(input_size=10, hidden_size=20, steps=2, batch=3),
+    GRU(input_size=300, hidden_size=40, steps=2, batch=2),
+]
 
 
 @pytest.mark.parametrize("preset", ["tiny", "snowflake"])
@@ -65,13 +93,29 @@ def test_every_unit_order_agrees():
 
 
 @settings(max_examples=12, deadline=None)
-@given(cin=st.integers(1, 20), cout=st.integers(1, 20), k=st.sampled_from([1, 2, 3, 5]),
-       stride=st.integers(1, 3), pad=st.integers(0, 2), h=st.integers(5, 12),
-       w=st.integers(5, 12), relu=st.booleans(), pool=st.sampled_from([None, (2, 2), (3, 2)]))
+@given(
+    cin=st.integers(1, 20),
+    cout=st.integers(1, 20),
+    k=st.sampled_from([1, 2, 3, 5]),
+    stride=st.integers(1, 3),
+    pad=st.integers(0, 2),
+    h=st.integers(5, 12),
+    w=st.integers(5, 12),
+    relu=st.booleans(),
+    pool=st.sampled_from([None, (2, 2), (3, 2)]),
+)
 def test_random_conv_matches_golden(cin, cout, k, stride, pad, h, w, relu, pool):
     pad = min(pad, k - 1)
-    shape = dict(in_channels=cin, out_channels=cout, kernel_size=k, stride=stride, padding=pad,
-                 height=h, width=w, relu=relu)
+    shape = dict(
+        in_channels=cin,
+        out_channels=cout,
+        kernel_size=k,
+        stride=stride,
+        padding=pad,
+        height=h,
+        width=w,
+        relu=relu,
+    )
     layer = Conv2d(**shape)
     if pool and min(layer.conv_height, layer.conv_width) >= pool[0]:
         layer = Conv2d(**shape, pool=MaxPool2d(*pool))
@@ -81,8 +125,7 @@ def test_random_conv_matches_golden(cin, cout, k, stride, pad, h, w, relu, pool)
 @settings(max_examples=12, deadline=None)
 @given(i=st.integers(1, 600), o=st.integers(1, 40), b=st.integers(1, 6))
 def test_random_linear_matches_golden(i, o, b):
-    run_funcsim(Linear(in_features=i, out_features=o, batch=b), PRESETS["tiny"],
-                orders=ORDERS[:1])
+    run_funcsim(Linear(in_features=i, out_features=o, batch=b), PRESETS["tiny"], orders=ORDERS[:1])
 
 
 def test_tokens_are_balanced_and_programs_end():
@@ -122,18 +165,25 @@ def test_missing_dependency_is_caught_by_funcsim():
 
 
 def test_unbalanced_tokens_deadlock():
-    prog = [Instruction(Op.MAC, {"k0_count": 1, "px_count": 1, "py_count": 1}, pop_prev=True),
-            Instruction(Op.END)]
+    prog = [
+        Instruction(Op.MAC, {"k0_count": 1, "px_count": 1, "py_count": 1}, pop_prev=True),
+        Instruction(Op.END),
+    ]
     with pytest.raises(Deadlock, match="no unit can proceed"):
         FuncSim(PRESETS["tiny"], 4096).run(prog)
 
 
-@pytest.mark.parametrize("layer, match", [
-    (Linear(in_features=5000, out_features=4), "max_reduction"),
-    (Conv2d(in_channels=3, out_channels=4, kernel_size=3, height=8, width=2000),
-     "does not fit"),
-    (GRU(input_size=3000, hidden_size=1500), "max_reduction|do not fit"),
-])
+@pytest.mark.parametrize(
+    "layer, match",
+    [
+        (Linear(in_features=5000, out_features=4), "max_reduction"),
+        (
+            Conv2d(in_channels=3, out_channels=4, kernel_size=3, height=8, width=2000),
+            "does not fit",
+        ),
+        (GRU(input_size=3000, hidden_size=1500), "max_reduction|do not fit"),
+    ],
+)
 def test_unmappable_layers_raise_before_running(layer, match):
     with pytest.raises(MappingError, match=match):
         compile_layer(layer, PRESETS["tiny"])

@@ -31,27 +31,34 @@ def test_json_and_toml_files_with_base(tmp_path):
     assert load_config(str(t)).max_outstanding == 4
 
 
-@pytest.mark.parametrize("changes, match", [
-    ({"n_lanes": 0}, r"n_lanes must be a positive integer, not 0"),
-    ({"data_bits": 12}, r"data_bits must be 8 or 16, not 12"),
-    ({"frac_bits": 16}, r"frac_bits must be in 0..15 for 16-bit data, not 16"),
-    ({"bus_data_bits": 96}, r"bus_data_bits must be one of 32, 64, 128, 256, not 96"),
-    ({"n_lanes": 2}, r"a vMAC word of 2 lanes x 16 bits = 32 bits must be a whole number of "
-                     r"64-bit bus beats"),
-    ({"maps_depth": 1000}, r"maps_depth must be a power of two >= 2"),
-    ({"max_burst_beats": 600}, r"max_burst_beats must be in 1..256, not 600"),
-    ({"max_burst_beats": 256, "bus_data_bits": 256, "n_lanes": 16},
-     r"exceeds the 4 KiB an AXI4 burst may cover"),
-    ({"mem_latency": -1}, r"mem_latency must be in 0..1000 cycles, not -1"),
-])
+@pytest.mark.parametrize(
+    "changes, match",
+    [
+        ({"n_lanes": 0}, r"n_lanes must be a positive integer, not 0"),
+        ({"data_bits": 12}, r"data_bits must be 8 or 16, not 12"),
+        ({"frac_bits": 16}, r"frac_bits must be in 0..15 for 16-bit data, not 16"),
+        ({"bus_data_bits": 96}, r"bus_data_bits must be one of 32, 64, 128, 256, not 96"),
+        (
+            {"n_lanes": 2},
+            r"a vMAC word of 2 lanes x 16 bits = 32 bits must be a whole number of "
+            r"64-bit bus beats",
+        ),
+        ({"maps_depth": 1000}, r"maps_depth must be a power of two >= 2"),
+        ({"max_burst_beats": 600}, r"max_burst_beats must be in 1..256, not 600"),
+        (
+            {"max_burst_beats": 256, "bus_data_bits": 256, "n_lanes": 16},
+            r"exceeds the 4 KiB an AXI4 burst may cover",
+        ),
+        ({"mem_latency": -1}, r"mem_latency must be in 0..1000 cycles, not -1"),
+    ],
+)
 def test_bad_configs_name_the_value(changes, match):
     with pytest.raises(ValueError, match=match):
         PRESETS["tiny"].replace(**changes)
 
 
 def test_bad_names_and_files(tmp_path):
-    with pytest.raises(ValueError, match="unknown config 'huge'; valid presets: tiny, "
-                                         "snowflake"):
+    with pytest.raises(ValueError, match="unknown config 'huge'; valid presets: tiny, snowflake"):
         load_config("huge")
     bad = tmp_path / "x.json"
     bad.write_text('{"n_lanes": 4, "colour": 1}')

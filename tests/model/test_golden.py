@@ -13,9 +13,9 @@ CFG = PRESETS["tiny"]
 ONE = 256.0
 
 # measured maximum |fixed - float| in real units on these workloads (docs/golden.md)
-LINEAR_BOUND = 0.5 / 256     # one rounding of the exact sum: at most half an LSB
+LINEAR_BOUND = 0.5 / 256  # one rounding of the exact sum: at most half an LSB
 CONV_BOUND = 0.5 / 256
-GRU_BOUND = 0.015         # measured 0.0088 over 20 seeds x 6 steps; activations add ~0.006
+GRU_BOUND = 0.015  # measured 0.0088 over 20 seeds x 6 steps; activations add ~0.006
 
 
 def test_linear_within_one_lsb_of_float():
@@ -27,8 +27,16 @@ def test_linear_within_one_lsb_of_float():
 
 
 def test_conv_pool_relu_within_one_lsb_of_float():
-    layer = Conv2d(in_channels=6, out_channels=5, kernel_size=3, padding=1, height=9, width=9,
-                   relu=True, pool=MaxPool2d(3, 2))
+    layer = Conv2d(
+        in_channels=6,
+        out_channels=5,
+        kernel_size=3,
+        padding=1,
+        height=9,
+        width=9,
+        relu=True,
+        pool=MaxPool2d(3, 2),
+    )
     t = random_tensors(layer, CFG, 4)
     kw = dict(stride=1, padding=1, relu=True, pool_kernel=3, pool_stride=2)
     q = golden.conv2d(t["input"], t["weight"], t["bias"], CFG, **kw) / ONE
@@ -40,10 +48,15 @@ def test_conv_pool_relu_within_one_lsb_of_float():
 def test_gru_tracks_float_over_steps():
     layer = GRU(input_size=24, hidden_size=32, steps=6, batch=2)
     t = random_tensors(layer, CFG, 5)
-    q = golden.gru(t["input"], t["h0"], t["weight_ih"], t["weight_hh"], t["bias_ih"],
-                   t["bias_hh"], CFG) / ONE
-    f = golden.gru_f(*(t[k] / ONE for k in ("input", "h0", "weight_ih", "weight_hh",
-                                             "bias_ih", "bias_hh")))
+    q = (
+        golden.gru(
+            t["input"], t["h0"], t["weight_ih"], t["weight_hh"], t["bias_ih"], t["bias_hh"], CFG
+        )
+        / ONE
+    )
+    f = golden.gru_f(
+        *(t[k] / ONE for k in ("input", "h0", "weight_ih", "weight_hh", "bias_ih", "bias_hh"))
+    )
     assert q.shape == f.shape == (6, 2, 32)
     assert np.max(np.abs(q - f)) <= GRU_BOUND
 

@@ -7,8 +7,9 @@ import pytest
 from snowsim.model.networks import NETWORKS, get_network
 
 
-@pytest.mark.parametrize("name, gmacs", [("alexnet", 0.714), ("vgg16", 15.47),
-                                         ("resnet18", 1.814), ("resnet50", 4.089)])
+@pytest.mark.parametrize(
+    "name, gmacs", [("alexnet", 0.714), ("vgg16", 15.47), ("resnet18", 1.814), ("resnet50", 4.089)]
+)
 def test_mac_counts_match_published(name, gmacs):
     assert get_network(name).macs / 1e9 == pytest.approx(gmacs, rel=2e-3)
 

@@ -25,6 +25,5 @@ for m in sys.argv[1:]:
 
 @pytest.mark.parametrize("module", MODULES)
 def test_model_module_is_pure(module):
-    proc = subprocess.run([sys.executable, "-c", BLOCKER, module], capture_output=True,
-                          text=True)
+    proc = subprocess.run([sys.executable, "-c", BLOCKER, module], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-2000:]

@@ -20,5 +20,4 @@ def test_counters_are_64_bit_pairs():
 
 
 def test_registers_doc_is_up_to_date():
-    assert DOC.read_text() == registers_markdown(), (
-        "docs/registers.md is stale: run `make docs`")
+    assert DOC.read_text() == registers_markdown(), "docs/registers.md is stale: run `make docs`"

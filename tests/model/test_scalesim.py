@@ -21,17 +21,26 @@ def test_gemm_topology():
     assert layers[1] == Linear(name="linear_b4", in_features=1024, out_features=1024, batch=4)
 
 
-@pytest.mark.parametrize("text, match", [
-    ("Layer,M,N,K\nfc,1,2\n", r"bad.csv:2: expected 4 columns, found 3"),
-    ("Layer,M,N,K\nfc,1,x,3\n", r"bad.csv:2: N must be a positive integer, not 'x'"),
-    ("Layer,M,N,K\nfc,1,0,3\n", r"bad.csv:2: N must be a positive integer, not 0"),
-    ("a,b,c\n", r"bad.csv:1: unknown header"),
-    ("Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, "
-     "Num Filter, Strides,\nc,8,8,3,2,4,4,1,\n", r"bad.csv:2: filter 3x2 is not square"),
-    ("Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, "
-     "Num Filter, Strides,\nc,2,8,3,3,4,4,1,\n", r"bad.csv:2: Conv2d: height 2"),
-    ("", r"empty topology file"),
-])
+@pytest.mark.parametrize(
+    "text, match",
+    [
+        ("Layer,M,N,K\nfc,1,2\n", r"bad.csv:2: expected 4 columns, found 3"),
+        ("Layer,M,N,K\nfc,1,x,3\n", r"bad.csv:2: N must be a positive integer, not 'x'"),
+        ("Layer,M,N,K\nfc,1,0,3\n", r"bad.csv:2: N must be a positive integer, not 0"),
+        ("a,b,c\n", r"bad.csv:1: unknown header"),
+        (
+            "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, "
+            "Num Filter, Strides,\nc,8,8,3,2,4,4,1,\n",
+            r"bad.csv:2: filter 3x2 is not square",
+        ),
+        (
+            "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, "
+            "Num Filter, Strides,\nc,2,8,3,3,4,4,1,\n",
+            r"bad.csv:2: Conv2d: height 2",
+        ),
+        ("", r"empty topology file"),
+    ],
+)
 def test_malformed_rows_name_file_line_and_value(tmp_path, text, match):
     path = tmp_path / "bad.csv"
     path.write_text(text)

@@ -21,19 +21,21 @@ def test_linear_batch1_needs_bw_equal_to_t(m):
 
 @pytest.mark.parametrize("batch", [1, 2, 4, 16, 64])
 def test_linear_batch_b_needs_t_over_b(batch):
-    a = analyze(Linear(in_features=1024, out_features=1024, batch=batch, bias=False),
-                Machine(T, 4.2e9))
+    a = analyze(
+        Linear(in_features=1024, out_features=1024, batch=batch, bias=False), Machine(T, 4.2e9)
+    )
     assert a.weight_bandwidth_bytes_per_s == T / batch
 
 
 def test_seed_conv_13x13_192_to_192():
-    layer = Conv2d(in_channels=192, out_channels=192, kernel_size=3, padding=1, height=13,
-                   width=13, bias=False)
+    layer = Conv2d(
+        in_channels=192, out_channels=192, kernel_size=3, padding=1, height=13, width=13, bias=False
+    )
     a = analyze(layer, Machine(T, 4.2e9))
     assert layer.weight_elems == 3 * 3 * 192 * 192 == 331_776
-    assert a.weight_bytes == 663_552          # 0.66 MB, not the blog's "~4 MB"
-    assert a.input_bytes == 64_896            # 13*13*192*2: the blog's "~0.1 MB"
-    assert a.ops == 112_140_288               # 112.1 M-ops
+    assert a.weight_bytes == 663_552  # 0.66 MB, not the blog's "~4 MB"
+    assert a.input_bytes == 64_896  # 13*13*192*2: the blog's "~0.1 MB"
+    assert a.ops == 112_140_288  # 112.1 M-ops
     assert a.time_s == pytest.approx(0.876096e-3, rel=1e-12)  # at 128 G-ops/s
     # moving every datum once at full speed needs ~0.9 GB/s, not 3.2 GB/s
     once = (a.weight_bytes + a.input_bytes + a.output_bytes) / a.time_s
@@ -43,11 +45,11 @@ def test_seed_conv_13x13_192_to_192():
 
 
 def test_real_alexnet_conv3_weights_refetched_three_times_make_4mb():
-    conv3 = Conv2d(in_channels=192, out_channels=384, kernel_size=3, padding=1, height=13,
-                   width=13, bias=False)
+    conv3 = Conv2d(
+        in_channels=192, out_channels=384, kernel_size=3, padding=1, height=13, width=13, bias=False
+    )
     assert conv3.weight_elems * 2 == 1_327_104  # 1.33 MB
-    t = traffic(conv3, Buffers(maps_bytes=48 * 1024, weights_bytes=512 * 1024),
-                Tiling((5, 4, 4)))
+    t = traffic(conv3, Buffers(maps_bytes=48 * 1024, weights_bytes=512 * 1024), Tiling((5, 4, 4)))
     assert t.weight_fetches == 3
     assert t.weight_bytes == 3 * 1_327_104  # 3.98 MB: Snowflake measured ~3.9-4 MB
 
@@ -55,8 +57,8 @@ def test_real_alexnet_conv3_weights_refetched_three_times_make_4mb():
 def test_seed_rnn_gru_400_per_timestep():
     layer = GRU(input_size=400, hidden_size=400, bias=False)
     a = analyze_gru_step(layer, SNOWFLAKE_2017)
-    assert layer.weight_elems == 960_000        # 3 gates x (400x400 + 400x400)
-    assert a.weight_bytes == 1_920_000          # 1.92 MB per layer per timestep
+    assert layer.weight_elems == 960_000  # 3 gates x (400x400 + 400x400)
+    assert a.weight_bytes == 1_920_000  # 1.92 MB per layer per timestep
     assert a.ops == 1_920_000
     assert a.weight_bandwidth_bytes_per_s == SNOWFLAKE_2017.peak_ops_per_s  # 1 op/byte
     assert a.bound == "memory"
