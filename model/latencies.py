@@ -25,8 +25,10 @@ DONE_LATENCY = 1
 #: The first AR of a descriptor is driven this many cycles after the descriptor handshake
 #: (the descriptor is registered first).
 DMA_READ_SETUP = 1
-#: The first W beat of a descriptor is valid this many cycles after the descriptor handshake:
-#: descriptor register (1), vector-buffer read (BUFFER_READ_LATENCY), W FIFO register (1).
+#: The first AW of a store is driven this many cycles after the descriptor handshake.
+DMA_WRITE_SETUP = 1
+#: A burst's W data is read from the vector buffer from the cycle after its AW handshake; a
+#: beat is valid on W after the buffer read (BUFFER_READ_LATENCY) and the W FIFO register (1).
 DMA_WRITE_DATA_LATENCY = 1 + BUFFER_READ_LATENCY + 1
 #: Write bursts the engine keeps waiting for their B response.
 DMA_MAX_WRITES_IN_FLIGHT = 16
