@@ -13,9 +13,11 @@ driven in cycle ``a_i`` (``a_0 = s + DMA_READ_SETUP``, then one per cycle while 
 ``max_outstanding`` bursts are in flight — a burst leaves the count the cycle after its last
 beat); the first beat of burst ``i`` is valid in cycle ``max(a_i + mem_latency, e_{i-1} + 1)``
 and the rest follow one per cycle (``e_i``: the cycle of its last beat).  The load completes in
-the cycle of the last beat.  Writes: W beats flow one per cycle from
-``s + DMA_WRITE_DATA_LATENCY``; the B response of a burst is valid ``mem_latency`` cycles after
-its last W beat (and after the previous B); the store completes in the cycle of the last B.
+the cycle of the last beat.  Writes: AW ``i`` is driven in cycle ``s + DMA_WRITE_SETUP + i``
+(at most ``DMA_MAX_WRITES_IN_FLIGHT`` awaiting B); a burst's W beats follow one per cycle,
+the first ``DMA_WRITE_DATA_LATENCY`` cycles after its AW and not before the previous burst's
+last beat; its B response is valid ``mem_latency`` cycles after its last W beat (and after
+the previous B); the store completes in the cycle of the last B.
 """
 
 from collections.abc import Mapping
@@ -23,7 +25,12 @@ from dataclasses import dataclass
 
 from .config import AcceleratorConfig
 from .isa import Buf
-from .latencies import DMA_MAX_WRITES_IN_FLIGHT, DMA_READ_SETUP, DMA_WRITE_DATA_LATENCY
+from .latencies import (
+    DMA_MAX_WRITES_IN_FLIGHT,
+    DMA_READ_SETUP,
+    DMA_WRITE_DATA_LATENCY,
+    DMA_WRITE_SETUP,
+)
 
 __all__ = [
     "Burst",
@@ -148,16 +155,15 @@ def read_cycles(bursts: list[Burst], cfg: AcceleratorConfig) -> int:
 
 def write_cycles(bursts: list[Burst], cfg: AcceleratorConfig) -> int:
     """Cycles from a write descriptor's handshake to the cycle of its last B response."""
-    if not bursts:
-        return DMA_WRITE_DATA_LATENCY
-    beat = DMA_WRITE_DATA_LATENCY  # cycle of the next W beat
-    b_prev = -1
+    aw: list[int] = []
     b_times: list[int] = []
+    w_last = -1
     for i, b in enumerate(bursts):
+        a = DMA_WRITE_SETUP if i == 0 else aw[-1] + 1
         if i >= DMA_MAX_WRITES_IN_FLIGHT:
-            beat = max(beat, b_times[i - DMA_MAX_WRITES_IN_FLIGHT] + 1)
-        last_w = beat + b.beats - 1
-        b_prev = max(last_w + cfg.mem_latency, b_prev + 1)
-        b_times.append(b_prev)
-        beat = last_w + 1
-    return b_prev
+            a = max(a, b_times[i - DMA_MAX_WRITES_IN_FLIGHT] + 1)
+        aw.append(a)
+        w_first = max(w_last + 1, a + DMA_WRITE_DATA_LATENCY)
+        w_last = w_first + b.beats - 1
+        b_times.append(max(w_last + cfg.mem_latency, (b_times[-1] + 1) if b_times else 0))
+    return b_times[-1] if b_times else DMA_WRITE_SETUP
