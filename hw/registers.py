@@ -1,0 +1,206 @@
+"""AXI4-Lite register block, generated from :data:`snowsim.model.regmap.REGISTERS`.
+
+RO constants (ID, VERSION, CONFIG0/1 from the config), RW registers (CTRL.IRQ_EN, PROG_BASE,
+PROG_LEN), W1C IRQ_STATUS, self-clearing START / SOFT_RESET pulses, STATUS / ERR_ADDR from
+the core, and 64-bit counters (``_HI`` latched when ``_LO`` is read; all cleared by START
+and soft reset).  ``irq = IRQ_EN & |IRQ_STATUS``.
+
+AXI4-Lite: AW and W are accepted independently (each is held until both have arrived), one
+write and one read in progress at a time; ``BRESP``/``RRESP`` are OKAY for mapped offsets and
+SLVERR for unmapped ones (writes to unmapped or RO offsets change nothing).
+"""
+
+from amaranth import Cat, Module, Signal
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from snowsim.hw.axi import AXIL_ADDR_BITS, Resp, axi4_lite_slave
+from snowsim.model.config import AcceleratorConfig
+from snowsim.model.regmap import COUNTERS, REGISTERS, Access, by_name
+
+__all__ = ["RegisterBlock", "constant_value"]
+
+#: Width of each counter's per-cycle increment input.
+INC_BITS = 16
+
+
+def constant_value(name: str, cfg: AcceleratorConfig) -> int:
+    """The value of an RO constant register (its reset value, or built from the config)."""
+    reg = by_name(name)
+    values = {
+        "N_CU": cfg.n_cu,
+        "N_VMAC": cfg.n_vmac,
+        "N_LANES": cfg.n_lanes,
+        "DATA_BITS": cfg.data_bits,
+        "BUS_BYTES": cfg.bus_bytes,
+        "MAX_BURST": cfg.max_burst_beats,
+        "MAX_OUTSTANDING": cfg.max_outstanding,
+    }
+    if name in ("CONFIG0", "CONFIG1"):
+        return sum(values[f.name] << f.lsb for f in reg.fields)
+    return reg.reset
+
+
+class RegisterBlock(wiring.Component):
+    """Parameters
+    ----------
+    cfg : AcceleratorConfig
+
+    Members
+    -------
+    s_axil_* : the AXI4-Lite slave port, flat names (:func:`snowsim.hw.axi.axi4_lite_slave`).
+    start, soft_reset : Out(1)
+        One-cycle pulses when CTRL is written with the bit set.
+    irq_en : Out(1)
+    prog_base, prog_len : Out(32)
+    busy, done, error : In(1)
+    error_code : In(4)
+    err_addr : In(32)
+        STATUS and ERR_ADDR.
+    set_irq_done, set_irq_error : In(1)
+        Pulses setting IRQ_STATUS bits.
+    inc_<counter> : In(16)
+        Added to the counter every cycle (``counter`` is each name of ``COUNTERS``, lower
+        case).
+    irq : Out(1)
+    """
+
+    def __init__(self, cfg: AcceleratorConfig):
+        self.cfg = cfg
+        super().__init__(
+            {
+                **axi4_lite_slave(),
+                "start": Out(1),
+                "soft_reset": Out(1),
+                "irq_en": Out(1),
+                "prog_base": Out(32),
+                "prog_len": Out(32),
+                "busy": In(1),
+                "done": In(1),
+                "error": In(1),
+                "error_code": In(4),
+                "err_addr": In(32),
+                "set_irq_done": In(1),
+                "set_irq_error": In(1),
+                **{f"inc_{n.lower()}": In(INC_BITS) for n, _ in COUNTERS},
+                "irq": Out(1),
+            }
+        )
+
+    def elaborate(self, platform):
+        m = Module()
+        cfg = self.cfg
+        p = "s_axil_"
+        s = {n[len(p) :]: getattr(self, n) for n in axi4_lite_slave()}
+
+        irq_status = Signal(2)
+        counters = {n: Signal(64, name=f"cnt_{n.lower()}") for n, _ in COUNTERS}
+        hi_latch = {n: Signal(32, name=f"hi_{n.lower()}") for n, _ in COUNTERS}
+        clear = Signal()
+        m.d.comb += clear.eq(self.start | self.soft_reset)
+        for n, _ in COUNTERS:
+            with m.If(clear):
+                m.d.sync += [counters[n].eq(0), hi_latch[n].eq(0)]
+            with m.Else():
+                m.d.sync += counters[n].eq(counters[n] + getattr(self, f"inc_{n.lower()}"))
+
+        # -- write channel: AW and W independently, then B --------------------------------
+        aw_have, w_have, bvalid = Signal(), Signal(), Signal()
+        awaddr, wdata, wstrb = Signal(AXIL_ADDR_BITS), Signal(32), Signal(4)
+        bresp = Signal(2)
+        m.d.comb += [
+            s["awready"].eq(~aw_have),
+            s["wready"].eq(~w_have),
+            s["bvalid"].eq(bvalid),
+            s["bresp"].eq(bresp),
+        ]
+        with m.If(s["awvalid"] & ~aw_have):
+            m.d.sync += [aw_have.eq(1), awaddr.eq(s["awaddr"])]
+        with m.If(s["wvalid"] & ~w_have):
+            m.d.sync += [w_have.eq(1), wdata.eq(s["wdata"]), wstrb.eq(s["wstrb"])]
+        with m.If(bvalid & s["bready"]):
+            m.d.sync += bvalid.eq(0)
+
+        ctrl = by_name("CTRL")
+        bit = {f.name: f.lsb for f in ctrl.fields}
+        irq_en = Signal()
+        prog_base, prog_len = Signal(32), Signal(32)
+        rw = {"PROG_BASE": prog_base, "PROG_LEN": prog_len}
+        do_write = Signal()
+        m.d.comb += do_write.eq(aw_have & w_have & ~bvalid)
+        mapped = {r.offset: r for r in REGISTERS}
+        m.d.comb += [
+            self.irq_en.eq(irq_en),
+            self.prog_base.eq(prog_base),
+            self.prog_len.eq(prog_len),
+        ]
+        wmask = Cat(*[wstrb[i].replicate(8) for i in range(4)])
+        with m.If(do_write):
+            m.d.sync += [aw_have.eq(0), w_have.eq(0), bvalid.eq(1), bresp.eq(Resp.SLVERR)]
+            with m.Switch(awaddr[2:]):
+                for off, reg in mapped.items():
+                    with m.Case(off >> 2):
+                        m.d.sync += bresp.eq(Resp.OKAY)
+                        if reg.name == "CTRL":
+                            with m.If(wstrb[0]):
+                                m.d.sync += irq_en.eq(wdata[bit["IRQ_EN"]])
+                                m.d.comb += [
+                                    self.start.eq(wdata[bit["START"]]),
+                                    self.soft_reset.eq(wdata[bit["SOFT_RESET"]]),
+                                ]
+                        elif reg.name in rw:
+                            sig = rw[reg.name]
+                            m.d.sync += sig.eq((sig & ~wmask) | (wdata & wmask))
+                        elif reg.access == Access.W1C:
+                            m.d.sync += irq_status.eq(irq_status & ~(wdata[:2] & wmask[:2]))
+        # set after clear: a cause arriving in the cycle of the W1C write is not lost
+        with m.If(self.set_irq_done):
+            m.d.sync += irq_status[0].eq(1)
+        with m.If(self.set_irq_error):
+            m.d.sync += irq_status[1].eq(1)
+        m.d.comb += self.irq.eq(irq_en & irq_status.any())
+
+        # -- read channel -------------------------------------------------------------------
+        rvalid, rdata, rresp = Signal(), Signal(32), Signal(2)
+        m.d.comb += [
+            s["arready"].eq(~rvalid),
+            s["rvalid"].eq(rvalid),
+            s["rdata"].eq(rdata),
+            s["rresp"].eq(rresp),
+        ]
+        with m.If(rvalid & s["rready"]):
+            m.d.sync += rvalid.eq(0)
+        status = by_name("STATUS")
+        sbit = {f.name: f.lsb for f in status.fields}
+        status_v = Signal(32)
+        m.d.comb += status_v.eq(
+            (self.busy << sbit["BUSY"])
+            | (self.done << sbit["DONE"])
+            | (self.error << sbit["ERROR"])
+            | (self.error_code << sbit["ERROR_CODE"])
+        )
+        live = {
+            "CTRL": irq_en << bit["IRQ_EN"],
+            "STATUS": status_v,
+            "IRQ_STATUS": irq_status,
+            "PROG_BASE": prog_base,
+            "PROG_LEN": prog_len,
+            "ERR_ADDR": self.err_addr,
+        }
+        for n, _ in COUNTERS:
+            live[f"{n}_LO"] = counters[n][:32]
+            live[f"{n}_HI"] = hi_latch[n]
+        with m.If(s["arvalid"] & ~rvalid):
+            m.d.sync += [rvalid.eq(1), rdata.eq(0), rresp.eq(Resp.SLVERR)]
+            with m.Switch(s["araddr"][2:]):
+                for off, reg in mapped.items():
+                    with m.Case(off >> 2):
+                        m.d.sync += rresp.eq(Resp.OKAY)
+                        if reg.name in live:
+                            m.d.sync += rdata.eq(live[reg.name])
+                        else:
+                            m.d.sync += rdata.eq(constant_value(reg.name, cfg))
+                        if reg.name.endswith("_LO") and reg.name[:-3] in counters:
+                            n = reg.name[:-3]
+                            m.d.sync += hi_latch[n].eq(counters[n][32:])
+        return m
