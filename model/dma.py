@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .config import AcceleratorConfig
-from .isa import Buf
+from .isa import FIELDS, Buf, Op
 from .latencies import (
     DMA_MAX_WRITES_IN_FLIGHT,
     DMA_READ_SETUP,
@@ -39,6 +39,7 @@ __all__ = [
     "descriptor_bursts",
     "read_cycles",
     "split_row",
+    "totals",
     "write_cycles",
 ]
 
@@ -108,6 +109,10 @@ def check_descriptor(f: Mapping[str, int], cfg: AcceleratorConfig, *, store: boo
     """Reject, with the offending values, any LOAD/STORE the DMA cannot perform."""
     kind = "STORE" if store else "LOAD"
     eb, e = cfg.elem_bytes, cfg.bus_elems
+    for name, width in FIELDS[Op.STORE if store else Op.LOAD]:
+        v = f.get(name, 0)
+        if not 0 <= v < 1 << width:
+            raise ValueError(f"{kind}: {name} {v} does not fit its {width}-bit field")
     buf = Buf(f["buf"])
     if store and buf != Buf.VECTOR:
         raise ValueError(f"{kind}: only the VECTOR buffer can be stored, not {buf.name}")
@@ -135,6 +140,12 @@ def check_descriptor(f: Mapping[str, int], cfg: AcceleratorConfig, *, store: boo
                     f"{kind}: row {r} of plane {p} reaches {buf.name} element "
                     f"{b0 + f['row_elems'] - 1}, beyond its {size} elements"
                 )
+
+
+def totals(bursts: list[Burst], cfg: AcceleratorConfig) -> dict[str, int]:
+    """Bursts, beats and bytes on the bus (whole beats) of a list of bursts."""
+    beats = sum(b.beats for b in bursts)
+    return {"bursts": len(bursts), "beats": beats, "bytes": beats * cfg.bus_bytes}
 
 
 def read_cycles(bursts: list[Burst], cfg: AcceleratorConfig) -> int:
