@@ -1,11 +1,11 @@
-"""DMA read side: LOAD descriptors and the program fetch, AR/R of the AXI4 master.
+"""DMA read side: an AXI4 read master that copies a 3-D DRAM descriptor into the on-chip
+buffers (or, for the program fetch, into the program loader).
 
-Bursts come from :class:`~snowsim.hw.burst_gen.BurstGen` (the splitting of
-:func:`snowsim.model.dma.split_row`).  An AR is driven one cycle after the descriptor
-handshake (:data:`~snowsim.model.latencies.DMA_READ_SETUP`) and then one per cycle while fewer
-than ``max_outstanding`` bursts are in flight; a burst leaves the count the cycle after its
-last beat.  ``RREADY`` is always 1: every R beat is written into the buffers (or handed to the
-program loader) in the cycle it arrives.
+Bursts come from :class:`~snowsim.hw.burst_gen.BurstGen`; up to ``max_outstanding`` are in
+flight; R is always accepted and every beat is written to the buffer in the cycle it arrives
+(``BufWriteSignature``: never stalls).  An ``SLVERR``/``DECERR`` stops new ARs, the
+remaining beats are accepted and dropped, and the descriptor ends with ``done`` and
+``error``.  Timing is :func:`snowsim.model.dma.read_cycles`.
 """
 
 from amaranth import Cat, Module, Mux, Signal
@@ -15,8 +15,7 @@ from amaranth.lib.wiring import In, Out
 
 from snowsim.hw.axi import Resp, axi4_read_master
 from snowsim.hw.burst_gen import BurstGen
-from snowsim.hw.dma_desc import DESC_LAYOUT, load_burst_gen
-from snowsim.hw.ports import BEAT_ADDR_BITS, BufWriteSignature
+from snowsim.hw.ports import BufWriteSignature
 from snowsim.model.config import AcceleratorConfig
 from snowsim.model.regmap import ErrorCode
 
@@ -30,28 +29,27 @@ class DmaRead(wiring.Component):
 
     Members
     -------
-    m_axi_ar*, m_axi_r* : AXI4 AR and R channels (master side).
-    desc_valid : In(1)
-    desc_ready : Out(1)
-        Handshake of ``desc`` (and ``to_prog``); ready while no descriptor is active.
-    desc : In(DESC_LAYOUT)
-    to_prog : In(1)
-        Send the beats to ``prog_valid``/``prog_data`` instead of the buffers.
-    buf_w : Out(BufWriteSignature)
-    prog_valid, prog_data : Out
-        Program beats in address order.
+    m_axi_ar*, m_axi_r* :
+        The AXI4 read channels.
+    req_valid : In(1)
+    req_ready : Out(1)
+    req_dram_addr, req_row_elems, req_rows, req_dram_row_stride, req_planes,
+    req_dram_plane_stride, req_buf, req_cu_mask, req_buf_addr, req_buf_row_stride,
+    req_buf_plane_stride : In
+        A LOAD descriptor (``model/isa.py`` fields).
+    req_to_prog : In(1)
+        Send the beats to ``prog_*`` instead of the buffers (program fetch).
     done : Out(1)
-        Pulse in the cycle of the descriptor's last beat.
-    halt : In(1)
-        Stop issuing ARs and writing beats (an error or a soft reset is pending).
-    abort : In(1)
-        Drop the active descriptor (only while ``quiet``).
-    err, err_code, err_addr : Out
-        ``err`` pulses on an R beat with SLVERR/DECERR; code and burst address with it.
-    quiet : Out(1)
-        No burst outstanding and no AR pending.
-    perf_beat, perf_burst, perf_wait : Out(1)
-        Counter strobes: R beat accepted, AR handshake, burst outstanding but no beat.
+        Pulse in the cycle of the descriptor's last beat (or when an error has drained).
+    error : Out(1)
+        With ``done``: the descriptor ended in a bus error.
+    err_code : Out(4), err_addr : Out(32)
+        The first error's code and burst address (valid with ``error``).
+    wr : Out(BufWriteSignature)
+    prog_valid : Out(1), prog_data : Out(bus_data_bits)
+    stat_beat, stat_burst, stat_wait : Out(1)
+        Counter strobes: an R beat accepted, an AR handshake, a cycle with bursts in flight
+        and no R beat.
     """
 
     def __init__(self, cfg: AcceleratorConfig):
@@ -59,23 +57,30 @@ class DmaRead(wiring.Component):
         super().__init__(
             {
                 **axi4_read_master(cfg),
-                "desc_valid": In(1),
-                "desc_ready": Out(1),
-                "desc": In(DESC_LAYOUT),
-                "to_prog": In(1),
-                "buf_w": Out(BufWriteSignature(cfg)),
-                "prog_valid": Out(1),
-                "prog_data": Out(cfg.bus_data_bits),
+                "req_valid": In(1),
+                "req_ready": Out(1),
+                "req_dram_addr": In(32),
+                "req_row_elems": In(16),
+                "req_rows": In(16),
+                "req_dram_row_stride": In(32),
+                "req_planes": In(16),
+                "req_dram_plane_stride": In(32),
+                "req_buf": In(2),
+                "req_cu_mask": In(cfg.n_cu),
+                "req_buf_addr": In(24),
+                "req_buf_row_stride": In(24),
+                "req_buf_plane_stride": In(24),
+                "req_to_prog": In(1),
                 "done": Out(1),
-                "halt": In(1),
-                "abort": In(1),
-                "err": Out(1),
+                "error": Out(1),
                 "err_code": Out(4),
                 "err_addr": Out(32),
-                "quiet": Out(1),
-                "perf_beat": Out(1),
-                "perf_burst": Out(1),
-                "perf_wait": Out(1),
+                "wr": Out(BufWriteSignature(cfg)),
+                "prog_valid": Out(1),
+                "prog_data": Out(cfg.bus_data_bits),
+                "stat_beat": Out(1),
+                "stat_burst": Out(1),
+                "stat_wait": Out(1),
             }
         )
 
@@ -83,107 +88,119 @@ class DmaRead(wiring.Component):
         m = Module()
         cfg = self.cfg
         e = cfg.bus_elems
-        full = (1 << e) - 1
-        m.submodules.bg = bg = BurstGen(cfg)
-        info = data.StructLayout(
-            {
-                "addr": 32,
-                "buf_beat": BEAT_ADDR_BITS,
-                "beats": 9,
-                "first_mask": e,
-                "last_mask": e,
-                "last": 1,
-            }
+        m.submodules.gen = gen = BurstGen(cfg)
+        rec = data.StructLayout(
+            {"addr": 32, "beats": 9, "first_mask": e, "last_mask": e, "buf_beat": 24}
         )
-        m.submodules.fifo = fifo = SyncFIFO(width=info.size, depth=cfg.max_outstanding)
-        head = data.View(info, fifo.r_data)
+        m.submodules.fifo = fifo = SyncFIFO(width=rec.size, depth=cfg.max_outstanding)
 
-        active = Signal()
-        prog = Signal()
-        buf = Signal(2)
-        cu_mask = Signal(cfg.n_cu)
-        outstanding = Signal(range(cfg.max_outstanding + 1))
-        ar_pending = Signal()  # ARVALID was high without ARREADY: keep it up
-        k = Signal(9)  # beat within the head burst
+        busy = Signal()
+        buf, cu_mask, to_prog = Signal(2), Signal(cfg.n_cu), Signal()
+        failed = Signal()  # an error response was seen: stop issuing
+        inflight = Signal(range(cfg.max_outstanding + 1))
+        beat = Signal(9)
 
-        m.d.comb += self.desc_ready.eq(~active & ~self.halt)
-        with m.If(self.desc_valid & self.desc_ready):
-            m.d.sync += [
-                active.eq(1),
-                prog.eq(self.to_prog),
-                buf.eq(self.desc.buf),
-                cu_mask.eq(self.desc.cu_mask),
-            ]
-            m.d.comb += bg.load.eq(1)
-        m.d.comb += load_burst_gen(bg, self.desc, cfg)
-
-        # AR
-        ar_fire = Signal()
+        m.d.comb += self.req_ready.eq(~busy)
+        start = self.req_valid & self.req_ready
         m.d.comb += [
-            self.m_axi_arvalid.eq(
-                active
-                & bg.valid
-                & (ar_pending | (~self.halt & (outstanding < cfg.max_outstanding)))
-            ),
-            self.m_axi_araddr.eq(bg.addr),
-            self.m_axi_arlen.eq(bg.beats - 1),
-            self.m_axi_arsize.eq(cfg.bus_bytes.bit_length() - 1),
+            gen.load.eq(start),
+            gen.d_dram_addr.eq(self.req_dram_addr),
+            gen.d_row_bytes.eq(self.req_row_elems * cfg.elem_bytes),
+            gen.d_rows.eq(self.req_rows),
+            gen.d_dram_row_stride.eq(self.req_dram_row_stride),
+            gen.d_planes.eq(self.req_planes),
+            gen.d_dram_plane_stride.eq(self.req_dram_plane_stride),
+            gen.d_buf_addr.eq(self.req_buf_addr),
+            gen.d_buf_row_stride.eq(self.req_buf_row_stride),
+            gen.d_buf_plane_stride.eq(self.req_buf_plane_stride),
+        ]
+        with m.If(start):
+            m.d.sync += [
+                busy.eq(1),
+                buf.eq(self.req_buf),
+                cu_mask.eq(self.req_cu_mask),
+                to_prog.eq(self.req_to_prog),
+                failed.eq(0),
+            ]
+
+        # --- AR: one burst per cycle while fewer than max_outstanding are in flight --------
+        ar_ok = busy & gen.valid & ~failed & (inflight < cfg.max_outstanding) & fifo.w_rdy
+        bus_size = cfg.bus_bytes.bit_length() - 1
+        m.d.comb += [
+            self.m_axi_arvalid.eq(ar_ok),
+            self.m_axi_araddr.eq(gen.addr),
+            self.m_axi_arlen.eq(gen.beats - 1),
+            self.m_axi_arsize.eq(bus_size),
             self.m_axi_arburst.eq(1),
             self.m_axi_arcache.eq(0b0011),
-            ar_fire.eq(self.m_axi_arvalid & self.m_axi_arready),
-            bg.next.eq(ar_fire),
+        ]
+        ar_fire = ar_ok & self.m_axi_arready
+        new = rec(Signal(rec.size))
+        m.d.comb += [
+            new.addr.eq(gen.addr),
+            new.beats.eq(gen.beats),
+            new.first_mask.eq(gen.first_mask),
+            new.last_mask.eq(gen.last_mask),
+            new.buf_beat.eq(gen.buf_beat),
+            fifo.w_data.eq(new.as_value()),
             fifo.w_en.eq(ar_fire),
-            fifo.w_data.eq(
-                Cat(bg.addr, bg.buf_beat, bg.beats, bg.first_mask, bg.last_mask, bg.last)
-            ),
+            gen.next.eq(ar_fire),
+            self.stat_burst.eq(ar_fire),
         ]
-        m.d.sync += ar_pending.eq(self.m_axi_arvalid & ~self.m_axi_arready)
 
-        # R
-        r_fire = Signal()
-        last_beat = Signal()
-        bad = Signal()
+        # --- R: every beat is accepted; written to the buffer unless an error was seen ------
+        head = rec(fifo.r_data)
+        m.d.comb += self.m_axi_rready.eq(1)
+        r_fire = self.m_axi_rvalid & fifo.r_rdy
+        last_beat = beat == head.beats - 1
+        mask = Signal(e)
+        m.d.comb += mask.eq(
+            ((1 << e) - 1)
+            & (head.first_mask | Cat(*[beat != 0] * e))
+            & (head.last_mask | Cat(*[~last_beat] * e))
+        )
+        bad = (self.m_axi_rresp == Resp.SLVERR) | (self.m_axi_rresp == Resp.DECERR)
+        write = r_fire & ~failed & ~bad
         m.d.comb += [
-            self.m_axi_rready.eq(1),
-            r_fire.eq(self.m_axi_rvalid),
-            last_beat.eq(k == head.beats - 1),
-            bad.eq(self.m_axi_rresp[1]),
-            fifo.r_en.eq(r_fire & last_beat),
-        ]
-        with m.If(r_fire):
-            m.d.sync += k.eq(Mux(last_beat, 0, k + 1))
-        m.d.sync += outstanding.eq(outstanding + ar_fire - (r_fire & last_beat))
-
-        write = Signal()
-        m.d.comb += [
-            write.eq(r_fire & ~self.halt & ~bad),
-            self.buf_w.valid.eq(write & ~prog),
-            self.buf_w.buf.eq(buf),
-            self.buf_w.cu_mask.eq(cu_mask),
-            self.buf_w.addr.eq(head.buf_beat + k),
-            self.buf_w.data.eq(self.m_axi_rdata),
-            self.buf_w.mask.eq(
-                Mux(k == 0, head.first_mask, full) & Mux(last_beat, head.last_mask, full)
-            ),
-            self.prog_valid.eq(write & prog),
+            self.wr.valid.eq(write & ~to_prog),
+            self.wr.buf.eq(buf),
+            self.wr.cu_mask.eq(cu_mask),
+            self.wr.addr.eq(head.buf_beat + beat),
+            self.wr.data.eq(self.m_axi_rdata),
+            self.wr.mask.eq(mask),
+            self.prog_valid.eq(write & to_prog),
             self.prog_data.eq(self.m_axi_rdata),
-            self.done.eq(write & last_beat & head.last),
-            self.err.eq(r_fire & bad),
-            self.err_code.eq(
-                Mux(
-                    self.m_axi_rresp == Resp.DECERR,
-                    ErrorCode.READ_DECERR,
-                    ErrorCode.READ_SLVERR,
-                )
-            ),
-            self.err_addr.eq(head.addr),
-            self.quiet.eq((outstanding == 0) & ~self.m_axi_arvalid),
-            self.perf_beat.eq(r_fire),
-            self.perf_burst.eq(ar_fire),
-            self.perf_wait.eq((outstanding != 0) & ~r_fire),
+            self.stat_beat.eq(r_fire),
+            self.stat_wait.eq(busy & (inflight != 0) & ~r_fire),
         ]
-        with m.If(self.done | self.abort):
-            m.d.sync += active.eq(0)
-        with m.If(self.abort):
-            m.d.sync += k.eq(0)
+        burst_done = r_fire & last_beat
+        m.d.comb += fifo.r_en.eq(burst_done)
+        with m.If(r_fire):
+            m.d.sync += beat.eq(beat + 1)
+            with m.If(last_beat):
+                m.d.sync += beat.eq(0)
+        # the first error's code and address: held in registers, shown at once
+        code_r, addr_r = Signal(4), Signal(32)
+        first_err = r_fire & bad & ~failed
+        code_now = ErrorCode.READ_SLVERR + (self.m_axi_rresp == Resp.DECERR)
+        m.d.comb += [
+            self.err_code.eq(Mux(first_err, code_now, code_r)),
+            self.err_addr.eq(Mux(first_err, head.addr, addr_r)),
+        ]
+        with m.If(first_err):
+            m.d.sync += [failed.eq(1), addr_r.eq(head.addr), code_r.eq(code_now)]
+        m.d.sync += inflight.eq(inflight + ar_fire - burst_done)
+
+        # --- done: the last beat of the last burst, or an error fully drained --------------
+        all_issued = ~gen.valid | failed | (r_fire & bad)
+        finishing = Signal()
+        m.d.comb += finishing.eq(
+            busy
+            & all_issued
+            & ~ar_fire
+            & ((burst_done & (inflight == 1)) | ((inflight == 0) & (failed | (r_fire & bad))))
+        )
+        with m.If(finishing):
+            m.d.comb += [self.done.eq(1), self.error.eq(failed | (r_fire & bad))]
+            m.d.sync += busy.eq(0)
         return m

@@ -1,16 +1,13 @@
-"""DMA write side: STORE descriptors, AW/W/B of the AXI4 master.
+"""DMA write side: an AXI4 write master that copies the vector buffer to a 3-D DRAM
+descriptor.
 
-An AW is driven one cycle after the descriptor handshake
-(:data:`~snowsim.model.latencies.DMA_WRITE_SETUP`), then one per cycle while fewer than
-:data:`~snowsim.model.latencies.DMA_MAX_WRITES_IN_FLIGHT` bursts wait for their B.  Each
-accepted AW queues its burst for the data path, which reads the vector buffer one beat per
-cycle from the cycle after the AW handshake (fixed read latency), puts the beat into a small
-W FIFO and so presents it on W :data:`~snowsim.model.latencies.DMA_WRITE_DATA_LATENCY` cycles
-after the AW handshake.  Reads are issued only while the W FIFO has room for every read in
-flight, so W backpressure never loses a beat.  The store is done on its last B.
-
-After an error (``halt``), no new AW is issued; bursts already announced still get all their
-W beats, with ``WSTRB = 0`` for every beat first presented after the error.
+AWs go out one per cycle (at most ``DMA_MAX_WRITES_IN_FLIGHT`` awaiting B).  W data never
+runs ahead of its AW: a burst's beats are read from the vector buffer from the cycle after its
+AW handshake, through a small FIFO that keeps W valid held under back-pressure; ``WSTRB``
+masks partial first/last beats and ``WLAST`` marks each burst's last beat.  The store is done
+when the last B arrives.  A ``SLVERR``/``DECERR`` stops new AWs; bursts already announced get
+their beats with ``WSTRB = 0`` (nothing more is written), and the store ends with ``error``
+once every B is back.  Timing is :func:`snowsim.model.dma.write_cycles`.
 """
 
 from amaranth import Cat, Module, Mux, Signal
@@ -20,15 +17,13 @@ from amaranth.lib.wiring import In, Out
 
 from snowsim.hw.axi import Resp, axi4_write_master
 from snowsim.hw.burst_gen import BurstGen
-from snowsim.hw.dma_desc import DESC_LAYOUT, load_burst_gen
-from snowsim.hw.ports import BEAT_ADDR_BITS, BufReadSignature
+from snowsim.hw.ports import BufReadSignature
 from snowsim.model.config import AcceleratorConfig
 from snowsim.model.latencies import BUFFER_READ_LATENCY, DMA_MAX_WRITES_IN_FLIGHT
 from snowsim.model.regmap import ErrorCode
 
 __all__ = ["DmaWrite"]
 
-#: Depth of the W FIFO: holds the beats of the buffer reads in flight while W stalls.
 W_FIFO_DEPTH = 4
 
 
@@ -39,174 +34,178 @@ class DmaWrite(wiring.Component):
 
     Members
     -------
-    m_axi_aw*, m_axi_w*, m_axi_b* : AXI4 AW, W and B channels (master side).
-    desc_valid : In(1)
-    desc_ready : Out(1)
-    desc : In(DESC_LAYOUT)
-        A STORE descriptor (``buf`` is VECTOR).
-    vec_r : Out(BufReadSignature)
+    m_axi_aw*, m_axi_w*, m_axi_b* :
+        The AXI4 write channels.
+    req_valid : In(1), req_ready : Out(1)
+    req_dram_addr, req_row_elems, req_rows, req_dram_row_stride, req_planes,
+    req_dram_plane_stride, req_buf_addr, req_buf_row_stride, req_buf_plane_stride : In
+        A STORE descriptor (the source is the vector buffer).
+    rd : Out(BufReadSignature)
         Vector-buffer read port (fixed latency).
-    done : Out(1)
-        Pulse in the cycle of the store's last B.
-    halt, abort : In(1)
-        As :class:`~snowsim.hw.dma_read.DmaRead`.
-    err, err_code, err_addr : Out
-        ``err`` pulses on a B with SLVERR/DECERR; code and burst address with it.
-    quiet : Out(1)
-        No AW pending and every announced burst has its B.
-    perf_beat, perf_burst, perf_wait : Out(1)
-        Counter strobes: W beat accepted, AW handshake, waiting (AW or W stalled, or only B
-        responses outstanding).
+    done, error : Out(1); err_code : Out(4); err_addr : Out(32)
+    stat_beat, stat_burst, stat_wait : Out(1)
+        A W beat sent, an AW handshake, a cycle with data to send and W or AW not taken or
+        with B outstanding.
     """
 
     def __init__(self, cfg: AcceleratorConfig):
+        assert BUFFER_READ_LATENCY == 1
         self.cfg = cfg
         super().__init__(
             {
                 **axi4_write_master(cfg),
-                "desc_valid": In(1),
-                "desc_ready": Out(1),
-                "desc": In(DESC_LAYOUT),
-                "vec_r": Out(BufReadSignature(cfg)),
+                "req_valid": In(1),
+                "req_ready": Out(1),
+                "req_dram_addr": In(32),
+                "req_row_elems": In(16),
+                "req_rows": In(16),
+                "req_dram_row_stride": In(32),
+                "req_planes": In(16),
+                "req_dram_plane_stride": In(32),
+                "req_buf_addr": In(24),
+                "req_buf_row_stride": In(24),
+                "req_buf_plane_stride": In(24),
+                "rd": Out(BufReadSignature(cfg)),
                 "done": Out(1),
-                "halt": In(1),
-                "abort": In(1),
-                "err": Out(1),
+                "error": Out(1),
                 "err_code": Out(4),
                 "err_addr": Out(32),
-                "quiet": Out(1),
-                "perf_beat": Out(1),
-                "perf_burst": Out(1),
-                "perf_wait": Out(1),
+                "stat_beat": Out(1),
+                "stat_burst": Out(1),
+                "stat_wait": Out(1),
             }
         )
 
     def elaborate(self, platform):
-        assert BUFFER_READ_LATENCY == 1, "the W pipeline below has one read stage"
         m = Module()
         cfg = self.cfg
         e, eb = cfg.bus_elems, cfg.elem_bytes
-        full = (1 << e) - 1
-        m.submodules.bg = bg = BurstGen(cfg)
-        job_l = data.StructLayout(
-            {"buf_beat": BEAT_ADDR_BITS, "beats": 9, "first_mask": e, "last_mask": e}
+        m.submodules.gen = gen = BurstGen(cfg)
+        rec = data.StructLayout(
+            {"addr": 32, "beats": 9, "first_mask": e, "last_mask": e, "buf_beat": 24}
         )
-        m.submodules.jobs = jobs = SyncFIFO(width=job_l.size, depth=DMA_MAX_WRITES_IN_FLIGHT)
-        m.submodules.baddr = baddr = SyncFIFO(width=32, depth=DMA_MAX_WRITES_IN_FLIGHT)
-        beat_l = data.StructLayout({"data": cfg.bus_data_bits, "mask": e, "last": 1})
-        m.submodules.wf = wf = SyncFIFO(width=beat_l.size, depth=W_FIFO_DEPTH)
-        job = data.View(job_l, jobs.r_data)
-        wbeat = data.View(beat_l, wf.r_data)
+        n_fl = DMA_MAX_WRITES_IN_FLIGHT
+        # bursts announced on AW whose W beats are not all read yet
+        m.submodules.wq = wq = SyncFIFO(width=rec.size, depth=n_fl)
+        # addresses of bursts awaiting B (for ERR_ADDR)
+        m.submodules.bq = bq = SyncFIFO(width=32, depth=n_fl)
+        wbeat = data.StructLayout({"data": cfg.bus_data_bits, "strb": cfg.bus_bytes, "last": 1})
+        m.submodules.wf = wf = SyncFIFO(width=wbeat.size, depth=W_FIFO_DEPTH)
 
-        active = Signal()
-        all_issued = Signal()
-        b_out = Signal(range(DMA_MAX_WRITES_IN_FLIGHT + 1))
-        aw_pending = Signal()
-
-        m.d.comb += self.desc_ready.eq(~active & ~self.halt)
-        with m.If(self.desc_valid & self.desc_ready):
-            m.d.sync += active.eq(1)
-            m.d.comb += bg.load.eq(1)
-        m.d.comb += load_burst_gen(bg, self.desc, cfg)
-
-        # AW
-        aw_fire = Signal()
+        busy, failed = Signal(), Signal()
+        m.d.comb += self.req_ready.eq(~busy)
+        start = self.req_valid & self.req_ready
         m.d.comb += [
-            self.m_axi_awvalid.eq(
-                active & bg.valid & (aw_pending | (~self.halt & (b_out < DMA_MAX_WRITES_IN_FLIGHT)))
-            ),
-            self.m_axi_awaddr.eq(bg.addr),
-            self.m_axi_awlen.eq(bg.beats - 1),
+            gen.load.eq(start),
+            gen.d_dram_addr.eq(self.req_dram_addr),
+            gen.d_row_bytes.eq(self.req_row_elems * eb),
+            gen.d_rows.eq(self.req_rows),
+            gen.d_dram_row_stride.eq(self.req_dram_row_stride),
+            gen.d_planes.eq(self.req_planes),
+            gen.d_dram_plane_stride.eq(self.req_dram_plane_stride),
+            gen.d_buf_addr.eq(self.req_buf_addr),
+            gen.d_buf_row_stride.eq(self.req_buf_row_stride),
+            gen.d_buf_plane_stride.eq(self.req_buf_plane_stride),
+        ]
+        with m.If(start):
+            m.d.sync += [busy.eq(1), failed.eq(0)]
+
+        # --- AW ---------------------------------------------------------------------------
+        aw_ok = busy & gen.valid & ~failed & wq.w_rdy & bq.w_rdy
+        m.d.comb += [
+            self.m_axi_awvalid.eq(aw_ok),
+            self.m_axi_awaddr.eq(gen.addr),
+            self.m_axi_awlen.eq(gen.beats - 1),
             self.m_axi_awsize.eq(cfg.bus_bytes.bit_length() - 1),
             self.m_axi_awburst.eq(1),
             self.m_axi_awcache.eq(0b0011),
-            aw_fire.eq(self.m_axi_awvalid & self.m_axi_awready),
-            bg.next.eq(aw_fire),
-            jobs.w_en.eq(aw_fire),
-            jobs.w_data.eq(Cat(bg.buf_beat, bg.beats, bg.first_mask, bg.last_mask)),
-            baddr.w_en.eq(aw_fire),
-            baddr.w_data.eq(bg.addr),
         ]
-        m.d.sync += aw_pending.eq(self.m_axi_awvalid & ~self.m_axi_awready)
-        with m.If(aw_fire & bg.last):
-            m.d.sync += all_issued.eq(1)
-
-        # buffer reads -> W FIFO
-        k = Signal(9)
-        rd = Signal()
-        in_flight = Signal()  # a read issued last cycle: its beat enters the FIFO now
-        s_mask = Signal(e)
-        s_last = Signal()
-        job_last = Signal()
+        aw_fire = aw_ok & self.m_axi_awready
+        new = rec(Signal(rec.size))
         m.d.comb += [
-            job_last.eq(k == job.beats - 1),
-            rd.eq(jobs.r_rdy & (wf.level + in_flight < W_FIFO_DEPTH)),
-            jobs.r_en.eq(rd & job_last),
-            self.vec_r.en.eq(rd),
-            self.vec_r.addr.eq(job.buf_beat + k),
+            new.addr.eq(gen.addr),
+            new.beats.eq(gen.beats),
+            new.first_mask.eq(gen.first_mask),
+            new.last_mask.eq(gen.last_mask),
+            new.buf_beat.eq(gen.buf_beat),
+            wq.w_data.eq(new.as_value()),
+            wq.w_en.eq(aw_fire),
+            bq.w_data.eq(gen.addr),
+            bq.w_en.eq(aw_fire),
+            gen.next.eq(aw_fire),
+            self.stat_burst.eq(aw_fire),
         ]
-        with m.If(rd):
-            m.d.sync += k.eq(Mux(job_last, 0, k + 1))
+
+        # --- W data: read the buffer for the head burst, one beat per cycle ---------------
+        head = rec(wq.r_data)
+        rbeat = Signal(9)
+        pending = Signal(range(W_FIFO_DEPTH + 1))  # reads whose data is not in the FIFO yet
+        space = wf.level + pending < W_FIFO_DEPTH
+        rd_go = wq.r_rdy & space
+        r_last = rbeat == head.beats - 1
+        m.d.comb += [
+            self.rd.en.eq(rd_go),
+            self.rd.addr.eq(head.buf_beat + rbeat),
+            wq.r_en.eq(rd_go & r_last),
+        ]
+        with m.If(rd_go):
+            m.d.sync += rbeat.eq(Mux(r_last, 0, rbeat + 1))
+        emask = Signal(e)
+        m.d.comb += emask.eq(
+            ((1 << e) - 1)
+            & (head.first_mask | Cat(*[rbeat != 0] * e))
+            & (head.last_mask | Cat(*[~r_last] * e))
+        )
+        # the beat's strobe and last flag travel alongside the buffer read
+        d_valid, d_strb, d_last = Signal(), Signal(cfg.bus_bytes), Signal()
         m.d.sync += [
-            in_flight.eq(rd),
-            s_mask.eq(Mux(k == 0, job.first_mask, full) & Mux(job_last, job.last_mask, full)),
-            s_last.eq(job_last),
+            d_valid.eq(rd_go),
+            d_last.eq(r_last),
+            d_strb.eq(Cat(*[emask[i // eb] for i in range(cfg.bus_bytes)])),
         ]
+        wb = wbeat(Signal(wbeat.size))
         m.d.comb += [
-            wf.w_en.eq(in_flight),
-            wf.w_data.eq(Cat(self.vec_r.data, s_mask, s_last)),
+            wb.data.eq(self.rd.data),
+            wb.strb.eq(Mux(failed, 0, d_strb)),
+            wb.last.eq(d_last),
+            wf.w_data.eq(wb.as_value()),
+            wf.w_en.eq(d_valid),
         ]
-
-        # W: a beat first presented after the error goes out with WSTRB = 0; a stalled beat
-        # keeps its strobes (payload stable while WVALID & ~WREADY).
-        stalled = Signal()
-        masked_q = Signal()
-        masked = Signal()
+        m.d.sync += pending.eq(pending + rd_go - d_valid)
+        out = wbeat(wf.r_data)
         m.d.comb += [
-            masked.eq(Mux(stalled, masked_q, self.halt)),
             self.m_axi_wvalid.eq(wf.r_rdy),
-            self.m_axi_wdata.eq(wbeat.data),
-            self.m_axi_wstrb.eq(
-                Mux(masked, 0, Cat(*[wbeat.mask[i].replicate(eb) for i in range(e)]))
-            ),
-            self.m_axi_wlast.eq(wbeat.last),
-            wf.r_en.eq(self.m_axi_wready),
+            self.m_axi_wdata.eq(out.data),
+            self.m_axi_wstrb.eq(Mux(failed, 0, out.strb)),
+            self.m_axi_wlast.eq(out.last),
         ]
-        m.d.sync += [
-            stalled.eq(self.m_axi_wvalid & ~self.m_axi_wready),
-            masked_q.eq(masked),
-        ]
+        w_fire = wf.r_rdy & self.m_axi_wready
+        m.d.comb += [wf.r_en.eq(w_fire), self.stat_beat.eq(w_fire)]
 
-        # B
-        b_fire = Signal()
-        bad = Signal()
+        # --- B ------------------------------------------------------------------------------
+        m.d.comb += [self.m_axi_bready.eq(1), bq.r_en.eq(self.m_axi_bvalid & bq.r_rdy)]
+        b_fire = self.m_axi_bvalid & bq.r_rdy
+        bad = (self.m_axi_bresp == Resp.SLVERR) | (self.m_axi_bresp == Resp.DECERR)
+        code_r, addr_r = Signal(4), Signal(32)
+        first_err = b_fire & bad & ~failed
+        code_now = ErrorCode.WRITE_SLVERR + (self.m_axi_bresp == Resp.DECERR)
         m.d.comb += [
-            self.m_axi_bready.eq(1),
-            b_fire.eq(self.m_axi_bvalid),
-            bad.eq(self.m_axi_bresp[1]),
-            baddr.r_en.eq(b_fire),
-            self.done.eq(b_fire & ~bad & ~self.halt & all_issued & (b_out == 1)),
-            self.err.eq(b_fire & bad),
-            self.err_code.eq(
-                Mux(
-                    self.m_axi_bresp == Resp.DECERR,
-                    ErrorCode.WRITE_DECERR,
-                    ErrorCode.WRITE_SLVERR,
-                )
-            ),
-            self.err_addr.eq(baddr.r_data),
-            self.quiet.eq((b_out == 0) & ~self.m_axi_awvalid),
-            self.perf_beat.eq(self.m_axi_wvalid & self.m_axi_wready),
-            self.perf_burst.eq(aw_fire),
-            self.perf_wait.eq(
-                (self.m_axi_awvalid & ~self.m_axi_awready)
-                | (self.m_axi_wvalid & ~self.m_axi_wready)
-                | ((b_out != 0) & ~self.m_axi_wvalid & ~jobs.r_rdy & ~in_flight)
-            ),
+            self.err_code.eq(Mux(first_err, code_now, code_r)),
+            self.err_addr.eq(Mux(first_err, bq.r_data, addr_r)),
         ]
-        m.d.sync += b_out.eq(b_out + aw_fire - b_fire)
-        with m.If(self.done | self.abort):
-            m.d.sync += [active.eq(0), all_issued.eq(0)]
-        with m.If(self.abort):
-            m.d.sync += k.eq(0)
+        with m.If(first_err):
+            m.d.sync += [failed.eq(1), addr_r.eq(bq.r_data), code_r.eq(code_now)]
+        m.d.comb += self.stat_wait.eq(
+            busy
+            & (
+                (wf.r_rdy & ~self.m_axi_wready)
+                | (aw_ok & ~self.m_axi_awready)
+                | (bq.r_rdy & ~b_fire)
+            )
+        )
+        # done: the B of the last announced burst, nothing more to announce
+        nothing_left = ~gen.valid | failed | (b_fire & bad)
+        with m.If(busy & b_fire & (bq.level == 1) & ~aw_fire & nothing_left):
+            m.d.comb += [self.done.eq(1), self.error.eq(failed | bad)]
+            m.d.sync += busy.eq(0)
         return m

@@ -1,102 +1,118 @@
-"""Passive AXI4 transaction monitor: every AR and AW (address, len, size, sim cycle) and the
-beats and bytes of each data channel.
+"""Passive AXI4 observer: samples the five channels of a master port on every clock edge,
+records every AR and AW (address, length, size) and counts beats and bytes.
 
-Built on cocotbext-axi's channel monitors, which sleep while a channel's VALID is low, so the
-monitor costs nothing on an idle bus.
+:class:`snowsim.sim.axi_checker.AxiProtocolChecker` extends it with the protocol rules; a
+testbench normally creates the checker and reads the monitor's records from it.
 """
+
+from dataclasses import dataclass, field
 
 import cocotb
 from cocotb.triggers import RisingEdge
-from cocotbext.axi import AxiBus
-from cocotbext.axi.axi_channels import (
-    AxiARMonitor,
-    AxiAWMonitor,
-    AxiBMonitor,
-    AxiRMonitor,
-    AxiWMonitor,
-)
 
-__all__ = ["AxiMonitor"]
+__all__ = ["AxiMonitor", "Transaction"]
+
+CHANNELS = {
+    "ar": ("arid", "araddr", "arlen", "arsize", "arburst"),
+    "r": ("rid", "rdata", "rresp", "rlast"),
+    "aw": ("awid", "awaddr", "awlen", "awsize", "awburst"),
+    "w": ("wdata", "wstrb", "wlast"),
+    "b": ("bid", "bresp"),
+}
+
+
+@dataclass
+class Transaction:
+    addr: int
+    len: int
+    size: int
+    burst: int
+
+
+@dataclass
+class _Stats:
+    ar: list[Transaction] = field(default_factory=list)
+    aw: list[Transaction] = field(default_factory=list)
+    r_beats: int = 0
+    w_beats: int = 0
+    b_count: int = 0
+    w_bytes_strobed: int = 0
 
 
 class AxiMonitor:
-    """Records the master port ``prefix`` of ``dut``.
-
-    Attributes
+    """Parameters
     ----------
-    ar, aw : list of dict
-        ``{"addr", "len", "size", "cycle"}`` per request, in handshake order.
-    r_beats, w_beats, b_count : int
-    w_log : list of (cycle, wstrb)
-        Every W beat (to check what was written after an error).
-    b_log : list of (cycle, bresp)
+    dut : the cocotb handle holding ``{prefix}_{signal}``
+    prefix : str, e.g. ``"m_axi"``
+    clock, reset : handles
     """
 
     def __init__(self, dut, prefix: str, clock, reset=None):
-        bus = AxiBus.from_prefix(dut, prefix)
-        self.bus_bytes = len(bus.write.w.wdata) // 8
-        self._mons = {
-            "ar": AxiARMonitor(bus.read.ar, clock, reset),
-            "r": AxiRMonitor(bus.read.r, clock, reset),
-            "aw": AxiAWMonitor(bus.write.aw, clock, reset),
-            "w": AxiWMonitor(bus.write.w, clock, reset),
-            "b": AxiBMonitor(bus.write.b, clock, reset),
-        }
         self.clock = clock
-        self.cycle = 0
-        self.clear()
-        for ch in self._mons:
-            cocotb.start_soon(self._drain(ch))
-        cocotb.start_soon(self._count())
+        self.reset = reset
+        self.sig = {}
+        for ch, names in CHANNELS.items():
+            self.sig[ch] = {
+                n: getattr(dut, f"{prefix}_{n}") for n in names if hasattr(dut, f"{prefix}_{n}")
+            }
+            self.sig[ch]["valid"] = getattr(dut, f"{prefix}_{ch}valid")
+            self.sig[ch]["ready"] = getattr(dut, f"{prefix}_{ch}ready")
+        self.bus_bytes = len(self.sig["r"]["rdata"]) // 8
+        self.stats = _Stats()
+        self._task = cocotb.start_soon(self._run())
 
     def clear(self) -> None:
-        self.ar: list[dict] = []
-        self.aw: list[dict] = []
-        self.r_beats = 0
-        self.w_beats = 0
-        self.b_count = 0
-        self.w_log: list[tuple[int, int]] = []
-        self.b_log: list[tuple[int, int]] = []
-        self.r_log: list[tuple[int, int]] = []
+        self.stats = _Stats()
 
-    async def _count(self) -> None:
-        # the cycle number the monitors stamp transactions with
+    def summary(self) -> dict:
+        s = self.stats
+        return {
+            "read_bursts": len(s.ar),
+            "write_bursts": len(s.aw),
+            "read_beats": s.r_beats,
+            "write_beats": s.w_beats,
+            "bytes_read": s.r_beats * self.bus_bytes,
+            "bytes_written": s.w_beats * self.bus_bytes,
+            "bytes_strobed": s.w_bytes_strobed,
+            "b_responses": s.b_count,
+            "ar": [(t.addr, t.len, t.size) for t in s.ar],
+            "aw": [(t.addr, t.len, t.size) for t in s.aw],
+        }
+
+    # hooks for the checker -------------------------------------------------------------
+    def on_cycle(self, sampled: dict) -> None:
+        """Called every edge with {channel: (valid, ready, payload dict)}."""
+
+    async def _run(self) -> None:
         edge = RisingEdge(self.clock)
         while True:
             await edge
-            self.cycle += 1
-
-    async def _drain(self, ch: str) -> None:
-        mon = self._mons[ch]
-        while True:
-            t = await mon.recv()
-            if ch in ("ar", "aw"):
-                getattr(self, ch).append(
-                    {
-                        "addr": int(getattr(t, f"{ch}addr")),
-                        "len": int(getattr(t, f"{ch}len")),
-                        "size": int(getattr(t, f"{ch}size")),
-                        "cycle": self.cycle,
-                    }
+            if self.reset is not None and int(self.reset.value):
+                continue
+            sampled = {}
+            for ch, sig in self.sig.items():
+                valid = int(sig["valid"].value)
+                ready = int(sig["ready"].value)
+                payload = (
+                    {k: int(v.value) for k, v in sig.items() if k not in ("valid", "ready")}
+                    if valid
+                    else {}
                 )
-            elif ch == "r":
-                self.r_beats += 1
-                self.r_log.append((self.cycle, int(t.rresp)))
-            elif ch == "w":
-                self.w_beats += 1
-                self.w_log.append((self.cycle, int(t.wstrb)))
-            else:
-                self.b_count += 1
-                self.b_log.append((self.cycle, int(t.bresp)))
+                sampled[ch] = (valid, ready, payload)
+                if valid and ready:
+                    self._record(ch, payload)
+            self.on_cycle(sampled)
 
-    def summary(self) -> dict:
-        """Bursts, beats and bytes per direction (bytes = beats x bus bytes)."""
-        return {
-            "rd_bursts": len(self.ar),
-            "rd_beats": self.r_beats,
-            "rd_bytes": self.r_beats * self.bus_bytes,
-            "wr_bursts": len(self.aw),
-            "wr_beats": self.w_beats,
-            "wr_bytes": self.w_beats * self.bus_bytes,
-            "b_responses": self.b_count,
-        }
+    def _record(self, ch: str, p: dict) -> None:
+        s = self.stats
+        if ch == "ar":
+            s.ar.append(Transaction(p["araddr"], p["arlen"], p["arsize"], p["arburst"]))
+        elif ch == "aw":
+            s.aw.append(Transaction(p["awaddr"], p["awlen"], p["awsize"], p["awburst"]))
+        elif ch == "r":
+            s.r_beats += 1
+        elif ch == "w":
+            s.w_beats += 1
+            s.w_bytes_strobed += bin(p["wstrb"]).count("1")
+        else:
+            s.b_count += 1

