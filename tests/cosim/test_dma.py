@@ -165,11 +165,11 @@ def test_dma_bus_errors_end_cleanly(sim):
         if e["side"] == "read":
             assert set(dst) == {GUARD}  # nothing stored after a failed load
         else:
-            # nothing is written at or after the failing burst's successors
-            later = [b for b in bursts if b.addr > failing]
-            for b in later:
-                off = 64 + b.addr - DST
-                assert set(dst[off : off + b.beats * cfg.bus_bytes]) <= {GUARD}
+            # bursts already announced may complete (AXI writes are posted), but every byte
+            # that changed holds the right data and nothing outside the rows changed
+            want = _expected(case, bytes.fromhex(res["src"]), cfg)
+            changed = [i for i, b in enumerate(dst) if b != GUARD]
+            assert all(dst[i] == want[i] for i in changed)
         assert not res["checker"]
     clean = results[-1]
     assert bytes.fromhex(clean["dst"]) == _expected(cases[-1], bytes.fromhex(clean["src"]), cfg)
