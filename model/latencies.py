@@ -15,11 +15,13 @@ TOKEN_LATENCY = 1
 UNIT_NEXT = 1
 #: Cycle (counted from the first BUSY cycle) in which the program-fetch descriptor is issued.
 FETCH_START = 0
-#: Cycles from the last program beat to the units' first possible issue: the beat is written
-#: into an instruction memory at the next edge (1), the sequencers read it (1).
-FETCH_TO_RUN = 2
-#: Cycles from the last unit halting to DONE (the controller registers `all halted`).
-DONE_LATENCY = 1
+#: Cycles from the last program beat to the units' first possible issue: the controller
+#: starts the sequencers the next cycle (1), they read instruction 0 (1), and issue from the
+#: memory's output (1).
+FETCH_TO_RUN = 3
+#: From the completion of a unit's last instruction to the end of the job: the unit halts
+#: the next cycle (its in-flight count drops), and that cycle is the last BUSY cycle.
+DONE_LATENCY = 2
 
 # --- DMA engine (hw/dma_read.py, hw/dma_write.py) ----------------------------------------------
 #: The first AR of a descriptor is driven this many cycles after the descriptor handshake
