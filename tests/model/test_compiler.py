@@ -94,7 +94,7 @@ def test_every_unit_order_agrees():
 
 @settings(max_examples=12, deadline=None)
 @given(
-    cin=st.integers(1, 20),
+    cin=st.integers(1, 8),  # larger ones rightly do not fit tiny's maps buffer
     cout=st.integers(1, 20),
     k=st.sampled_from([1, 2, 3, 5]),
     stride=st.integers(1, 3),
