@@ -185,3 +185,15 @@ def test_sustained_read_bandwidth_snowflake():
     beats = sum(b.beats for b in _bursts(case["ld"], cfg))
     assert res["ld_cycles"] == read_cycles(_bursts(case["ld"], cfg), cfg)
     assert beats / res["ld_cycles"] >= 0.95
+
+
+@pytest.mark.cosim
+def test_single_beat_write_gap():
+    """AxiRam throttles runs of one-beat write bursts (docs/dma.md): pinned, so the day the
+    model covers it (or the memory changes) this test says so."""
+    cfg = PRESETS["tiny"]
+    case = _case(cfg, 2, rows=20, gap=6)
+    cfg, (res,) = _run("icarus", "tiny", [case], "gap")
+    assert res["ld_cycles"] == read_cycles(_bursts(case["ld"], cfg), cfg)
+    assert write_cycles(_bursts(case["st"], cfg), cfg) == 25
+    assert res["st_cycles"] == 37
