@@ -34,3 +34,19 @@ DMA_WRITE_SETUP = 1
 DMA_WRITE_DATA_LATENCY = 1 + BUFFER_READ_LATENCY + 1
 #: Write bursts the engine keeps waiting for their B response.
 DMA_MAX_WRITES_IN_FLIGHT = 16
+
+# --- compute engine (hw/compute_engine.py, hw/vector_unit.py) --------------------------------
+#: A MAC instruction accepted while the array is idle issues its first MAC this many cycles
+#: after its handshake (the instruction slot, then the loop registers).
+MAC_START = 2
+#: From the last MAC issue of a non-draining instruction to its completion: the sums are
+#: valid (operands, products, accumulate) and written back to the accumulator memory.
+MAC_ACC_DONE = 4
+#: From the last MAC issue of a draining instruction to the write of its first vector word
+#: is MAC_DRAIN_DONE + 1 (sums valid 4, capture, bias/round stage, shift/saturate stage);
+#: its completion is the write of the last of the n_cu * n_vmac words.
+MAC_DRAIN_DONE = 6
+#: A VEC instruction completes this many cycles plus one per position after its handshake:
+#: slot (1), vector-unit register (1), read (1), result register (1), report (1) - the last
+#: position issued in cycle start + 1 + positions.
+VEC_DONE = 4

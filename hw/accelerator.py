@@ -1,0 +1,305 @@
+"""The accelerator: register block, controller, three decoupled units, DMA engine and
+compute engine (``docs/architecture.md``).
+
+Controller: START (from the registers) clears the token queues and issues one read
+descriptor for the whole program; the program loader routes the arriving instructions into
+the three units' instruction memories; when the fetch is complete the three sequencers start
+together.  The job ends when all three have halted on END — or, after a bus error, when every
+engine is idle (no new instruction issues once an error is seen).  Soft reset waits until the
+DMA engine is idle, then resets everything but the register block.
+
+Every cycle count here is the one ``model/timing.py`` uses (constants in
+``model/latencies.py``).
+"""
+
+from amaranth import Module, ResetInserter, Signal
+from amaranth.hdl import MemoryData
+from amaranth.lib import wiring
+from amaranth.lib.memory import Memory
+from amaranth.lib.wiring import In, Out
+
+from snowsim.hw.axi import axi4_lite_slave, axi4_master
+from snowsim.hw.compute_engine import ComputeEngine
+from snowsim.hw.dma_read import DmaRead
+from snowsim.hw.dma_write import DmaWrite
+from snowsim.hw.fill_engine import FillEngine
+from snowsim.hw.instr_fields import field
+from snowsim.hw.program_loader import ProgramLoader
+from snowsim.hw.registers import RegisterBlock
+from snowsim.hw.sequencer import UnitSequencer
+from snowsim.hw.tokens import TokenCounters
+from snowsim.model.config import AcceleratorConfig
+from snowsim.model.isa import FIELDS, INSTR_BITS, INSTR_BYTES, Op, Unit
+from snowsim.model.regmap import ErrorCode
+
+__all__ = ["Accelerator"]
+
+#: Instructions the compute unit may have issued and not completed (the MAC array holds one
+#: running and one waiting instruction, and up to two more draining).
+COMPUTE_IN_FLIGHT = 4
+
+
+class Accelerator(wiring.Component):
+    """Parameters
+    ----------
+    cfg : AcceleratorConfig
+
+    Members
+    -------
+    m_axi_* : the AXI4 master to DRAM (flat names, ``hw/axi.py``).
+    s_axil_* : the AXI4-Lite register slave.
+    irq : Out(1)
+    """
+
+    def __init__(self, cfg: AcceleratorConfig):
+        self.cfg = cfg
+        super().__init__({**axi4_master(cfg), **axi4_lite_slave(), "irq": Out(1)})
+        self._imem = {
+            u: MemoryData(shape=INSTR_BITS, depth=cfg.program_depth, init=[]) for u in Unit
+        }
+
+    def elaborate(self, platform):
+        m = Module()
+        cfg = self.cfg
+        core_rst = Signal()  # soft reset of everything but the register block
+        m.submodules.regs = regs = RegisterBlock(cfg)
+        core = Module()
+        core.submodules.dma_rd = rd = DmaRead(cfg)
+        core.submodules.dma_wr = wr = DmaWrite(cfg)
+        core.submodules.loader = loader = ProgramLoader(cfg)
+        core.submodules.tokens = tokens = TokenCounters()
+        core.submodules.fill = fill = FillEngine(cfg)
+        core.submodules.engine = engine = ComputeEngine(cfg)
+        seq = {
+            Unit.LOAD: UnitSequencer(cfg, 1),
+            Unit.COMPUTE: UnitSequencer(cfg, COMPUTE_IN_FLIGHT),
+            Unit.STORE: UnitSequencer(cfg, 1),
+        }
+        for u, s in seq.items():
+            core.submodules[f"seq_{u.name.lower()}"] = s
+            core.submodules[f"imem_{u.name.lower()}"] = mem = Memory(data=self._imem[u])
+            wp, rp = mem.write_port(), mem.read_port()
+            n = u.name.lower()
+            core.d.comb += [
+                wp.en.eq(getattr(loader, f"wr_{n}_en")),
+                wp.addr.eq(getattr(loader, f"wr_{n}_addr")),
+                wp.data.eq(getattr(loader, f"wr_{n}_data")),
+                rp.addr.eq(s.imem_addr),
+                rp.en.eq(s.imem_en),
+                s.imem_data.eq(rp.data),
+            ]
+        m.submodules.core = ResetInserter(core_rst)(core)
+
+        # --- AXI: the register slave, and the master shared by the two DMA sides ---------
+        for name, member in axi4_lite_slave().items():
+            a, b = getattr(self, name), getattr(regs, name)
+            m.d.comb += b.eq(a) if member.flow == In else a.eq(b)
+        for name, member in axi4_master(cfg).items():
+            src = rd if name in rd.signature.members else wr
+            a, b = getattr(self, name), getattr(src, name)
+            m.d.comb += a.eq(b) if member.flow == Out else b.eq(a)
+        m.d.comb += self.irq.eq(regs.irq)
+
+        # --- controller ---------------------------------------------------------------------
+        busy, fetching, running, stopping = Signal(), Signal(), Signal(), Signal()
+        resetting = Signal()
+        err, err_code, err_addr = Signal(), Signal(4), Signal(32)
+        start_seq = Signal()
+        m.d.sync += start_seq.eq(0)
+        halted = seq[Unit.LOAD].halted & seq[Unit.COMPUTE].halted & seq[Unit.STORE].halted
+        dma_idle = rd.req_ready & wr.req_ready
+        m.d.comb += [
+            regs.busy.eq(busy),
+            regs.error.eq(err),
+            regs.error_code.eq(err_code),
+            regs.err_addr.eq(err_addr),
+            tokens.clear.eq(regs.start),
+            loader.start.eq(regs.start),
+        ]
+        for s in seq.values():
+            m.d.comb += s.start.eq(start_seq)
+        done_status = Signal()
+        m.d.comb += regs.done.eq(done_status)
+
+        def fail(code, addr=0):
+            return [err.eq(1), err_code.eq(code), err_addr.eq(addr), stopping.eq(1)]
+
+        with m.If(regs.start & ~busy):
+            m.d.sync += [
+                busy.eq(1),
+                fetching.eq(1),
+                running.eq(0),
+                stopping.eq(0),
+                err.eq(0),
+                err_code.eq(0),
+                done_status.eq(0),
+            ]
+        fetch_go = Signal()
+        m.d.sync += fetch_go.eq(regs.start & ~busy)  # cycle 0: the first BUSY cycle
+        m.d.comb += [rd.req_to_prog.eq(fetching)]
+        with m.If(fetching):
+            with m.If(rd.done):
+                m.d.sync += fetching.eq(0)
+                with m.If(rd.error):
+                    m.d.sync += fail(rd.err_code, rd.err_addr)
+                with m.Elif(loader.illegal):
+                    m.d.sync += fail(ErrorCode.ILLEGAL_INSTRUCTION)
+                with m.Elif(loader.overflow):
+                    m.d.sync += fail(ErrorCode.PROGRAM_TOO_LONG)
+                with m.Else():
+                    m.d.sync += [running.eq(1), start_seq.eq(1)]
+        with m.If(running & ~stopping):
+            with m.If(rd.done & rd.error):
+                m.d.sync += fail(rd.err_code, rd.err_addr)
+            with m.Elif(wr.done & wr.error):
+                m.d.sync += fail(wr.err_code, wr.err_addr)
+        finish = Signal()
+        m.d.comb += finish.eq(
+            busy
+            & ~fetching
+            & ~fetch_go
+            & ((running & ~stopping & halted) | (stopping & dma_idle & fill.ready))
+        )
+        with m.If(finish):
+            m.d.sync += [busy.eq(0), running.eq(0), stopping.eq(0), done_status.eq(1)]
+            m.d.comb += [regs.set_irq_done.eq(~stopping), regs.set_irq_error.eq(stopping)]
+
+        # soft reset: wait for the DMA engine to be idle, then reset the core for a cycle
+        with m.If(regs.soft_reset):
+            m.d.sync += [resetting.eq(1), stopping.eq(busy)]
+        with m.If(resetting & dma_idle):
+            m.d.comb += core_rst.eq(1)
+            m.d.sync += [
+                resetting.eq(0),
+                busy.eq(0),
+                running.eq(0),
+                fetching.eq(0),
+                stopping.eq(0),
+                done_status.eq(0),
+                err.eq(0),
+                err_code.eq(0),
+            ]
+
+        # --- program fetch: one read descriptor of the whole program --------------------
+        m.d.comb += [loader.beat_valid.eq(rd.prog_valid), loader.beat_data.eq(rd.prog_data)]
+        # --- load unit: LOAD -> DMA read side, FILL -> fill engine -----------------------
+        ls = seq[Unit.LOAD]
+        op_l = ls.instr[0:4]
+        is_fill = op_l == Op.FILL
+        gate = ~stopping & ~resetting
+        m.d.comb += ls.hold.eq(~gate)
+        with m.If(fetch_go):
+            m.d.comb += [
+                rd.req_valid.eq(1),
+                rd.req_rows.eq(1),
+                rd.req_planes.eq(1),
+                rd.req_row_elems.eq(regs.prog_len * (INSTR_BYTES // cfg.elem_bytes)),
+                rd.req_dram_addr.eq(regs.prog_base),
+            ]
+        with m.Else():
+            m.d.comb += rd.req_valid.eq(ls.issue_valid & ~is_fill)
+            for name in (
+                "dram_addr",
+                "row_elems",
+                "rows",
+                "dram_row_stride",
+                "planes",
+                "dram_plane_stride",
+                "buf",
+                "cu_mask",
+                "buf_addr",
+                "buf_row_stride",
+                "buf_plane_stride",
+            ):
+                m.d.comb += getattr(rd, f"req_{name}").eq(field(ls.instr, Op.LOAD, name))
+        m.d.comb += fill.valid.eq(ls.issue_valid & is_fill)
+        m.d.comb += ls.issue_ready.eq(
+            ~fetching & ~fetch_go & ((is_fill & fill.ready) | (~is_fill & rd.req_ready))
+        )
+        for name, _ in FIELDS[Op.FILL]:
+            m.d.comb += getattr(fill, name).eq(field(ls.instr, Op.FILL, name))
+        m.d.comb += ls.done.eq(fill.done | (rd.done & ~fetching))
+        # buffer writes: from the DMA read side or the fill engine (never both in a cycle)
+        with m.If(fill.wr.valid):
+            m.d.comb += engine.dma_wr.valid.eq(1)
+            for name in ("buf", "cu_mask", "addr", "data", "mask"):
+                m.d.comb += getattr(engine.dma_wr, name).eq(getattr(fill.wr, name))
+        with m.Else():
+            for name in ("valid", "buf", "cu_mask", "addr", "data", "mask"):
+                m.d.comb += getattr(engine.dma_wr, name).eq(getattr(rd.wr, name))
+
+        # --- store unit: STORE -> DMA write side, reading the vector buffer --------------
+        ss = seq[Unit.STORE]
+        m.d.comb += [
+            ss.hold.eq(~gate),
+            wr.req_valid.eq(ss.issue_valid),
+            ss.issue_ready.eq(wr.req_ready),
+            ss.done.eq(wr.done),
+            engine.store_rd.en.eq(wr.rd.en),
+            engine.store_rd.addr.eq(wr.rd.addr),
+            wr.rd.data.eq(engine.store_rd.data),
+        ]
+        for name in (
+            "dram_addr",
+            "row_elems",
+            "rows",
+            "dram_row_stride",
+            "planes",
+            "dram_plane_stride",
+            "buf_addr",
+            "buf_row_stride",
+            "buf_plane_stride",
+        ):
+            m.d.comb += getattr(wr, f"req_{name}").eq(field(ss.instr, Op.STORE, name))
+
+        # --- compute unit: MAC / VEC into the engine, with the vector-buffer hazards ------
+        cs = seq[Unit.COMPUTE]
+        is_vec = cs.instr[0:4] == Op.VEC
+        last_vec = Signal()
+        with m.If(cs.issue_valid & cs.issue_ready):
+            m.d.sync += last_vec.eq(is_vec)
+        hazard = (cs.outstanding != 0) & (is_vec | last_vec)
+        m.d.comb += [
+            cs.hold.eq(~gate | hazard),
+            engine.valid.eq(cs.issue_valid),
+            engine.instr.eq(cs.instr),
+            cs.issue_ready.eq(engine.ready),
+            cs.done.eq(engine.done),
+        ]
+
+        # --- tokens between neighbours --------------------------------------------------
+        def q(src, dst):
+            return f"{src.name.lower()}_{dst.name.lower()}"
+
+        for u, s in seq.items():
+            if u > Unit.LOAD:
+                prev = Unit(u - 1)
+                m.d.comb += [
+                    s.avail_prev.eq(getattr(tokens, f"avail_{q(prev, u)}")),
+                    getattr(tokens, f"pop_{q(prev, u)}").eq(s.pop_prev),
+                    getattr(tokens, f"push_{q(u, prev)}").eq(s.push_prev),
+                ]
+            if u < Unit.STORE:
+                nxt = Unit(u + 1)
+                m.d.comb += [
+                    s.avail_next.eq(getattr(tokens, f"avail_{q(nxt, u)}")),
+                    getattr(tokens, f"pop_{q(nxt, u)}").eq(s.pop_next),
+                    getattr(tokens, f"push_{q(u, nxt)}").eq(s.push_next),
+                ]
+
+        # --- performance counters -------------------------------------------------------
+        bb = cfg.bus_bytes
+        m.d.comb += [
+            regs.inc_cycles.eq(busy),
+            regs.inc_compute_busy.eq(cs.outstanding != 0),
+            regs.inc_mac_active.eq(engine.mac_active),
+            regs.inc_rd_bytes.eq(rd.stat_beat * bb),
+            regs.inc_rd_bursts.eq(rd.stat_burst),
+            regs.inc_wr_bytes.eq(wr.stat_beat * bb),
+            regs.inc_wr_bursts.eq(wr.stat_burst),
+            regs.inc_rd_wait.eq(rd.stat_wait),
+            regs.inc_wr_wait.eq(wr.stat_wait),
+            regs.inc_load_busy.eq(ls.outstanding != 0),
+            regs.inc_store_busy.eq(ss.outstanding != 0),
+        ]
+        return m

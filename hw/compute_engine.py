@@ -1,0 +1,495 @@
+"""Compute engine: the MAC array (``n_cu`` CUs x ``n_vmac`` vMACs x ``n_lanes`` lanes) with
+its buffers, the MAC-instruction sequencer, the drain into the vector buffer, and the vector
+unit.  ``docs/architecture.md`` sections 2-4 define what it computes; ``docs/timing.md`` the
+cycle rules the timing model counts.
+
+MAC pipeline, for an issue in cycle ``t``: buffer reads (``t``), operands registered
+(``t+1``), products registered (``t+2``), accumulators updated (``t+3``), sums valid in
+``t+4`` — written back to the accumulator memory, or captured by the drain chain, which
+requantises (bias, round half up, shift, saturate, ReLU: two register stages) and writes one
+vector word per cycle from ``t+7``.
+
+Instruction flow: an accepted instruction waits in a one-deep slot and becomes current when
+the previous one issues its last MAC, so MAC instructions follow each other with no idle
+cycle (an instruction accepted while the array is idle starts issuing two cycles later).  A
+pixel step of a draining MAC may not end sooner than ``n_cu * n_vmac`` cycles after the
+previous draining step (the drain chain's length); completions are reported in order.
+"""
+
+from amaranth import Array, Cat, Const, Module, Mux, Signal, signed, unsigned
+from amaranth.hdl import MemoryData
+from amaranth.lib import data, wiring
+from amaranth.lib.fifo import SyncFIFO
+from amaranth.lib.memory import Memory
+from amaranth.lib.wiring import In, Out
+
+from snowsim.hw.instr_fields import field
+from snowsim.hw.ports import VEC_ADDR_BITS, BufReadSignature, BufWriteSignature
+from snowsim.hw.vector_unit import VectorUnit
+from snowsim.model.config import AcceleratorConfig
+from snowsim.model.isa import FIELDS, INSTR_BITS, Buf, Op
+from snowsim.model.latencies import MAC_ACC_DONE, MAC_DRAIN_DONE
+
+__all__ = ["ComputeEngine"]
+
+
+def _is_pow2(x: int) -> bool:
+    return x > 0 and x & (x - 1) == 0
+
+
+class ComputeEngine(wiring.Component):
+    """Parameters
+    ----------
+    cfg : AcceleratorConfig
+
+    Members
+    -------
+    valid : In(1), ready : Out(1), instr : In(INSTR_BITS)
+        MAC and VEC instructions, in program order.
+    done : Out(1)
+        Pulse: the oldest accepted instruction completed (in order).
+    dma_wr : In(BufWriteSignature)
+        Beats into the maps, weights and bias buffers.
+    store_rd : In(BufReadSignature)
+        The store side's read port of the vector buffer.
+    mac_active : Out(16)
+        MAC lanes doing useful work this cycle.
+    """
+
+    def __init__(self, cfg: AcceleratorConfig):
+        for name in ("n_lanes", "bus_elems", "word_beats"):
+            if not _is_pow2(getattr(cfg, name)):
+                raise ValueError(
+                    f"the compute engine needs a power-of-two {name}, not {getattr(cfg, name)!r}"
+                )
+        self.cfg = cfg
+        d, a, n = cfg.data_bits, cfg.acc_bits, cfg.n_lanes
+        self._maps = [
+            MemoryData(shape=cfg.bus_elems * d, depth=cfg.maps_depth // cfg.bus_elems, init=[])
+            for _ in range(cfg.n_cu)
+        ]
+        self._weights = [
+            [MemoryData(shape=n * d, depth=cfg.weights_depth, init=[]) for _ in range(cfg.n_vmac)]
+            for _ in range(cfg.n_cu)
+        ]
+        self._bias = [
+            [MemoryData(shape=n * 2 * d, depth=cfg.bias_depth, init=[]) for _ in range(cfg.n_vmac)]
+            for _ in range(cfg.n_cu)
+        ]
+        self._acc = [
+            [MemoryData(shape=n * a, depth=cfg.acc_depth, init=[]) for _ in range(cfg.n_vmac)]
+            for _ in range(cfg.n_cu)
+        ]
+        self._vec = MemoryData(shape=n * d, depth=cfg.vector_depth, init=[])
+        super().__init__(
+            {
+                "valid": In(1),
+                "ready": Out(1),
+                "instr": In(INSTR_BITS),
+                "done": Out(1),
+                "dma_wr": In(BufWriteSignature(cfg)),
+                "store_rd": In(BufReadSignature(cfg)),
+                "mac_active": Out(16),
+            }
+        )
+
+    def elaborate(self, platform):
+        m = Module()
+        cfg = self.cfg
+        d, a, n, e = cfg.data_bits, cfg.acc_bits, cfg.n_lanes, cfg.bus_elems
+        ncu, nv = cfg.n_cu, cfg.n_vmac
+        words = ncu * nv  # drain chain length
+        le = e.bit_length() - 1
+        wb_bits = cfg.word_beats.bit_length() - 1
+        lanes = data.ArrayLayout(signed(d), n)
+        accs = data.ArrayLayout(signed(a), n)
+        biases = data.ArrayLayout(signed(2 * d), n)
+
+        # ---- buffers and their DMA side ---------------------------------------------
+        dw = self.dma_wr
+        maps_rp, w_rp, b_rp, acc_rp, acc_wp = [], [], [], [], []
+        for c in range(ncu):
+            m.submodules[f"maps{c}"] = mem = Memory(data=self._maps[c])
+            wp = mem.write_port(granularity=d)
+            m.d.comb += [
+                wp.addr.eq(dw.addr),
+                wp.en.eq(Mux(dw.valid & (dw.buf == Buf.MAPS) & dw.cu_mask[c], dw.mask, 0)),
+                wp.data.eq(dw.data),
+            ]
+            maps_rp.append(mem.read_port())
+            w_rp.append([])
+            b_rp.append([])
+            acc_rp.append([])
+            acc_wp.append([])
+            for v in range(nv):
+                # weights: beat b -> vMAC b // (depth*word_beats), word, part of the word
+                m.submodules[f"w{c}_{v}"] = wmem = Memory(data=self._weights[c][v])
+                wwp = wmem.write_port(granularity=d)
+                per_vmac = cfg.weights_depth * cfg.word_beats
+                vsel = dw.addr // per_vmac
+                rest = dw.addr % per_vmac
+                part = rest % cfg.word_beats if cfg.word_beats > 1 else 0
+                hit = dw.valid & (dw.buf == Buf.WEIGHTS) & dw.cu_mask[c] & (vsel == v)
+                m.d.comb += [
+                    wwp.addr.eq(rest >> wb_bits),
+                    wwp.data.eq(dw.data.replicate(cfg.word_beats)),
+                    wwp.en.eq(
+                        Mux(hit, dw.mask << (part * e) if cfg.word_beats > 1 else dw.mask, 0)
+                    ),
+                ]
+                w_rp[c].append(wmem.read_port())
+                # bias: words of n_lanes x 2*data_bits, written as data_bits halves
+                m.submodules[f"b{c}_{v}"] = bmem = Memory(data=self._bias[c][v])
+                bwp = bmem.write_port(granularity=d)
+                b_beats = 2 * n // e  # beats per bias word
+                per_vmac_b = cfg.bias_depth * b_beats
+                bvsel = dw.addr // per_vmac_b
+                brest = dw.addr % per_vmac_b
+                bpart = brest % b_beats
+                bhit = dw.valid & (dw.buf == Buf.BIAS) & dw.cu_mask[c] & (bvsel == v)
+                m.d.comb += [
+                    bwp.addr.eq(brest // b_beats),
+                    bwp.data.eq(dw.data.replicate(b_beats)),
+                    bwp.en.eq(Mux(bhit, dw.mask << (bpart * e), 0)),
+                ]
+                b_rp[c].append(bmem.read_port())
+                m.submodules[f"acc{c}_{v}"] = amem = Memory(data=self._acc[c][v])
+                awp = amem.write_port()
+                acc_wp[c].append(awp)
+                acc_rp[c].append(amem.read_port(transparent_for=(awp,)))
+
+        # ---- instruction slot and dispatch --------------------------------------------
+        slot = Signal(INSTR_BITS)
+        slot_valid = Signal()
+        m.d.comb += self.ready.eq(~slot_valid)
+        with m.If(self.valid & self.ready):
+            m.d.sync += [slot.eq(self.instr), slot_valid.eq(1)]
+        slot_is_vec = slot[0:4] == Op.VEC
+
+        # completion queue: absolute cycle of each accepted instruction's completion
+        now = Signal(32)
+        m.d.sync += now.eq(now + 1)
+        m.submodules.doneq = doneq = SyncFIFO(width=32, depth=8)
+        last_done = Signal(32)
+        m.d.comb += self.done.eq(doneq.r_rdy & (doneq.r_data == now))
+        m.d.comb += doneq.r_en.eq(self.done)
+
+        def schedule(when):
+            at = Mux(when > last_done, when, last_done + 1)
+            return [doneq.w_en.eq(1), doneq.w_data.eq(at)], at
+
+        # ---- MAC sequencer ---------------------------------------------------------------
+        f = {name: Signal(width, name=f"cur_{name}") for name, width in FIELDS[Op.MAC]}
+        active = Signal()  # a MAC instruction is current
+        k0, k1, k2 = Signal(16), Signal(8), Signal(8)
+        koff, k1base, k2base = Signal(24), Signal(24), Signal(24)
+        kidx = Signal(24)  # words into the weights (0 .. K-1)
+        step = Signal(16)
+        steps = Signal(16)
+        npix = Signal(24)
+        pix = [Signal(24, name=f"pix{c}") for c in range(ncu)]  # pixel index of CU c
+        ox = [Signal(12, name=f"ox{c}") for c in range(ncu)]
+        base = [Signal(24, name=f"base{c}") for c in range(ncu)]  # maps address of pixel
+        out_base = Signal(VEC_ADDR_BITS)  # vector word of this step's (c=0, v=0)
+        drain_gap = Signal(range(words + 1))  # cycles before a draining step may end
+        kk = Signal(24)  # K of the current instruction
+        m.d.comb += kk.eq(
+            f["k0_count"]
+            * Mux(f["k1_count"] == 0, 1, f["k1_count"])
+            * Mux(f["k2_count"] == 0, 1, f["k2_count"])
+        )
+        k_first = kidx == 0
+        k_last = kidx == kk - 1
+        step_last = step == steps - 1
+        stall = active & k_first & f["drain"] & (drain_gap > kk - 1)
+        issue = active & ~stall
+        last_issue = issue & k_last & step_last
+        m.d.sync += drain_gap.eq(Mux(drain_gap != 0, drain_gap - 1, 0))
+        with m.If(issue & k_last & f["drain"]):
+            m.d.sync += drain_gap.eq(words - 1)
+
+        # load a new instruction from the slot when idle or on the current's last issue
+        s = {name: field(slot, Op.MAC, name) for name, _ in FIELDS[Op.MAC]}
+        can_take = slot_valid & ~slot_is_vec & (~active | last_issue)
+        s_npix = s["px_count"] * s["py_count"]
+        with m.If(can_take):
+            m.d.sync += [
+                slot_valid.eq(0),
+                active.eq(1),
+                k0.eq(0),
+                k1.eq(0),
+                k2.eq(0),
+                koff.eq(0),
+                k1base.eq(0),
+                k2base.eq(0),
+                kidx.eq(0),
+                step.eq(0),
+                npix.eq(s_npix),
+                out_base.eq(s["out_addr"]),
+            ]
+            m.d.sync += [f[name].eq(s[name]) for name in f]
+            m.d.sync += steps.eq(Mux(s["pixel_mode"], (s_npix + ncu - 1) // ncu, s_npix))
+            for c in range(ncu):
+                start = Mux(s["pixel_mode"], c, 0)
+                m.d.sync += [
+                    pix[c].eq(start),
+                    ox[c].eq(start),
+                    base[c].eq(s["maps_addr"] + start * s["px_stride"]),
+                ]
+        with m.Elif(last_issue):
+            m.d.sync += active.eq(0)
+
+        # loop counters
+        with m.If(issue & ~last_issue):
+            with m.If(~k_last):
+                m.d.sync += kidx.eq(kidx + 1)
+                with m.If(k0 != f["k0_count"] - 1):
+                    m.d.sync += [k0.eq(k0 + 1), koff.eq(koff + 1)]
+                with m.Else():
+                    m.d.sync += k0.eq(0)
+                    with m.If(k1 != Mux(f["k1_count"] == 0, 1, f["k1_count"]) - 1):
+                        m.d.sync += [
+                            k1.eq(k1 + 1),
+                            k1base.eq(k1base + f["k1_stride"]),
+                            koff.eq(k1base + f["k1_stride"]),
+                        ]
+                    with m.Else():
+                        m.d.sync += [
+                            k1.eq(0),
+                            k2.eq(k2 + 1),
+                            k2base.eq(k2base + f["k2_stride"]),
+                            k1base.eq(k2base + f["k2_stride"]),
+                            koff.eq(k2base + f["k2_stride"]),
+                        ]
+            with m.Else():  # next pixel step
+                m.d.sync += [
+                    kidx.eq(0),
+                    k0.eq(0),
+                    k1.eq(0),
+                    k2.eq(0),
+                    koff.eq(0),
+                    k1base.eq(0),
+                    k2base.eq(0),
+                    step.eq(step + 1),
+                    out_base.eq(
+                        out_base
+                        + Mux(f["pixel_mode"], f["out_pix_stride"] * ncu, f["out_pix_stride"])
+                    ),
+                ]
+                adv = Mux(f["pixel_mode"], ncu, 1)
+                for c in range(ncu):
+                    m.d.sync += pix[c].eq(pix[c] + adv)
+                    with m.If(ox[c] + adv >= f["px_count"]):
+                        m.d.sync += [
+                            ox[c].eq(ox[c] + adv - f["px_count"]),
+                            base[c].eq(
+                                base[c]
+                                + adv * f["px_stride"]
+                                + f["py_stride"]
+                                - f["px_count"] * f["px_stride"]
+                            ),
+                        ]
+                    with m.Else():
+                        m.d.sync += [
+                            ox[c].eq(ox[c] + adv),
+                            base[c].eq(base[c] + adv * f["px_stride"]),
+                        ]
+
+        # ---- issue: buffer reads and the control that travels with them ----------------
+        ctl = data.StructLayout(
+            {
+                "valid": 1,
+                "first": 1,
+                "last": 1,
+                "drain": 1,
+                "clear": 1,
+                "relu": 1,
+                "shift": 6,
+                "acc_row": 12,
+                "bias_addr": 8,
+                "out_base": VEC_ADDR_BITS,
+                "pm": 1,
+                "stride": 12,
+                "cu_valid": ncu,
+                "sel": ncu * max(le, 1),
+            }
+        )
+        c0 = Signal(ctl)
+        cu_valid = Cat(*[pix[c] < npix for c in range(ncu)])
+        m.d.comb += [
+            c0.valid.eq(issue),
+            c0.first.eq(k_first),
+            c0.last.eq(k_last),
+            c0.drain.eq(f["drain"]),
+            c0.clear.eq(f["acc_clear"]),
+            c0.relu.eq(f["relu"]),
+            c0.shift.eq(f["shift"]),
+            c0.acc_row.eq(f["acc_addr"] + step),
+            c0.bias_addr.eq(f["bias_addr"]),
+            c0.out_base.eq(out_base),
+            c0.pm.eq(f["pixel_mode"]),
+            c0.stride.eq(f["out_pix_stride"]),
+            c0.cu_valid.eq(cu_valid),
+        ]
+        addrs = [Signal(24, name=f"maddr{c}") for c in range(ncu)]
+        for c in range(ncu):
+            m.d.comb += [
+                addrs[c].eq(base[c] + koff),
+                maps_rp[c].addr.eq(addrs[c] >> le),
+                maps_rp[c].en.eq(1),
+            ]
+            if le:
+                m.d.comb += c0.sel[c * le : (c + 1) * le].eq(addrs[c][:le])
+            for v in range(nv):
+                m.d.comb += [w_rp[c][v].addr.eq(f["w_addr"] + kidx), w_rp[c][v].en.eq(1)]
+        ones = sum(cu_valid[c] for c in range(ncu))
+        m.d.comb += self.mac_active.eq(Mux(issue, ones * (nv * n), 0))
+        c1, c2, c3, c4 = (Signal(ctl, name=f"ctl{i}") for i in (1, 2, 3, 4))
+        m.d.sync += [c1.eq(c0), c2.eq(c1), c3.eq(c2), c4.eq(c3)]
+
+        # ---- datapath: operands (t+1), products (t+2), accumulate (t+3) ---------------
+        acc = [[Signal(accs, name=f"acc{c}_{v}") for v in range(nv)] for c in range(ncu)]
+        fwd_row = Signal(12)  # row written back this cycle by a step that just ended
+        fwd_ok = Signal()
+        for c in range(ncu):
+            word = maps_rp[c].data
+            sel = c1.sel[c * le : (c + 1) * le] if le else Const(0)
+            x = Signal(signed(d), name=f"x{c}")
+            m.d.comb += x.eq(Array(word[i * d : (i + 1) * d] for i in range(e))[sel])
+            x_r = Signal(signed(d), name=f"xr{c}")
+            m.d.sync += x_r.eq(x)
+            for v in range(nv):
+                w_r = Signal(lanes, name=f"wr{c}_{v}")
+                prod = Signal(data.ArrayLayout(signed(2 * d), n), name=f"p{c}_{v}")
+                m.d.sync += w_r.eq(w_rp[c][v].data)
+                for lane in range(n):
+                    m.d.sync += prod[lane].eq(x_r * w_r[lane])
+                # accumulator memory read for a step's first product: issued in t+2
+                m.d.comb += [acc_rp[c][v].addr.eq(c2.acc_row), acc_rp[c][v].en.eq(1)]
+                init = Signal(accs, name=f"init{c}_{v}")
+                mem_init = Signal(accs)
+                m.d.comb += mem_init.eq(acc_rp[c][v].data)
+                with m.If(c3.clear):
+                    m.d.comb += init.eq(0)
+                with m.Elif(fwd_ok & (fwd_row == c3.acc_row)):
+                    m.d.comb += init.eq(acc[c][v])  # the row is being written back now
+                with m.Else():
+                    m.d.comb += init.eq(mem_init)
+                with m.If(c3.valid):
+                    for lane in range(n):
+                        m.d.sync += acc[c][v][lane].eq(
+                            Mux(c3.first, init[lane], acc[c][v][lane]) + prod[lane]
+                        )
+                # write-back of a non-draining step's sums: t+4
+                m.d.comb += [
+                    acc_wp[c][v].addr.eq(c4.acc_row),
+                    acc_wp[c][v].data.eq(acc[c][v]),
+                    acc_wp[c][v].en.eq(c4.valid & c4.last & ~c4.drain),
+                ]
+                m.d.comb += [b_rp[c][v].addr.eq(c3.bias_addr), b_rp[c][v].en.eq(1)]
+        m.d.comb += [fwd_row.eq(c4.acc_row), fwd_ok.eq(c4.valid & c4.last & ~c4.drain)]
+
+        # ---- drain chain: capture in t+4, requantise, one vector word per cycle ---------
+        entry = data.StructLayout(
+            {"acc": accs, "bias": biases, "valid": 1, "addr": VEC_ADDR_BITS, "relu": 1, "shift": 6}
+        )
+        chain = [Signal(entry, name=f"chain{j}") for j in range(words)]
+        left = Signal(range(words + 1))
+        capture = c4.valid & c4.last & c4.drain
+        with m.If(capture):
+            for c in range(ncu):
+                for v in range(nv):
+                    j = c * nv + v
+                    off = Mux(c4.pm, c * c4.stride + v, c * nv + v)
+                    m.d.sync += [
+                        chain[j].acc.eq(acc[c][v]),
+                        chain[j].bias.eq(b_rp[c][v].data),
+                        chain[j].valid.eq(c4.cu_valid[c]),
+                        chain[j].addr.eq(c4.out_base + off),
+                        chain[j].relu.eq(c4.relu),
+                        chain[j].shift.eq(c4.shift),
+                    ]
+            m.d.sync += left.eq(words)
+        with m.Elif(left != 0):
+            for j in range(words - 1):
+                m.d.sync += chain[j].eq(chain[j + 1])
+            m.d.sync += left.eq(left - 1)
+        head = chain[0]
+        # stage 1: add bias and the rounding constant
+        s1 = Signal(
+            data.StructLayout(
+                {
+                    "sum": data.ArrayLayout(signed(a + 1), n),
+                    "valid": 1,
+                    "addr": VEC_ADDR_BITS,
+                    "relu": 1,
+                    "shift": 6,
+                }
+            )
+        )
+        for lane in range(n):
+            rnd = Mux(head.shift == 0, 0, (Const(1, unsigned(a)) << head.shift) >> 1)
+            m.d.sync += s1.sum[lane].eq(head.acc[lane] + head.bias[lane] + rnd)
+        m.d.sync += [
+            s1.valid.eq((left != 0) & head.valid),
+            s1.addr.eq(head.addr),
+            s1.relu.eq(head.relu),
+            s1.shift.eq(head.shift),
+        ]
+        # stage 2: shift, saturate, ReLU
+        lo, hi = -(1 << (d - 1)), (1 << (d - 1)) - 1
+        s2 = Signal(lanes)
+        s2_valid, s2_addr = Signal(), Signal(VEC_ADDR_BITS)
+        for lane in range(n):
+            sh = Signal(signed(a + 1), name=f"sh{lane}")
+            m.d.comb += sh.eq(s1.sum[lane] >> s1.shift)
+            y = Mux(sh > hi, hi, Mux(sh < lo, lo, sh))
+            m.d.sync += s2[lane].eq(Mux(s1.relu & (y < 0), 0, y))
+        m.d.sync += [s2_valid.eq(s1.valid), s2_addr.eq(s1.addr)]
+
+        # ---- vector buffer and vector unit ------------------------------------------------
+        m.submodules.vbuf = vbuf = Memory(data=self._vec)
+        vwp = vbuf.write_port()
+        store_port = vbuf.read_port()
+        m.submodules.vu = vu = VectorUnit(cfg)
+        va, vb = vbuf.read_port(), vbuf.read_port()
+        m.d.comb += [
+            va.addr.eq(vu.rd_a.addr),
+            va.en.eq(vu.rd_a.en),
+            vu.rd_a.data.eq(va.data),
+            vb.addr.eq(vu.rd_b.addr),
+            vb.en.eq(vu.rd_b.en),
+            vu.rd_b.data.eq(vb.data),
+        ]
+        with m.If(vu.wr.en):
+            m.d.comb += [vwp.en.eq(1), vwp.addr.eq(vu.wr.addr), vwp.data.eq(vu.wr.data)]
+        with m.Else():
+            m.d.comb += [vwp.en.eq(s2_valid), vwp.addr.eq(s2_addr), vwp.data.eq(s2)]
+        # store reads: beat b of word b >> log2(word_beats)
+        sr = self.store_rd
+        part = Signal(max(wb_bits, 1))
+        m.d.comb += [store_port.addr.eq(sr.addr >> wb_bits), store_port.en.eq(sr.en)]
+        if wb_bits:
+            with m.If(sr.en):
+                m.d.sync += part.eq(sr.addr[:wb_bits])
+            m.d.comb += sr.data.eq(store_port.data.word_select(part, cfg.bus_data_bits))
+        else:
+            m.d.comb += sr.data.eq(store_port.data)
+
+        # VEC instructions go to the vector unit when the MAC side is empty
+        vec_take = slot_valid & slot_is_vec & ~active & vu.ready
+        m.d.comb += [vu.valid.eq(vec_take), vu.instr.eq(slot)]
+        with m.If(vec_take):
+            m.d.sync += slot_valid.eq(0)
+
+        # ---- completions, in order -----------------------------------------------------
+        with m.If(last_issue):
+            when = now + Mux(f["drain"], MAC_DRAIN_DONE + words, MAC_ACC_DONE)
+            sets, at = schedule(when)
+            m.d.comb += sets
+            m.d.sync += last_done.eq(at)
+        with m.Elif(vu.done):  # reported to the sequencer the next cycle
+            sets, at = schedule(now + 1)
+            m.d.comb += sets
+            m.d.sync += last_done.eq(at)
+        return m
