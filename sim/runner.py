@@ -7,6 +7,7 @@ skip).  A failed cocotb test raises :class:`SimulationFailed` whether or not pyt
 caller (``cocotb_tools.runner`` alone would only print the failure in a plain script).
 """
 
+import fcntl
 import hashlib
 import json
 import os
@@ -153,15 +154,19 @@ def run_cocotb(
     digest.update(f"{waves}{build_tag}".encode())
     digest.update(" ".join(build_args).encode())
     build_dir = BUILD_ROOT / "sim_build" / sim / f"{toplevel}-{digest.hexdigest()[:12]}"
-    runner.build(
-        sources=[str(s) for s in sources],
-        hdl_toplevel=toplevel,
-        build_dir=build_dir,
-        build_args=build_args,
-        timescale=("1ns", "1ps"),
-        waves=waves,
-        log_file=build_dir / "build.log",
-    )
+    build_dir.mkdir(parents=True, exist_ok=True)
+    # parallel pytest workers share a build: one builds, the others wait and reuse it
+    with open(build_dir / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        runner.build(
+            sources=[str(s) for s in sources],
+            hdl_toplevel=toplevel,
+            build_dir=build_dir,
+            build_args=build_args,
+            timescale=("1ns", "1ps"),
+            waves=waves,
+            log_file=build_dir / "build.log",
+        )
     test_dir = Path(tempfile.mkdtemp(prefix=f"{toplevel}-", dir=build_dir))
     extra_env = {"SNOWSIM_TEST_DIR": str(test_dir), **(env or {})}
     results_xml = test_dir / "results.xml"
