@@ -174,16 +174,17 @@ def predict(program: list[Instruction], cfg: AcceleratorConfig) -> Prediction:
 
 def _union_length(spans: list[tuple[int, int]]) -> int:
     """Cycles covered by inclusive [a, b] spans."""
-    total, cur_a, cur_b = 0, None, None
+    total = 0
+    reach = None  # (start, end) of the merged span being built
     for a, b in sorted(spans):
-        if cur_b is None or a > cur_b + 1:
-            if cur_b is not None:
-                total += cur_b - cur_a + 1
-            cur_a, cur_b = a, b
+        if reach is None or a > reach[1] + 1:
+            if reach is not None:
+                total += reach[1] - reach[0] + 1
+            reach = (a, b)
         else:
-            cur_b = max(cur_b, b)
-    if cur_b is not None:
-        total += cur_b - cur_a + 1
+            reach = (reach[0], max(reach[1], b))
+    if reach is not None:
+        total += reach[1] - reach[0] + 1
     return total
 
 
