@@ -47,7 +47,7 @@ def compile_conv(layer: Conv2d, cfg: AcceleratorConfig) -> CompiledLayer:
     n_ct = -(-(K * K * Cin) // half_w)
     Ct = -(-Cin // n_ct)
     ct_list = [(c0, min(Ct, Cin - c0)) for c0 in range(0, Cin, Ct)]
-    pm = choose_pixel_mode(c, OH * OW, Cout)
+    pm = choose_pixel_mode(c, OH * OW, Cout, OW)
     maps_half, vec_half = c.maps_depth // 2, c.vector_depth // 2
 
     # maps row: [left pad][interior W*Ct, bus aligned][right pad], pitched

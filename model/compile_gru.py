@@ -46,7 +46,7 @@ def compile_gru(layer: GRU, cfg: AcceleratorConfig) -> CompiledLayer:
             f"batch {B} rows of input_size + hidden_size = {Up} elements do not fit half the "
             f"maps buffer ({maps_half - c.bus_elems} usable elements) of config {c.name!r}"
         )
-    pm = choose_pixel_mode(c, B, H)
+    pm = choose_pixel_mode(c, B, H, B)
     layout = DramLayout()
     x_reg = layout.add("input", S * B * Ip * eb)
     h0_reg = layout.add("h0", B * Hp * eb)

@@ -19,8 +19,13 @@ from .tensors import from_rows, pitch, to_rows
 __all__ = ["choose_pixel_mode", "compile_linear"]
 
 
-def choose_pixel_mode(cfg: AcceleratorConfig, n_pix: int, n_ch: int) -> bool:
-    """Pixel mode when it keeps more lanes busy (ties go to channel mode)."""
+def choose_pixel_mode(cfg: AcceleratorConfig, n_pix: int, n_ch: int, row_len: int) -> bool:
+    """Pixel mode when it keeps more lanes busy (ties go to channel mode).  ``row_len`` is
+    the shortest pixel row (``px_count``) the MAC instructions will have: the array's
+    per-CU address generators step at most one row per pixel step, so pixel mode needs
+    ``row_len >= n_cu``."""
+    if row_len < cfg.n_cu:
+        return False
 
     def util(channels_per_group: int, pix_per_step: int) -> float:
         ch = n_ch / (-(-n_ch // channels_per_group) * channels_per_group)
@@ -32,12 +37,16 @@ def choose_pixel_mode(cfg: AcceleratorConfig, n_pix: int, n_ch: int) -> bool:
 
 
 def compile_linear(layer: Linear, cfg: AcceleratorConfig) -> CompiledLayer:
+    return _compile(layer, cfg, None)
+
+
+def _compile(layer: Linear, cfg: AcceleratorConfig, pixel_mode: bool | None) -> CompiledLayer:
     c = cfg
     B, In, Out = layer.batch, layer.in_features, layer.out_features
     if In > c.max_reduction:
         raise MappingError(f"in_features {In} exceeds the config's max_reduction {c.max_reduction}")
     Ip, Op_ = pitch(In, c), pitch(Out, c)
-    pm = choose_pixel_mode(c, B, Out)
+    pm = choose_pixel_mode(c, B, Out, B) if pixel_mode is None else pixel_mode
     layout = DramLayout()
     x_reg = layout.add("input", B * Ip * c.elem_bytes)
     y_reg = layout.add("output", B * Op_ * c.elem_bytes)
@@ -67,6 +76,9 @@ def compile_linear(layer: Linear, cfg: AcceleratorConfig) -> CompiledLayer:
             f"one batch row of {In} inputs ({row_stride} elements) does not fit half the maps "
             f"buffer ({maps_half} elements) of config {c.name!r}"
         )
+    if pm and B % bt and B % bt < c.n_cu:
+        # the last batch tile would be a pixel row shorter than n_cu: use channel mode
+        return _compile(layer, c, pixel_mode=False)
     maps_loads = 0
     n_groups = -(-Out // G)
     out_tiles = 0

@@ -153,6 +153,11 @@ class FuncSim:
         c = self.cfg
         npix = f["px_count"] * f["py_count"]
         pixel_mode = bool(f["pixel_mode"])
+        if pixel_mode and f["px_count"] < c.n_cu:
+            raise ValueError(
+                f"MAC in pixel mode with px_count {f['px_count']} < n_cu "
+                f"{c.n_cu}: the array steps at most one pixel row per step"
+            )
         steps = -(-npix // c.n_cu) if pixel_mode else npix
         k_offsets = (
             np.arange(f["k2_count"])[:, None, None] * f["k2_stride"]

@@ -45,10 +45,34 @@ LAYERS = {
     ),
     "gru-3steps": GRU(input_size=12, hidden_size=16, steps=3, batch=1),
     "gru-batch2": GRU(input_size=8, hidden_size=20, steps=2, batch=2),
+    # found by hypothesis: a one-pixel-wide image (pixel mode must not be used)
+    "conv-width1": Conv2d(in_channels=1, out_channels=16, kernel_size=1, height=9, width=1),
 }
 
 
-def check(report, exact_cycles=True):
+def single_beat_stores(layer) -> bool:
+    """Does the program store rows of one bus beat?  AxiRam throttles runs of those
+    (docs/dma.md, test_single_beat_write_gap), which the model does not represent."""
+    from snowsim.model.dma import descriptor_bursts
+    from snowsim.model.isa import Op
+
+    for i in compile_layer(layer, CFG).program:
+        if i.op == Op.STORE:
+            bursts = descriptor_bursts(
+                i["dram_addr"],
+                i["row_elems"] * CFG.elem_bytes,
+                i["rows"],
+                i["dram_row_stride"],
+                i["planes"],
+                i["dram_plane_stride"],
+                CFG,
+            )
+            if i["rows"] * i["planes"] > 1 and any(b.beats == 1 for b in bursts):
+                return True
+    return False
+
+
+def check(report, exact_cycles=True, tolerance=1.0):
     assert report.bit_exact, f"{report.mismatches} output elements differ from the golden model"
     assert not report.checker_errors, report.checker_errors
     assert report.writes_outside_outputs == 0
@@ -56,7 +80,7 @@ def check(report, exact_cycles=True):
     m, r = report.model, report.rtl
     for key in ("bytes_read", "bytes_written", "read_bursts", "write_bursts", "mac_active_cycles"):
         assert m[key] == r[key], key
-    assert abs(report.cycle_error_pct) <= 1.0
+    assert abs(report.cycle_error_pct) <= tolerance
     if exact_cycles:
         assert m["cycles"] == r["cycles"]
         for key in ("compute_busy", "load_busy", "store_busy"):
@@ -127,8 +151,12 @@ def test_random_layers_on_verilator(layer, seed):
     except MappingError:
         return  # rejected before simulation: test_bad_input covers the message
     report, _ = run_layer(layer, CFG, sim="verilator", seed=seed)
-    # one-beat store rows meet AxiRam's known write throttling (docs/dma.md): within 1 %
-    check(report, exact_cycles=False)
+    if single_beat_stores(layer):
+        # the documented AxiRam gap: the RTL is only ever slower, by a bounded amount
+        assert report.rtl["cycles"] >= report.model["cycles"]
+        check(report, exact_cycles=False, tolerance=5.0)
+    else:
+        check(report)
 
 
 @pytest.mark.parametrize(
