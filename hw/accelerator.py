@@ -167,6 +167,10 @@ class Accelerator(wiring.Component):
         # soft reset: wait for the DMA engine to be idle, then reset the core for a cycle
         with m.If(regs.soft_reset):
             m.d.sync += [resetting.eq(1), stopping.eq(busy)]
+        # START also resets the core: whatever an aborted job left in flight is dropped
+        # (the DMA engine is idle whenever BUSY is 0)
+        with m.If(regs.start & ~busy):
+            m.d.comb += core_rst.eq(1)
         with m.If(resetting & dma_idle):
             m.d.comb += core_rst.eq(1)
             m.d.sync += [
@@ -186,7 +190,7 @@ class Accelerator(wiring.Component):
         ls = seq[Unit.LOAD]
         op_l = ls.instr[0:4]
         is_fill = op_l == Op.FILL
-        gate = ~stopping & ~resetting
+        gate = running & ~stopping & ~resetting  # no issue outside a healthy job
         m.d.comb += ls.hold.eq(~gate)
         with m.If(fetch_go):
             m.d.comb += [

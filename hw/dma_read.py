@@ -124,7 +124,14 @@ class DmaRead(wiring.Component):
             ]
 
         # --- AR: one burst per cycle while fewer than max_outstanding are in flight --------
-        ar_ok = busy & gen.valid & ~failed & (inflight < cfg.max_outstanding) & fifo.w_rdy
+        # an AR once presented stays until accepted, even after an error (AXI: VALID may not
+        # drop before READY); it is then drained like any other burst
+        ar_held = Signal()
+        ar_ok = Signal()
+        m.d.comb += ar_ok.eq(
+            ar_held | (busy & gen.valid & ~failed & (inflight < cfg.max_outstanding) & fifo.w_rdy)
+        )
+        m.d.sync += ar_held.eq(ar_ok & ~self.m_axi_arready)
         bus_size = cfg.bus_bytes.bit_length() - 1
         m.d.comb += [
             self.m_axi_arvalid.eq(ar_ok),

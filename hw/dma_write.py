@@ -111,7 +111,10 @@ class DmaWrite(wiring.Component):
             m.d.sync += [busy.eq(1), failed.eq(0)]
 
         # --- AW ---------------------------------------------------------------------------
-        aw_ok = busy & gen.valid & ~failed & wq.w_rdy & bq.w_rdy
+        aw_held = Signal()  # an AW once presented stays until accepted, even after an error
+        aw_ok = Signal()
+        m.d.comb += aw_ok.eq(aw_held | (busy & gen.valid & ~failed & wq.w_rdy & bq.w_rdy))
+        m.d.sync += aw_held.eq(aw_ok & ~self.m_axi_awready)
         m.d.comb += [
             self.m_axi_awvalid.eq(aw_ok),
             self.m_axi_awaddr.eq(gen.addr),
@@ -176,7 +179,7 @@ class DmaWrite(wiring.Component):
         m.d.comb += [
             self.m_axi_wvalid.eq(wf.r_rdy),
             self.m_axi_wdata.eq(out.data),
-            self.m_axi_wstrb.eq(Mux(failed, 0, out.strb)),
+            self.m_axi_wstrb.eq(out.strb),  # stable once presented (AXI)
             self.m_axi_wlast.eq(out.last),
         ]
         w_fire = wf.r_rdy & self.m_axi_wready
@@ -205,7 +208,7 @@ class DmaWrite(wiring.Component):
         )
         # done: the B of the last announced burst, nothing more to announce
         nothing_left = ~gen.valid | failed | (b_fire & bad)
-        with m.If(busy & b_fire & (bq.level == 1) & ~aw_fire & nothing_left):
+        with m.If(busy & b_fire & (bq.level == 1) & ~aw_ok & nothing_left):
             m.d.comb += [self.done.eq(1), self.error.eq(failed | bad)]
             m.d.sync += busy.eq(0)
         return m

@@ -132,6 +132,7 @@ def run_layer(
         top,
         [verilog],
         "snowsim.sim.tb.accel_tb",
+        testcase="run_job",
         waves=waves,
         env={"SNOWSIM_JOB_DIR": str(work)},
         build_tag=cfg.name,

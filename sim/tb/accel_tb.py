@@ -89,3 +89,51 @@ async def run_job(dut):
     }
     (test_dir / "result.json").write_text(json.dumps(result, indent=1))
     assert not checker_errors, f"AXI protocol violations: {checker_errors[:5]}"
+
+
+@cocotb.test()
+async def error_then_reset(dut):
+    """A job whose memory answers SLVERR/DECERR in a region ends in STATUS.ERROR with the
+    code, the failing address and an IRQ; nothing outside the output region changes; a soft
+    reset returns to idle and the same job then runs cleanly."""
+    from snowsim.sim.axi_errmem import ErrorRegion
+
+    test_dir = Path(os.environ["SNOWSIM_TEST_DIR"])
+    job_dir = Path(os.environ["SNOWSIM_JOB_DIR"])
+    job = json.loads((job_dir / "job.json").read_text())
+    image = (job_dir / "dram.bin").read_bytes()
+    Clock(dut.clk, CLOCK_NS, unit="ns").start()
+    ram = AxiRam(AxiBus.from_prefix(dut, "m_axi"), dut.clk, dut.rst, size=len(image))
+    ram.write(0, image)
+    errors = ErrorRegion(ram)
+    axil = AxiLiteMaster(AxiLiteBus.from_prefix(dut, "s_axil"), dut.clk, dut.rst)
+    checker = AxiProtocolChecker(dut, "m_axi", dut.clk, dut.rst, max_burst=job["max_burst"])
+    dut.rst.value = 1
+    await ClockCycles(dut.clk, 4)
+    dut.rst.value = 0
+    await ClockCycles(dut.clk, 2)
+    drv = Driver(axil)
+    errors.set(job["error"])
+    await drv.start(job["prog_base"], job["prog_len"])
+    await with_timeout(RisingEdge(dut.irq), job["timeout_cycles"] * CLOCK_NS, "ns")
+    failed = {
+        "status": dict(await drv.status()),
+        "err_addr": await drv.read("ERR_ADDR"),
+        "irq_status": await drv.read("IRQ_STATUS"),
+    }
+    after_error = ram.read(0, len(image))
+    errors.set(None)
+    await drv.write("IRQ_STATUS", 0b11)
+    await drv.soft_reset()
+    await ClockCycles(dut.clk, 10)
+    idle = dict(await drv.status())
+    ram.write(0, image)
+    await drv.start(job["prog_base"], job["prog_len"])
+    await with_timeout(RisingEdge(dut.irq), job["timeout_cycles"] * CLOCK_NS, "ns")
+    clean = dict(await drv.status())
+    await ClockCycles(dut.clk, 8)
+    (test_dir / "dram_error.bin").write_bytes(after_error)
+    (test_dir / "dram_out.bin").write_bytes(ram.read(0, len(image)))
+    (test_dir / "result.json").write_text(
+        json.dumps({"failed": failed, "idle": idle, "clean": clean, "checker": checker.finish()})
+    )
