@@ -4,7 +4,7 @@ RTL's structure (``docs/timing.md``).  The DMA instructions' costs are in :mod:`
 from .config import AcceleratorConfig
 from .isa import Instruction
 
-__all__ = ["fill_cycles", "mac_issue_cycles", "mac_steps", "reduction", "vec_cycles"]
+__all__ = ["fill_cycles", "mac_steps", "reduction", "vec_cycles"]
 
 
 def fill_cycles(f: Instruction, cfg: AcceleratorConfig) -> int:
@@ -30,17 +30,6 @@ def mac_steps(f: Instruction, cfg: AcceleratorConfig) -> tuple[int, int]:
     if f["pixel_mode"]:
         return -(-npix // cfg.n_cu), npix
     return npix, npix * cfg.n_cu
-
-
-def mac_issue_cycles(f: Instruction, cfg: AcceleratorConfig) -> int:
-    """Cycles the array issues MACs for one instruction: each pixel step takes the
-    reduction length, or the drain of the previous step's words if that is longer."""
-    steps, _ = mac_steps(f, cfg)
-    k = reduction(f)
-    if f["drain"] and steps > 1:
-        words = cfg.n_vmac if f["pixel_mode"] else cfg.n_cu * cfg.n_vmac
-        return (steps - 1) * max(k, words) + k
-    return steps * k
 
 
 def vec_cycles(f: Instruction) -> int:

@@ -9,7 +9,6 @@ caller (``cocotb_tools.runner`` alone would only print the failure in a plain sc
 
 import fcntl
 import hashlib
-import json
 import os
 import shutil
 import tempfile
@@ -198,8 +197,3 @@ def run_cocotb(
             f"(log: {log})\n{tail}"
         )
     return test_dir
-
-
-def read_json(test_dir: Path, name: str = "result.json") -> Any:
-    """Read what a cocotb testbench wrote with :func:`snowsim.sim.tbutil.write_result`."""
-    return json.loads((test_dir / name).read_text())
