@@ -160,6 +160,18 @@ def run_layer(
         "wr_wait": counters["WR_WAIT"],
         "irq_cycles": result["irq_cycles"],
     }
+    # the DMA counters must agree with what the AXI monitor saw on the bus
+    mon = result["monitor"]
+    for counter, seen in (
+        ("bytes_read", "bytes_read"),
+        ("bytes_written", "bytes_written"),
+        ("read_bursts", "read_bursts"),
+        ("write_bursts", "write_bursts"),
+    ):
+        if rtl[counter] != mon[seen]:
+            result["checker_errors"].append(
+                f"counter {counter} = {rtl[counter]} but the AXI monitor saw {mon[seen]}"
+            )
     model = _model_summary(prediction, cfg)
     cycles = max(rtl["cycles"], 1)
     beats = (rtl["bytes_read"] + rtl["bytes_written"]) / cfg.bus_bytes

@@ -154,6 +154,20 @@ def run_cocotb(
     digest.update(" ".join(build_args).encode())
     build_dir = BUILD_ROOT / "sim_build" / sim / f"{toplevel}-{digest.hexdigest()[:12]}"
     build_dir.mkdir(parents=True, exist_ok=True)
+    sources = list(sources)
+    runner_waves = waves
+    if sim == "icarus" and waves:
+        # cocotb's own dump module is SystemVerilog, which -g2005 rejects: use a plain one
+        dump = build_dir / "snowsim_wave_dump.v"
+        write_if_changed(
+            dump,
+            f"module snowsim_wave_dump;\ninitial begin\n"
+            f'    $dumpfile("{build_dir / "waves.fst"}");\n'
+            f"    $dumpvars(0, {toplevel});\nend\nendmodule\n",
+        )
+        sources.append(dump)
+        build_args = [*build_args, "-s", "snowsim_wave_dump"]
+        runner_waves = False
     # parallel pytest workers share a build: one builds, the others wait and reuse it
     with open(build_dir / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -163,7 +177,7 @@ def run_cocotb(
             build_dir=build_dir,
             build_args=build_args,
             timescale=("1ns", "1ps"),
-            waves=waves,
+            waves=runner_waves,
             log_file=build_dir / "build.log",
         )
     test_dir = Path(tempfile.mkdtemp(prefix=f"{toplevel}-", dir=build_dir))
@@ -177,7 +191,7 @@ def run_cocotb(
             build_dir=build_dir,
             test_dir=test_dir,
             extra_env=extra_env,
-            waves=waves,
+            waves=waves,  # for Icarus this selects vvp's FST output for our dump module
             seed=seed,
             results_xml=str(results_xml),
             timescale=("1ns", "1ps"),
