@@ -202,19 +202,7 @@ class Accelerator(wiring.Component):
             ]
         with m.Else():
             m.d.comb += rd.req_valid.eq(ls.issue_valid & ~is_fill)
-            for name in (
-                "dram_addr",
-                "row_elems",
-                "rows",
-                "dram_row_stride",
-                "planes",
-                "dram_plane_stride",
-                "buf",
-                "cu_mask",
-                "buf_addr",
-                "buf_row_stride",
-                "buf_plane_stride",
-            ):
+            for name, _ in FIELDS[Op.LOAD]:
                 m.d.comb += getattr(rd, f"req_{name}").eq(field(ls.instr, Op.LOAD, name))
         m.d.comb += fill.valid.eq(ls.issue_valid & is_fill)
         m.d.comb += ls.issue_ready.eq(
@@ -243,17 +231,9 @@ class Accelerator(wiring.Component):
             engine.store_rd.addr.eq(wr.rd.addr),
             wr.rd.data.eq(engine.store_rd.data),
         ]
-        for name in (
-            "dram_addr",
-            "row_elems",
-            "rows",
-            "dram_row_stride",
-            "planes",
-            "dram_plane_stride",
-            "buf_addr",
-            "buf_row_stride",
-            "buf_plane_stride",
-        ):
+        for name, _ in FIELDS[Op.STORE]:
+            if name in ("buf", "cu_mask"):  # the store side always reads the vector buffer
+                continue
             m.d.comb += getattr(wr, f"req_{name}").eq(field(ss.instr, Op.STORE, name))
 
         # --- compute unit: MAC / VEC into the engine, with the vector-buffer hazards ------
