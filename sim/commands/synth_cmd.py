@@ -1,0 +1,61 @@
+"""``snowsim synth``: resources and Fmax of the generated top with the open-source flows
+(PyPI YoWASP Yosys and nextpnr; nothing to install by hand)."""
+
+import argparse
+from pathlib import Path
+
+from snowsim.sim.cli import CliError, command, load_config_arg, write_json
+
+
+def _args(p: argparse.ArgumentParser) -> None:
+    from snowsim.sim.synth import TARGETS
+
+    p.add_argument("--config", default="tiny", help="preset name or .json/.toml file")
+    p.add_argument("--target", default="ecp5", help=f"one of: {', '.join(TARGETS)}")
+    p.add_argument("--json", help="write the result (fmax_mhz, luts, ffs, dsps, brams, ...)")
+    p.add_argument("--markdown", help="write the result as a markdown table")
+    p.add_argument(
+        "--freq", type=float, help="clock constraint in MHz (default: the config's clock)"
+    )
+    p.add_argument("--seed", type=int, default=1, help="nextpnr placer seed")
+    p.add_argument("--no-pnr", action="store_true", help="ECP5: stop after Yosys (no Fmax, faster)")
+    p.add_argument("--workdir", help="where the tools run (default: build/synth/<top>_<target>)")
+
+
+@command("synth", "synthesise (and on ECP5 place and route) the generated top", _args)
+def run(args: argparse.Namespace) -> int:
+    from snowsim.sim.synth import TARGETS, result_table, synthesize
+
+    if args.target not in TARGETS:
+        raise CliError(f"unknown target {args.target!r}; valid targets: {', '.join(TARGETS)}")
+    cfg = load_config_arg(args.config)
+    from snowsim.hw.top import top_name, top_verilog
+    from snowsim.sim.runner import BUILD_ROOT, _prepare_env, write_if_changed
+
+    top = top_name(cfg)
+    workdir = Path(args.workdir) if args.workdir else BUILD_ROOT / "synth" / f"{top}_{args.target}"
+    _prepare_env()
+    verilog = BUILD_ROOT / "verilog" / f"{top}.v"
+    write_if_changed(verilog, top_verilog(cfg))
+    freq = args.freq if args.freq is not None else cfg.clock_mhz
+    what = "yosys" if args.target == "xilinx" or args.no_pnr else "yosys + nextpnr"
+    print(f"{what}: {top} for {args.target} at {freq:g} MHz in {workdir} ...", flush=True)
+    try:
+        result = synthesize(
+            verilog,
+            top,
+            args.target,
+            workdir,
+            freq_mhz=freq,
+            place_and_route=not args.no_pnr,
+            seed=args.seed,
+        )
+    except RuntimeError as exc:
+        raise CliError(str(exc)) from None
+    table = result_table(result)
+    print(table)
+    print(f"({result.seconds:.0f} s; logs and reports in {workdir})")
+    write_json(args.json, {"config": cfg.to_dict(), **result.to_dict()})
+    if args.markdown:
+        Path(args.markdown).write_text(table + "\n")
+    return 0
