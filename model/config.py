@@ -278,6 +278,27 @@ PRESETS: dict[str, AcceleratorConfig] = {
         max_reduction=1 << 12,
         clock_mhz=150.0,
     ),
+    # The largest array for a Lattice LFE5U-85F (156 MULT18X18D, 208 DP16KD): block RAM, not
+    # multipliers, is the limit.  Each vMAC's accumulator memory (16 lanes x 44 bits) takes
+    # 20 DP16KD whatever its depth, its weights 8; 4 vMACs + maps + vector + program memories
+    # come to ~170 DP16KD, a fifth vMAC would not fit.  docs/fpga.md has the measured counts.
+    "ecp5": AcceleratorConfig(
+        name="ecp5",
+        n_cu=2,
+        n_vmac=2,
+        n_lanes=16,
+        bus_data_bits=128,
+        max_burst_beats=32,
+        max_outstanding=4,
+        maps_depth=8192,
+        weights_depth=512,
+        bias_depth=16,
+        acc_depth=64,
+        vector_depth=1024,
+        program_depth=512,
+        max_reduction=1 << 12,
+        clock_mhz=150.0,
+    ),
     # Snowflake (Gokhale et al. 2017): 4 CUs x 4 vMACs x 16 lanes = 256 MACs at 250 MHz,
     # 128-bit AXI -> 4 GB/s.  Buffers sized to fit an XC7Z045's 545 RAMB36 (2.45 MB).
     "snowflake": AcceleratorConfig(

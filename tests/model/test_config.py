@@ -58,7 +58,9 @@ def test_bad_configs_name_the_value(changes, match):
 
 
 def test_bad_names_and_files(tmp_path):
-    with pytest.raises(ValueError, match="unknown config 'huge'; valid presets: tiny, snowflake"):
+    with pytest.raises(
+        ValueError, match="unknown config 'huge'; valid presets: tiny, ecp5, snowflake"
+    ):
         load_config("huge")
     bad = tmp_path / "x.json"
     bad.write_text('{"n_lanes": 4, "colour": 1}')
