@@ -182,26 +182,28 @@ class ComputeEngine(wiring.Component):
         f = {name: Signal(width, name=f"cur_{name}") for name, width in FIELDS[Op.MAC]}
         active = Signal()  # a MAC instruction is current
         k0, k1, k2 = Signal(16), Signal(8), Signal(8)
+        # loop bounds minus one, registered when the instruction becomes current: the last
+        # MAC of a step is found by three comparisons, never by multiplying K out (Fmax)
+        k0_end, k1_end, k2_end = Signal(16), Signal(8), Signal(8)
         koff, k1base, k2base = Signal(24), Signal(24), Signal(24)
         kidx = Signal(24)  # words into the weights (0 .. K-1)
         step = Signal(16)
-        steps = Signal(16)
         npix = Signal(24)
+        adv_stride = Signal(24)  # maps address step from one pixel step to the next
+        wrap_delta = Signal(24)  # ... when the step wraps to the next output row
         pix = [Signal(24, name=f"pix{c}") for c in range(ncu)]  # pixel index of CU c
         ox = [Signal(12, name=f"ox{c}") for c in range(ncu)]
         base = [Signal(24, name=f"base{c}") for c in range(ncu)]  # maps address of pixel
         out_base = Signal(VEC_ADDR_BITS)  # vector word of this step's (c=0, v=0)
         drain_gap = Signal(range(words + 1))  # cycles before a draining step may end
-        kk = Signal(24)  # K of the current instruction
-        m.d.comb += kk.eq(
-            f["k0_count"]
-            * Mux(f["k1_count"] == 0, 1, f["k1_count"])
-            * Mux(f["k2_count"] == 0, 1, f["k2_count"])
-        )
         k_first = kidx == 0
-        k_last = kidx == kk - 1
-        step_last = step == steps - 1
-        stall = active & k_first & f["drain"] & (drain_gap > kk - 1)
+        k_last = (k0 == k0_end) & (k1 == k1_end) & (k2 == k2_end)
+        adv = Mux(f["pixel_mode"], ncu, 1)  # pixels one step advances each CU by
+        step_last = pix[0] + adv >= npix
+        # A draining step may not end sooner than `words` cycles after the previous one
+        # (the drain chain's length): its last MAC waits for the gap to close.  The step
+        # ends in the same cycle as if it had waited before its first MAC.
+        stall = active & k_last & f["drain"] & (drain_gap != 0)
         issue = active & ~stall
         last_issue = issue & k_last & step_last
         m.d.sync += drain_gap.eq(Mux(drain_gap != 0, drain_gap - 1, 0))
@@ -212,6 +214,7 @@ class ComputeEngine(wiring.Component):
         s = {name: field(slot, Op.MAC, name) for name, _ in FIELDS[Op.MAC]}
         can_take = slot_valid & ~slot_is_vec & (~active | last_issue)
         s_npix = s["px_count"] * s["py_count"]
+        s_adv = Mux(s["pixel_mode"], ncu * s["px_stride"], s["px_stride"])
         with m.If(can_take):
             m.d.sync += [
                 slot_valid.eq(0),
@@ -226,9 +229,13 @@ class ComputeEngine(wiring.Component):
                 step.eq(0),
                 npix.eq(s_npix),
                 out_base.eq(s["out_addr"]),
+                k0_end.eq(s["k0_count"] - 1),
+                k1_end.eq(Mux(s["k1_count"] == 0, 0, s["k1_count"] - 1)),
+                k2_end.eq(Mux(s["k2_count"] == 0, 0, s["k2_count"] - 1)),
+                adv_stride.eq(s_adv),
+                wrap_delta.eq(s_adv + s["py_stride"] - s["px_count"] * s["px_stride"]),
             ]
             m.d.sync += [f[name].eq(s[name]) for name in f]
-            m.d.sync += steps.eq(Mux(s["pixel_mode"], (s_npix + ncu - 1) // ncu, s_npix))
             for c in range(ncu):
                 start = Mux(s["pixel_mode"], c, 0)
                 m.d.sync += [
@@ -243,11 +250,11 @@ class ComputeEngine(wiring.Component):
         with m.If(issue & ~last_issue):
             with m.If(~k_last):
                 m.d.sync += kidx.eq(kidx + 1)
-                with m.If(k0 != f["k0_count"] - 1):
+                with m.If(k0 != k0_end):
                     m.d.sync += [k0.eq(k0 + 1), koff.eq(koff + 1)]
                 with m.Else():
                     m.d.sync += k0.eq(0)
-                    with m.If(k1 != Mux(f["k1_count"] == 0, 1, f["k1_count"]) - 1):
+                    with m.If(k1 != k1_end):
                         m.d.sync += [
                             k1.eq(k1 + 1),
                             k1base.eq(k1base + f["k1_stride"]),
@@ -276,23 +283,17 @@ class ComputeEngine(wiring.Component):
                         + Mux(f["pixel_mode"], f["out_pix_stride"] * ncu, f["out_pix_stride"])
                     ),
                 ]
-                adv = Mux(f["pixel_mode"], ncu, 1)
                 for c in range(ncu):
                     m.d.sync += pix[c].eq(pix[c] + adv)
                     with m.If(ox[c] + adv >= f["px_count"]):
                         m.d.sync += [
                             ox[c].eq(ox[c] + adv - f["px_count"]),
-                            base[c].eq(
-                                base[c]
-                                + adv * f["px_stride"]
-                                + f["py_stride"]
-                                - f["px_count"] * f["px_stride"]
-                            ),
+                            base[c].eq(base[c] + wrap_delta),
                         ]
                     with m.Else():
                         m.d.sync += [
                             ox[c].eq(ox[c] + adv),
-                            base[c].eq(base[c] + adv * f["px_stride"]),
+                            base[c].eq(base[c] + adv_stride),
                         ]
 
         # ---- issue: buffer reads and the control that travels with them ----------------
