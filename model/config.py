@@ -103,14 +103,29 @@ class AcceleratorConfig:
             "max_outstanding",
         ):
             positive(field)
+        if not _is_pow2(self.n_lanes):
+            raise ValueError(
+                f"n_lanes must be a power of two (1, 2, 4, ... 64): a vMAC word of n_lanes "
+                f"elements fills whole bus beats and buffer words, not {self.n_lanes!r}"
+            )
         if self.n_cu > 16 or self.n_vmac > 16 or self.n_lanes > 64:
             raise ValueError(
                 f"array of {self.n_cu} CUs x {self.n_vmac} vMACs x {self.n_lanes} lanes is "
                 f"outside the supported range (n_cu <= 16, n_vmac <= 16, n_lanes <= 64)"
             )
-        if self.data_bits not in (8, 16):
-            raise ValueError(f"data_bits must be 8 or 16, not {self.data_bits!r}")
-        if not isinstance(self.frac_bits, int) or not 0 <= self.frac_bits < self.data_bits:
+        if (
+            not isinstance(self.data_bits, int)
+            or isinstance(self.data_bits, bool)
+            or self.data_bits not in (8, 16)
+        ):
+            raise ValueError(
+                f"data_bits must be 8 or 16 (the supported data widths), not {self.data_bits!r}"
+            )
+        if (
+            not isinstance(self.frac_bits, int)
+            or isinstance(self.frac_bits, bool)
+            or not 0 <= self.frac_bits < self.data_bits
+        ):
             raise ValueError(
                 f"frac_bits must be in 0..{self.data_bits - 1} for {self.data_bits}-bit data, "
                 f"not {self.frac_bits!r}"
@@ -136,7 +151,52 @@ class AcceleratorConfig:
                 f"maps_depth {self.maps_depth} must be a multiple of the "
                 f"{self.bus_elems} elements in a bus beat"
             )
-        if not 1 <= self.max_burst_beats <= 256 or not isinstance(self.max_burst_beats, int):
+        # One trace (the operands and results of one pixel step) must fit each ping-pong
+        # half: a bus beat of maps, one weights word, one accumulator row (checked above:
+        # depth >= 2), and the n_cu * n_vmac vector words one draining step writes.
+        if self.maps_depth < 2 * self.bus_elems:
+            raise ValueError(
+                f"maps_depth {self.maps_depth} is too small for one trace: each ping-pong half "
+                f"needs at least one {self.bus_elems}-element bus beat, so maps_depth >= "
+                f"{2 * self.bus_elems}"
+            )
+        step_words = self.n_cu * self.n_vmac
+        if self.vector_depth < 2 * step_words:
+            raise ValueError(
+                f"vector_depth {self.vector_depth} is too small for one trace: each ping-pong "
+                f"half needs the {step_words} words (n_cu x n_vmac) one pixel step drains, so "
+                f"vector_depth >= {2 * step_words}"
+            )
+        # The instruction fields address every buffer word (model/isa.py).
+        for field, limit, isa_field in (
+            ("maps_depth", 1 << 16, "MAC.maps_addr (16 bits)"),
+            ("weights_depth", 1 << 16, "MAC.w_addr (16 bits)"),
+            ("bias_depth", 1 << 8, "MAC.bias_addr (8 bits)"),
+            ("acc_depth", 1 << 12, "MAC.acc_addr (12 bits)"),
+            ("vector_depth", 1 << 16, "MAC.out_addr and VEC.dst (16 bits)"),
+        ):
+            if getattr(self, field) > limit:
+                raise ValueError(
+                    f"{field} {getattr(self, field)} is larger than {isa_field} can address; "
+                    f"at most {limit}"
+                )
+        # DMA element addresses of the per-vMAC spaces (docs/architecture.md section 3)
+        for space, field, per_word in (
+            ("WEIGHTS", "weights_depth", self.n_lanes),
+            ("BIAS", "bias_depth", 2 * self.n_lanes),
+        ):
+            elems = self.n_vmac * getattr(self, field) * per_word
+            if elems > 1 << 24:
+                raise ValueError(
+                    f"the {space} buffer space of {self.n_vmac} vMACs x {field} "
+                    f"{getattr(self, field)} x {per_word} elements = {elems} exceeds the 24-bit "
+                    f"DMA buf_addr; at most {1 << 24} elements"
+                )
+        if (
+            not isinstance(self.max_burst_beats, int)
+            or isinstance(self.max_burst_beats, bool)
+            or not 1 <= self.max_burst_beats <= 256
+        ):
             raise ValueError(f"max_burst_beats must be in 1..256, not {self.max_burst_beats!r}")
         if self.max_burst_beats * self.bus_bytes > 4096:
             raise ValueError(
