@@ -5,9 +5,10 @@ cycle rules the timing model counts.
 
 MAC pipeline, for an issue in cycle ``t``: buffer reads (``t``), operands registered
 (``t+1``), products registered (``t+2``), accumulators updated (``t+3``), sums valid in
-``t+4`` — written back to the accumulator memory, or captured by the drain chain, which
-requantises (bias, round half up, shift, saturate, ReLU: two register stages) and writes one
-vector word per cycle from ``t+7``.
+``t+4`` (operands to accumulators: one :class:`~snowsim.hw.vmac.VMac` per CU and vMAC) —
+written back to the accumulator memory, or captured by the drain chain, which requantises
+(bias, round half up, shift, saturate, ReLU: two register stages) and writes one vector word
+per cycle from ``t+7``.
 
 Instruction flow: an accepted instruction waits in a one-deep slot and becomes current when
 the previous one issues its last MAC, so MAC instructions follow each other with no idle
@@ -26,6 +27,7 @@ from amaranth.lib.wiring import In, Out
 from snowsim.hw.instr_fields import field
 from snowsim.hw.ports import VEC_ADDR_BITS, BufReadSignature, BufWriteSignature
 from snowsim.hw.vector_unit import VectorUnit
+from snowsim.hw.vmac import VMac
 from snowsim.model.config import AcceleratorConfig
 from snowsim.model.isa import FIELDS, INSTR_BITS, Buf, Op
 from snowsim.model.latencies import MAC_ACC_DONE, MAC_DRAIN_DONE
@@ -349,7 +351,8 @@ class ComputeEngine(wiring.Component):
         m.d.sync += [c1.eq(c0), c2.eq(c1), c3.eq(c2), c4.eq(c3)]
 
         # ---- datapath: operands (t+1), products (t+2), accumulate (t+3) ---------------
-        acc = [[Signal(accs, name=f"acc{c}_{v}") for v in range(nv)] for c in range(ncu)]
+        vmacs = [[VMac(cfg) for v in range(nv)] for c in range(ncu)]
+        acc = [[vmacs[c][v].acc for v in range(nv)] for c in range(ncu)]
         fwd_row = Signal(12)  # row written back this cycle by a step that just ended
         fwd_ok = Signal()
         for c in range(ncu):
@@ -357,14 +360,10 @@ class ComputeEngine(wiring.Component):
             sel = c1.sel[c * le : (c + 1) * le] if le else Const(0)
             x = Signal(signed(d), name=f"x{c}")
             m.d.comb += x.eq(Array(word[i * d : (i + 1) * d] for i in range(e))[sel])
-            x_r = Signal(signed(d), name=f"xr{c}")
-            m.d.sync += x_r.eq(x)
             for v in range(nv):
-                w_r = Signal(lanes, name=f"wr{c}_{v}")
-                prod = Signal(data.ArrayLayout(signed(2 * d), n), name=f"p{c}_{v}")
-                m.d.sync += w_r.eq(w_rp[c][v].data)
-                for lane in range(n):
-                    m.d.sync += prod[lane].eq(x_r * w_r[lane])
+                vm = vmacs[c][v]
+                m.submodules[f"vmac{c}_{v}"] = vm
+                m.d.comb += [vm.x.eq(x), vm.w.eq(w_rp[c][v].data)]
                 # accumulator memory read for a step's first product: issued in t+2
                 m.d.comb += [acc_rp[c][v].addr.eq(c2.acc_row), acc_rp[c][v].en.eq(1)]
                 init = Signal(accs, name=f"init{c}_{v}")
@@ -376,11 +375,7 @@ class ComputeEngine(wiring.Component):
                     m.d.comb += init.eq(acc[c][v])  # the row is being written back now
                 with m.Else():
                     m.d.comb += init.eq(mem_init)
-                with m.If(c3.valid):
-                    for lane in range(n):
-                        m.d.sync += acc[c][v][lane].eq(
-                            Mux(c3.first, init[lane], acc[c][v][lane]) + prod[lane]
-                        )
+                m.d.comb += [vm.valid.eq(c3.valid), vm.first.eq(c3.first), vm.init.eq(init)]
                 # write-back of a non-draining step's sums: t+4
                 m.d.comb += [
                     acc_wp[c][v].addr.eq(c4.acc_row),

@@ -1,0 +1,71 @@
+"""One vector MAC: ``n_lanes`` multiply-accumulate lanes that share one input element.
+
+Pipeline (``docs/architecture.md`` section 4, MAC): the operands presented in cycle ``t`` are
+registered (``t+1``), their products registered (``t+2``), and the accumulators updated at the
+end of ``t+2`` when ``valid`` (the controls ``valid``, ``first`` and ``init`` belong to that
+cycle, i.e. they arrive two cycles after their operands).  ``first`` starts a new sum from
+``init`` instead of the running value.  No combinational path is longer than one multiply or
+one ``acc_bits`` add, so the lanes map onto FPGA multipliers with registered inputs and
+outputs.
+"""
+
+from amaranth import Module, Mux, Signal, signed
+from amaranth.lib import data, wiring
+from amaranth.lib.wiring import In, Out
+
+from snowsim.model.config import AcceleratorConfig
+
+__all__ = ["VMac"]
+
+
+class VMac(wiring.Component):
+    """``n_lanes`` lanes of ``acc += x * w[lane]``.
+
+    Parameters
+    ----------
+    cfg : AcceleratorConfig
+        ``n_lanes``, ``data_bits`` and ``acc_bits`` (wide enough for ``max_reduction``
+        products without overflow) come from here.
+
+    Members
+    -------
+    x : In(signed(data_bits))
+        The input element broadcast to every lane (operand stage).
+    w : In(ArrayLayout(signed(data_bits), n_lanes))
+        One weight per lane (operand stage).
+    valid, first : In(1)
+        Accumulate stage: add this cycle's products; ``first`` adds them to ``init``.
+    init : In(ArrayLayout(signed(acc_bits), n_lanes))
+        Accumulate stage: the start value of a new sum (zero, or a partial sum).
+    acc : Out(ArrayLayout(signed(acc_bits), n_lanes))
+        The accumulators (registered).
+    """
+
+    def __init__(self, cfg: AcceleratorConfig):
+        self.cfg = cfg
+        d, n, a = cfg.data_bits, cfg.n_lanes, cfg.acc_bits
+        super().__init__(
+            {
+                "x": In(signed(d)),
+                "w": In(data.ArrayLayout(signed(d), n)),
+                "valid": In(1),
+                "first": In(1),
+                "init": In(data.ArrayLayout(signed(a), n)),
+                "acc": Out(data.ArrayLayout(signed(a), n)),
+            }
+        )
+
+    def elaborate(self, platform):
+        m = Module()
+        d, n = self.cfg.data_bits, self.cfg.n_lanes
+        x_r = Signal(signed(d))
+        w_r = Signal(data.ArrayLayout(signed(d), n))
+        prod = Signal(data.ArrayLayout(signed(2 * d), n))
+        m.d.sync += [x_r.eq(self.x), w_r.eq(self.w)]
+        for lane in range(n):
+            m.d.sync += prod[lane].eq(x_r * w_r[lane])
+        with m.If(self.valid):
+            for lane in range(n):
+                base = Mux(self.first, self.init[lane], self.acc[lane])
+                m.d.sync += self.acc[lane].eq(base + prod[lane])
+        return m
