@@ -3,8 +3,9 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-__all__ = ["RooflinePoint", "plot_roofline"]
+__all__ = ["RooflinePoint", "plot_roofline", "report_points"]
 
 
 @dataclass(frozen=True)
@@ -13,6 +14,26 @@ class RooflinePoint:
     ops_per_byte: float
     ops_per_s: float
     kind: str = "model"  # "model" (analytical), "rtl" (measured), "rtl-model" (timing model)
+
+
+def report_points(reports: Sequence[dict[str, Any]]) -> list[RooflinePoint]:
+    """An RTL and a timing-model point per co-simulation / bench report (dicts as in the
+    JSON of ``snowsim sim --json`` and ``snowsim bench``); raises KeyError / TypeError /
+    ValueError on a report without those keys."""
+    from snowsim.model.layers import layer_from_dict
+
+    points = []
+    for rep in reports:
+        layer = layer_from_dict(rep["layer"])
+        clock = float(rep["config"]["clock_mhz"]) * 1e6
+        label = rep.get("name") or layer.kind
+        for kind, key in (("rtl", "rtl"), ("rtl-model", "model")):
+            r = rep[key]
+            moved = r["bytes_read"] + r["bytes_written"]
+            points.append(
+                RooflinePoint(label, layer.ops / moved, layer.ops / (r["cycles"] / clock), kind)
+            )
+    return points
 
 
 def plot_roofline(

@@ -1,3 +1,13 @@
 """The ``snowsim`` subcommands; importing this package registers them all."""
 
-from . import model_cmd, regs_cmd, roofline_cmd, sim_cmd, synth_cmd, validate_cmd, verilog_cmd  # noqa: F401
+from . import (  # noqa: F401
+    bench_cmd,
+    model_cmd,
+    regs_cmd,
+    report_cmd,
+    roofline_cmd,
+    sim_cmd,
+    synth_cmd,
+    validate_cmd,
+    verilog_cmd,
+)

@@ -25,8 +25,7 @@ def _args(p: argparse.ArgumentParser) -> None:
 
 def measured_points(paths: list[str]):
     """RTL and timing-model points from ``snowsim sim --json`` / bench reports."""
-    from snowsim.model.layers import layer_from_dict
-    from snowsim.sim.plots import RooflinePoint
+    from snowsim.sim.plots import report_points
 
     points = []
     for path in paths:
@@ -34,21 +33,11 @@ def measured_points(paths: list[str]):
             data = json.loads(open(path).read())
         except (OSError, json.JSONDecodeError) as exc:
             raise CliError(f"cannot read report {path!r}: {exc}") from None
-        for rep in data if isinstance(data, list) else data.get("layers", [data]):
-            try:
-                layer = layer_from_dict(rep["layer"])
-                clock = float(rep["config"]["clock_mhz"]) * 1e6
-                label = rep.get("name") or layer.kind
-                for kind, key in (("rtl", "rtl"), ("rtl-model", "model")):
-                    r = rep[key]
-                    moved = r["bytes_read"] + r["bytes_written"]
-                    points.append(
-                        RooflinePoint(
-                            label, layer.ops / moved, layer.ops / (r["cycles"] / clock), kind
-                        )
-                    )
-            except (KeyError, TypeError, ValueError) as exc:
-                raise CliError(f"report {path!r} lacks the co-simulation keys: {exc}") from None
+        reports = data if isinstance(data, list) else data.get("layers", [data])
+        try:
+            points += report_points([r for r in reports if r.get("result", "ok") == "ok"])
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise CliError(f"report {path!r} lacks the co-simulation keys: {exc}") from None
     return points
 
 
