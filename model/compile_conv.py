@@ -14,7 +14,13 @@ import numpy as np
 
 from .compile_linear import choose_pixel_mode
 from .compile_matmul import MatmulEmitter, Part
-from .compiler import CompiledLayer, DramLayout, MappingError, add_program_region
+from .compiler import (
+    CompiledLayer,
+    DramLayout,
+    MappingError,
+    add_program_region,
+    check_program_fits,
+)
 from .config import AcceleratorConfig
 from .isa import Buf, Instruction, Op, VecOp
 from .layers import Conv2d
@@ -25,14 +31,21 @@ __all__ = ["compile_conv"]
 
 
 def compile_conv(layer: Conv2d, cfg: AcceleratorConfig) -> CompiledLayer:
+    """Lower ``layer`` with the K-tiling the timing model predicts fastest.
+
+    The input channels are split into K-tiles of ``Ct`` channels.  Larger K-tiles mean
+    fewer MAC instructions; smaller ones make the band of output rows that fits the maps
+    buffer taller (the weights are re-loaded for fewer bands and, with pooling, fewer conv
+    rows are computed twice) and shorten the first weight load, which nothing overlaps.
+    The candidates are every ``Ct`` whose band is taller than that of all larger ``Ct``,
+    and, below the one that reaches the tallest band, K-tile counts growing by a factor of
+    about 1.4; each is lowered and priced by :func:`~snowsim.model.timing.predict`, and the
+    fastest program wins (the larger ``Ct`` on a tie).
+    """
+    from .timing import predict
+
     c = cfg
-    eb = c.elem_bytes
-    N, Cin, Cout = layer.batch, layer.in_channels, layer.out_channels
-    H, W, K, S, P = layer.height, layer.width, layer.kernel_size, layer.stride, layer.padding
-    OH, OW = layer.conv_height, layer.conv_width
-    pool = layer.pool
-    pk = pool.kernel_size if pool else 1
-    ps = int(pool.stride or pk) if pool else 1
+    Cin, K = layer.in_channels, layer.kernel_size
     if layer.reduction > c.max_reduction:
         raise MappingError(
             f"reduction {layer.reduction} (in_channels x kernel_size^2) exceeds "
@@ -44,15 +57,114 @@ def compile_conv(layer: Conv2d, cfg: AcceleratorConfig) -> CompiledLayer:
             f"kernel_size {K} needs {K * K} weight words per input channel, "
             f"more than half the weights buffer ({half_w})"
         )
-    n_ct = -(-(K * K * Cin) // half_w)
-    Ct = -(-Cin // n_ct)
+    n_min = -(-(K * K * Cin) // half_w)
+    sizes = sorted({-(-Cin // n) for n in range(n_min, Cin + 1)}, reverse=True)
+    bands = {}
+    tallest, first_reason = 0, ""
+    for Ct in sizes:
+        band, reason = _band(layer, c, Ct)
+        first_reason = first_reason or reason
+        if band > tallest:
+            bands[Ct] = tallest = band
+            if band == layer.out_height:
+                break
+    if not bands:
+        raise MappingError(
+            f"one output row of this conv does not fit the {first_reason} buffer of config "
+            f"{c.name!r} (input row of {layer.width}x{-(-Cin // n_min)} elements, kernel {K}, "
+            f"output width {layer.conv_width}; fewer input channels per K-tile do not help); "
+            f"use a config with larger buffers"
+        )
+    n = -(-Cin // min(bands))
+    while n < Cin:  # smaller K-tiles at the tallest band
+        n = max(n + 1, round(n * 1.4))
+        Ct = -(-Cin // min(n, Cin))
+        band, _ = _band(layer, c, Ct)
+        if band >= tallest:
+            bands.setdefault(Ct, band)
+    best: tuple[int, int, CompiledLayer] | None = None
+    too_long: MappingError | None = None
+    for Ct, band in bands.items():
+        compiled = _lower(layer, c, Ct, band)
+        try:
+            check_program_fits(compiled.program, c)
+        except MappingError as exc:  # more K-tiles, more instructions
+            too_long = too_long or exc
+            continue
+        cycles = predict(compiled.program, c).cycles
+        if best is None or (cycles, -Ct) < (best[0], -best[1]):
+            best = (cycles, Ct, compiled)
+    if best is None:
+        assert too_long is not None
+        raise too_long
+    return best[2]
+
+
+def _geometry(layer: Conv2d, c: AcceleratorConfig, Ct: int) -> dict:
+    """Sizes shared by :func:`_band` and :func:`_lower` for K-tiles of ``Ct`` channels."""
+    W, P = layer.width, layer.padding
+    OH, OW = layer.conv_height, layer.conv_width
+    pm = choose_pixel_mode(c, OH * OW, layer.out_channels, OW)
+    pool = layer.pool
+    pk = pool.kernel_size if pool else 1
+    LP = pitch(P * Ct, c)
+    return {
+        "n_ct": -(-layer.in_channels // Ct),
+        "pm": pm,
+        "pk": pk,
+        "ps": int(pool.stride or pk) if pool else 1,
+        "LP": LP,
+        "RP": pitch(LP + (W + P) * Ct, c),  # maps row: [left pad][interior][right pad]
+        "wpp": c.n_vmac if pm else c.n_cu * c.n_vmac,
+    }
+
+
+def _band_conv_rows(layer: Conv2d, g: dict, n_out: int) -> int:
+    return (n_out - 1) * g["ps"] + g["pk"] if layer.pool else n_out
+
+
+def _band(layer: Conv2d, c: AcceleratorConfig, Ct: int) -> tuple[int, str]:
+    """(output rows per band, "") for K-tiles of ``Ct`` channels, or (0, the buffer that
+    does not hold even one output row)."""
+    g = _geometry(layer, c, Ct)
+    OW, OWo, S, K = layer.conv_width, layer.out_width, layer.stride, layer.kernel_size
+
+    def fits(n_out: int) -> str:
+        rows = _band_conv_rows(layer, g, n_out)
+        if (rows - 1) * S + K > (c.maps_depth // 2) // g["RP"]:
+            return "maps"
+        words = rows * OW * g["wpp"] + (n_out * OWo * g["wpp"] if layer.pool else 0)
+        if words > c.vector_depth // 2:
+            return "vector"
+        steps = -(-rows * OW // (c.n_cu if g["pm"] else 1))
+        if g["n_ct"] > 1 and steps > c.acc_depth:
+            return "accumulator"
+        if rows > 4095 or OW > 4095:
+            return "pixel loop"
+        return ""
+
+    if reason := fits(1):
+        return 0, reason
+    band = 1
+    while band < layer.out_height and not fits(band + 1):
+        band += 1
+    return band, ""
+
+
+def _lower(layer: Conv2d, cfg: AcceleratorConfig, Ct: int, band: int) -> CompiledLayer:
+    """The program for K-tiles of ``Ct`` input channels and bands of ``band`` output rows."""
+    c = cfg
+    eb = c.elem_bytes
+    N, Cin, Cout = layer.batch, layer.in_channels, layer.out_channels
+    H, W, K, S, P = layer.height, layer.width, layer.kernel_size, layer.stride, layer.padding
+    OW = layer.conv_width
+    pool = layer.pool
+    geo = _geometry(layer, c, Ct)
+    n_ct, pm, ps, LP, RP = geo["n_ct"], geo["pm"], geo["ps"], geo["LP"], geo["RP"]
+    pk = geo["pk"]
     ct_list = [(c0, min(Ct, Cin - c0)) for c0 in range(0, Cin, Ct)]
-    pm = choose_pixel_mode(c, OH * OW, Cout, OW)
     maps_half, vec_half = c.maps_depth // 2, c.vector_depth // 2
 
-    # maps row: [left pad][interior W*Ct, bus aligned][right pad], pitched
-    LP = pitch(P * Ct, c)
-    RP = pitch(LP + (W + P) * Ct, c)
     b = ProgramBuilder()
     layout = DramLayout()
     in_pitch = {ct: pitch(W * n, c) for ct, (_, n) in enumerate(ct_list)}
@@ -64,35 +176,11 @@ def compile_conv(layer: Conv2d, cfg: AcceleratorConfig) -> CompiledLayer:
     p_reg = layout.add("params", 0)
     em = MatmulEmitter(c, b, pm, params_addr=p_reg.addr)
     G, wpp = em.group_channels, em.words_per_pixel
+    assert wpp == geo["wpp"]
 
-    # --- spatial tiling: bands of output rows (pooled rows with a pool) ---------------------
     def band_conv_rows(n_out: int) -> int:
-        return (n_out - 1) * ps + pk if pool else n_out
+        return _band_conv_rows(layer, geo, n_out)
 
-    def fits(n_out: int) -> str | None:
-        rows = band_conv_rows(n_out)
-        if (rows - 1) * S + K > maps_half // RP:
-            return "maps"
-        words = rows * OW * wpp + (n_out * OWo * wpp if pool else 0)
-        if words > vec_half:
-            return "vector"
-        steps = -(-rows * OW // (c.n_cu if pm else 1))
-        if n_ct > 1 and steps > c.acc_depth:
-            return "accumulator"
-        if rows > 4095 or OW > 4095:
-            return "pixel loop"
-        return None
-
-    if fits(1) is not None:
-        raise MappingError(
-            f"one output row of this conv does not fit the {fits(1)} buffer of config "
-            f"{c.name!r} (input row of {W}x{Ct} elements, kernel {K}, output width {OW}); "
-            f"use a config with larger buffers"
-        )
-    band = 1
-    n_bands_total = OHo
-    while band < n_bands_total and fits(band + 1) is None:
-        band += 1
     n_groups = -(-Cout // G)
     maps_loads = 0
     vec_tiles = 0

@@ -193,3 +193,53 @@ def test_program_too_long_names_the_limit():
     cfg = PRESETS["tiny"].replace(program_depth=8)
     with pytest.raises(MappingError, match=r"program_depth 8"):
         compile_layer(LINEAR[3], cfg)
+
+
+def _largest_ktile_cycles(layer, cfg):
+    """Predicted cycles of the tiling the compiler used before the K-tile search: the fewest
+    K-tiles, the tallest band they allow."""
+    from snowsim.model import compile_conv as cc
+    from snowsim.model.timing import predict
+
+    n_min = -(-(layer.kernel_size**2 * layer.in_channels) // (cfg.weights_depth // 2))
+    ct = -(-layer.in_channels // n_min)
+    band, reason = cc._band(layer, cfg, ct)
+    if not band:
+        return None, reason
+    return predict(cc._lower(layer, cfg, ct, band).program, cfg).cycles, ""
+
+
+@pytest.mark.parametrize("name", ["conv1", "conv2", "conv4"])
+def test_ktile_search_is_never_slower_and_maps_alexnet_conv1(name):
+    """Smaller K-tiles let a taller band of rows fit the maps buffer: AlexNet conv1 (pool 3/2
+    needs 3 input-channel rows of 11) maps only that way, and conv2/conv4 get faster."""
+    from snowsim.model.networks import alexnet
+    from snowsim.model.timing import predict
+
+    cfg = PRESETS["snowflake"]
+    layer = {lay.name: lay for lay in alexnet().layers}[name]
+    chosen = predict(compile_layer(layer, cfg).program, cfg).cycles
+    before, reason = _largest_ktile_cycles(layer, cfg)
+    if name == "conv1":
+        assert before is None and reason == "maps"
+    else:
+        assert chosen < 0.95 * before  # measurably better, not just equal
+    assert chosen * cfg.macs >= layer.macs  # cannot beat the MAC roof
+
+
+def test_ktile_search_result_is_still_bit_exact():
+    """A pooled conv whose band grows when the K-tiles shrink, run on FuncSim."""
+    cfg = PRESETS["tiny"].replace(maps_depth=1024)
+    layer = Conv2d(
+        in_channels=24,
+        out_channels=8,
+        kernel_size=3,
+        padding=1,
+        height=12,
+        width=12,
+        relu=True,
+        pool=MaxPool2d(3, 2),
+    )
+    compiled = run_funcsim(layer, cfg)
+    loads = [f for f in compiled.program if f.op == Op.LOAD and f["buf"] == 0]
+    assert max(f["row_elems"] for f in loads) < 12 * 24  # split into several K-tiles
