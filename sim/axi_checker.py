@@ -13,6 +13,8 @@ Violations are collected in ``errors``; :meth:`finish` returns them.
 
 from collections import deque
 
+from cocotb.utils import get_sim_time
+
 from snowsim.sim.axi_monitor import AxiMonitor
 
 __all__ = ["AxiProtocolChecker"]
@@ -28,15 +30,13 @@ class AxiProtocolChecker(AxiMonitor):
         self._writes: deque[int] = deque()  # beats expected per announced AW
         self._w_beat = 0
         self._awaiting_b = 0
-        self._cycle = 0
         super().__init__(dut, prefix, clock, reset)
 
     def _err(self, msg: str) -> None:
         if len(self.errors) < 100:
-            self.errors.append(f"cycle {self._cycle}: {msg}")
+            self.errors.append(f"at {get_sim_time('ns')} ns: {msg}")
 
     def on_cycle(self, sampled: dict) -> None:
-        self._cycle += 1
         for ch, (valid, ready, payload) in sampled.items():
             held = self._held.pop(ch, None)
             if held is not None:

@@ -1,4 +1,5 @@
-"""Passive AXI4 observer: samples the five channels of a master port on every clock edge,
+"""Passive AXI4 observer: samples the five channels of a master port on every clock edge
+while any VALID is high (an idle bus is slept through until a VALID rises),
 records every AR and AW (address, length, size) and counts beats and bytes.
 
 :class:`snowsim.sim.axi_checker.AxiProtocolChecker` extends it with the protocol rules; a
@@ -8,7 +9,7 @@ testbench normally creates the checker and reads the monitor's records from it.
 from dataclasses import dataclass, field
 
 import cocotb
-from cocotb.triggers import RisingEdge
+from cocotb.triggers import First, RisingEdge
 
 __all__ = ["AxiMonitor", "Transaction"]
 
@@ -81,27 +82,36 @@ class AxiMonitor:
 
     # hooks for the checker -------------------------------------------------------------
     def on_cycle(self, sampled: dict) -> None:
-        """Called every edge with {channel: (valid, ready, payload dict)}."""
+        """Called at every edge with {channel: (valid, ready, payload dict)} while any VALID
+        is high, and at the first edge of an idle stretch (``ready`` is 0 when ``valid`` is
+        0: not sampled)."""
 
     async def _run(self) -> None:
         edge = RisingEdge(self.clock)
+        valids = [sig["valid"] for sig in self.sig.values()]
         while True:
             await edge
             if self.reset is not None and int(self.reset.value):
                 continue
             sampled = {}
+            busy = False
             for ch, sig in self.sig.items():
                 valid = int(sig["valid"].value)
-                ready = int(sig["ready"].value)
+                ready = int(sig["ready"].value) if valid else 0
                 payload = (
                     {k: int(v.value) for k, v in sig.items() if k not in ("valid", "ready")}
                     if valid
                     else {}
                 )
                 sampled[ch] = (valid, ready, payload)
+                busy = busy or bool(valid)
                 if valid and ready:
                     self._record(ch, payload)
             self.on_cycle(sampled)
+            if not busy:
+                # an idle bus: sleep until a VALID rises, then sample at the next edge (no
+                # Python wakes up per cycle while the DMA is quiet)
+                await First(*(RisingEdge(v) for v in valids))
 
     def _record(self, ch: str, p: dict) -> None:
         s = self.stats
