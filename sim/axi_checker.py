@@ -22,6 +22,12 @@ __all__ = ["AxiProtocolChecker"]
 
 class AxiProtocolChecker(AxiMonitor):
     def __init__(self, dut, prefix: str, clock, reset=None, *, max_burst: int = 256):
+        self._init_rules(max_burst)
+        super().__init__(dut, prefix, clock, reset)
+
+    def _init_rules(self, max_burst: int) -> None:
+        """The checker's state (separate from the monitor's signal handles, so the rules can
+        be exercised without a simulator)."""
         self.max_burst = max_burst
         self.errors: list[str] = []
         self._held: dict[str, dict] = {}
@@ -30,11 +36,13 @@ class AxiProtocolChecker(AxiMonitor):
         self._writes: deque[int] = deque()  # beats expected per announced AW
         self._w_beat = 0
         self._awaiting_b = 0
-        super().__init__(dut, prefix, clock, reset)
+
+    def _now(self) -> str:
+        return f"{get_sim_time('ns')} ns"
 
     def _err(self, msg: str) -> None:
         if len(self.errors) < 100:
-            self.errors.append(f"at {get_sim_time('ns')} ns: {msg}")
+            self.errors.append(f"at {self._now()}: {msg}")
 
     def on_cycle(self, sampled: dict) -> None:
         for ch, (valid, ready, payload) in sampled.items():
