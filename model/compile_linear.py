@@ -37,10 +37,32 @@ def choose_pixel_mode(cfg: AcceleratorConfig, n_pix: int, n_ch: int, row_len: in
 
 
 def compile_linear(layer: Linear, cfg: AcceleratorConfig) -> CompiledLayer:
-    return _compile(layer, cfg, None)
+    """Lower ``layer``; K-tiles as long as half a weights buffer, or — when the whole batch
+    does not fit a maps half with those — short enough that it does (then every weight is
+    loaded once instead of once per batch tile), whichever the timing model prices faster."""
+    from .compiler import check_program_fits
+    from .timing import predict
+
+    first = _compile(layer, cfg, None)
+    Ip = pitch(layer.in_features, cfg)
+    maps_half = cfg.maps_depth // 2
+    if layer.batch * Ip <= maps_half or layer.batch < 2:
+        return first
+    kt = (maps_half // layer.batch) // cfg.bus_elems * cfg.bus_elems
+    if kt < cfg.bus_elems or kt >= min(layer.in_features, cfg.weights_depth // 2):
+        return first
+    try:
+        short = _compile(layer, cfg, None, kt_len=kt)
+        check_program_fits(short.program, cfg)
+    except MappingError:
+        return first
+    cycles = [predict(x.program, cfg).cycles for x in (first, short)]
+    return short if cycles[1] < cycles[0] else first
 
 
-def _compile(layer: Linear, cfg: AcceleratorConfig, pixel_mode: bool | None) -> CompiledLayer:
+def _compile(
+    layer: Linear, cfg: AcceleratorConfig, pixel_mode: bool | None, kt_len: int | None = None
+) -> CompiledLayer:
     c = cfg
     B, In, Out = layer.batch, layer.in_features, layer.out_features
     if In > c.max_reduction:
@@ -60,7 +82,8 @@ def _compile(layer: Linear, cfg: AcceleratorConfig, pixel_mode: bool | None) -> 
     vec_half = c.vector_depth // 2
 
     # K tiles: as long as half a weights buffer, whole bus beats (alignment) except the last.
-    kt_len = min(In, half_w - half_w % c.bus_elems) if In > half_w else In
+    if kt_len is None:
+        kt_len = min(In, half_w - half_w % c.bus_elems) if In > half_w else In
     if kt_len == 0:
         raise MappingError(f"weights_depth {c.weights_depth} is too small for one K-tile")
     k_tiles = [(k0, min(kt_len, In - k0)) for k0 in range(0, In, kt_len)]
@@ -78,7 +101,7 @@ def _compile(layer: Linear, cfg: AcceleratorConfig, pixel_mode: bool | None) -> 
         )
     if pm and B % bt and B % bt < c.n_cu:
         # the last batch tile would be a pixel row shorter than n_cu: use channel mode
-        return _compile(layer, c, pixel_mode=False)
+        return _compile(layer, c, pixel_mode=False, kt_len=kt_len)
     maps_loads = 0
     n_groups = -(-Out // G)
     out_tiles = 0

@@ -243,3 +243,40 @@ def test_ktile_search_result_is_still_bit_exact():
     compiled = run_funcsim(layer, cfg)
     loads = [f for f in compiled.program if f.op == Op.LOAD and f["buf"] == 0]
     assert max(f["row_elems"] for f in loads) < 12 * 24  # split into several K-tiles
+
+
+def _weight_elems_loaded(program) -> int:
+    return sum(
+        f["row_elems"] * f["rows"] * f["planes"]
+        for f in program
+        if f.op == Op.LOAD and f["buf"] == 1
+    )
+
+
+def test_linear_batch_too_big_for_the_maps_loads_each_weight_once():
+    """Batch 16 x 1024 inputs do not fit a maps half of snowflake: short K-tiles keep the
+    whole batch resident per K-tile, so the 1024x1024 weights are read once, not per batch
+    tile (the layer moves towards the compute roof as batch grows)."""
+    from snowsim.model.timing import predict
+
+    cfg = PRESETS["snowflake"]
+    b1, b16 = (Linear(in_features=1024, out_features=1024, batch=n) for n in (1, 16))
+    c16 = compile_layer(b16, cfg)
+    assert _weight_elems_loaded(c16.program) == 1024 * 1024
+    t1, t16 = (predict(compile_layer(x, cfg).program, cfg).cycles for x in (b1, b16))
+    assert t16 < 1.2 * t1  # 16x the MACs for about the same (bandwidth-bound) time
+
+
+def test_linear_short_ktiles_are_bit_exact():
+    from snowsim.model.compile_linear import _compile
+
+    cfg = PRESETS["tiny"]
+    layer = Linear(in_features=300, out_features=12, batch=9)
+    compiled = _compile(layer, cfg, None, kt_len=224)
+    tensors = random_tensors(layer, cfg, 3)
+    fs = FuncSim(cfg, compiled.layout.size)
+    for addr, data in compiled.dram_image(tensors):
+        fs.write_dram(addr, data)
+    fs.run(compiled.program, ORDERS[0])
+    assert (compiled.unpack(fs.read_dram) == expected_output(layer, tensors, cfg)).all()
+    assert run_funcsim(layer, cfg) is not None  # and whatever compile_layer picks
