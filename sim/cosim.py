@@ -7,6 +7,7 @@ testbench ``snowsim.sim.tb.accel_tb`` on the generated Verilog, and compares the
 bit for bit and its counters with the model.
 """
 
+import hashlib
 import json
 import tempfile
 from dataclasses import asdict, dataclass, field
@@ -81,14 +82,35 @@ def _model_summary(p: Prediction, cfg: AcceleratorConfig) -> dict[str, Any]:
     }
 
 
+def _rtl_key(cfg: AcceleratorConfig) -> str:
+    """What the generated Verilog depends on: the config, the sources of ``snowsim.hw`` and
+    ``snowsim.model`` (ISA, register map, latencies) and the Amaranth version."""
+    from importlib import metadata
+
+    import snowsim.hw
+    import snowsim.model
+
+    h = hashlib.sha1(json.dumps(cfg.to_dict(), sort_keys=True).encode())
+    h.update(metadata.version("amaranth").encode())
+    for pkg in (snowsim.hw, snowsim.model):
+        for src in sorted(Path(next(iter(pkg.__path__))).glob("*.py")):
+            h.update(src.name.encode() + src.read_bytes())
+    return h.hexdigest()
+
+
 def build_top(cfg: AcceleratorConfig) -> tuple[Path, str]:
-    """Generate (or reuse) the accelerator's Verilog for ``cfg``."""
+    """Generate the accelerator's Verilog for ``cfg``, or reuse the file generated from the
+    same config and sources (the snowflake top takes over a minute to generate)."""
     from snowsim.hw.top import top_name, top_verilog
     from snowsim.sim.runner import BUILD_ROOT, write_if_changed
 
     name = top_name(cfg)
     path = BUILD_ROOT / "verilog" / f"{name}.v"
-    write_if_changed(path, top_verilog(cfg))
+    stamp = path.with_suffix(".key")
+    key = _rtl_key(cfg)
+    if not (path.exists() and stamp.exists() and stamp.read_text() == key):
+        write_if_changed(path, top_verilog(cfg))
+        stamp.write_text(key)
     return path, name
 
 
