@@ -3,10 +3,19 @@
 
 Loop nest: ``for i1 < n1: for i0 < n0: [for j1 < w1: for j0 < w0:]``, one position per cycle,
 addresses kept incrementally.  Position ``p`` reads ``a`` (and ``b``) in the cycle it is
-issued, the result is registered the next cycle and written the cycle after (MAXPOOL keeps a
-running maximum and writes after the last window position).  ``done`` pulses with the last
-write; an instruction with no positions (a SYNC) pulses two cycles after its handshake.
-Instructions must not read words they write at another position (the compiler's rule).
+issued; the data then passes ``VEC_STAGES`` registers (``model/latencies.py``) — operands,
+then the arithmetic split so that no stage holds more than one adder or one multiplier after
+a register (the buffer's output feeds only a register: block RAM clock-to-out is most of a
+150 MHz cycle on ECP5) — the last of which is the result (MAXPOOL keeps a running maximum
+there and writes after the last window position); the write is the cycle after.  ``done``
+pulses with the last write; an instruction with no positions (a SYNC) pulses two cycles after
+its handshake.  Instructions must not read words they write at another position (the
+compiler's rule).
+
+Activation pipeline (per lane, per function): clamp and split ``u = x - lo`` into segment
+``i`` and fraction ``f`` | ROM: knot ``t[i]`` and slope ``t[i+1] - t[i]`` | ``slope * f``
+(multiplier with registered inputs and output) | ``t[i] + (slope * f >> fbits)``, saturated
+outside the range — the same integers as ``model/activations.py``.
 """
 
 from amaranth import Array, Const, Module, Mux, Signal, signed
@@ -18,6 +27,7 @@ from snowsim.hw.ports import VecReadSignature, VecWriteSignature
 from snowsim.model.activations import pwl
 from snowsim.model.config import AcceleratorConfig
 from snowsim.model.isa import FIELDS, INSTR_BITS, Op, VecOp
+from snowsim.model.latencies import VEC_STAGES
 
 __all__ = ["VectorUnit"]
 
@@ -45,18 +55,49 @@ class VectorUnit(wiring.Component):
             }
         )
 
-    def _act(self, m: Module, name: str, x):
+    def _act(self, m: Module, name: str, x, lane: int):
+        """Pipelined activation of the registered operand ``x``: result 4 registers later."""
         p = pwl(name, self.cfg)
         d = self.cfg.data_bits
-        t = Array(Const(v, signed(d + 1)) for v in p.knots)
         span = p.hi - p.lo
-        u = Signal(range(span), name=f"{name}_u")
-        m.d.comb += u.eq(Mux(x < p.lo, 0, Mux(x >= p.hi, span - 1, x - p.lo)))
+        n_seg = len(p.knots) - 1
+        knots = Array(Const(v, signed(d + 1)) for v in p.knots[:-1])
+        slopes = Array(Const(p.knots[i + 1] - p.knots[i], signed(d + 2)) for i in range(n_seg))
+        tag = f"{name}{lane}"
+        # stage A: clamp, segment and fraction
+        u = Signal(range(span), name=f"{tag}_u")
+        lt, ge = Signal(name=f"{tag}_lt"), Signal(name=f"{tag}_ge")
+        m.d.sync += [
+            u.eq(Mux(x < p.lo, 0, Mux(x >= p.hi, span - 1, x - p.lo))),
+            lt.eq(x < p.lo),
+            ge.eq(x >= p.hi),
+        ]
         i = u >> p.fbits
-        fr = u[: p.fbits]
-        lo_v, hi_v = t[i], t[i + 1]
-        y = lo_v + (((hi_v - lo_v) * fr) >> p.fbits)
-        return Mux(x < p.lo, p.knots[0], Mux(x >= p.hi, p.knots[-1], y))
+        # stage B: ROM
+        base, slope = Signal(signed(d + 1), name=f"{tag}_t"), Signal(signed(d + 2), name=f"{tag}_s")
+        fr = Signal(p.fbits, name=f"{tag}_f")
+        lt_b, ge_b = Signal(), Signal()
+        m.d.sync += [
+            base.eq(knots[i]),
+            slope.eq(slopes[i]),
+            fr.eq(u[: p.fbits]),
+            lt_b.eq(lt),
+            ge_b.eq(ge),
+        ]
+        # stage C: multiply
+        prod = Signal(signed(d + 3 + p.fbits), name=f"{tag}_p")
+        base_c = Signal(signed(d + 1))
+        lt_c, ge_c = Signal(), Signal()
+        m.d.sync += [
+            prod.eq(slope * fr),
+            base_c.eq(base),
+            lt_c.eq(lt_b),
+            ge_c.eq(ge_b),
+        ]
+        # stage D: add, saturate outside the range
+        y = Signal(signed(d), name=f"{tag}_y")
+        m.d.sync += y.eq(Mux(lt_c, p.knots[0], Mux(ge_c, p.knots[-1], base_c + (prod >> p.fbits))))
+        return y
 
     def elaborate(self, platform):
         m = Module()
@@ -154,7 +195,7 @@ class VectorUnit(wiring.Component):
                     with m.If(last_i1):
                         m.d.sync += busy.eq(0)
 
-        # stage 1 (data arrives): compute, keep the running max of a window
+        # control of the position whose data arrives this cycle
         p_valid, p_first, p_write, p_final = Signal(), Signal(), Signal(), Signal()
         p_dst = Signal(16)
         m.d.sync += [
@@ -164,6 +205,17 @@ class VectorUnit(wiring.Component):
             p_final.eq(busy & final),
             p_dst.eq(d_pos),
         ]
+        # ... and of the position whose result register loads this cycle
+        q_valid, q_first, q_write, q_final, q_dst = p_valid, p_first, p_write, p_final, p_dst
+        for k in range(VEC_STAGES - 1):
+            nxt = [
+                Signal.like(s_, name=f"{s_.name}_d{k + 1}")
+                for s_ in (q_valid, q_first, q_write, q_final, q_dst)
+            ]
+            m.d.sync += [
+                a_.eq(b_) for a_, b_ in zip(nxt, (q_valid, q_first, q_write, q_final, q_dst))
+            ]
+            q_valid, q_first, q_write, q_final, q_dst = nxt
         av = data.View(lanes, self.rd_a.data)
         bv = data.View(lanes, self.rd_b.data)
         res = Signal(lanes)
@@ -172,36 +224,62 @@ class VectorUnit(wiring.Component):
         def sat(v):
             return Mux(v > hi, hi, Mux(v < lo, lo, v))
 
+        def delay(m, sig, n, name):
+            for k in range(n):
+                r = Signal.like(sig, name=f"{name}_d{k + 1}")
+                m.d.sync += r.eq(sig)
+                sig = r
+            return sig
+
         op = f["vop"]
+        assert VEC_STAGES == 6, "the lane pipeline below is built for 6 stages"
         for lane in range(n):
-            x, y = av[lane], bv[lane]
-            r = Signal(signed(d), name=f"r{lane}")
-            prod = Signal(signed(2 * d + 1), name=f"mul{lane}")
-            m.d.comb += prod.eq((x * y + (1 << (fb - 1))) >> fb)
+            # E1: operands
+            x, y = Signal(signed(d), name=f"xa{lane}"), Signal(signed(d), name=f"xb{lane}")
+            m.d.sync += [x.eq(av[lane]), y.eq(bv[lane])]
+            # E2: single-adder ops, the product, activation stage A
+            simple = Signal(signed(d), name=f"simple{lane}")
             with m.Switch(op):
-                with m.Case(VecOp.COPY):
-                    m.d.comb += r.eq(x)
                 with m.Case(VecOp.ADD):
-                    m.d.comb += r.eq(sat(x + y))
+                    m.d.sync += simple.eq(sat(x + y))
                 with m.Case(VecOp.SUB):
-                    m.d.comb += r.eq(sat(x - y))
-                with m.Case(VecOp.MUL):
-                    m.d.comb += r.eq(sat(prod))
+                    m.d.sync += simple.eq(sat(x - y))
                 with m.Case(VecOp.MAX):
-                    m.d.comb += r.eq(Mux(x > y, x, y))
+                    m.d.sync += simple.eq(Mux(x > y, x, y))
                 with m.Case(VecOp.RELU):
-                    m.d.comb += r.eq(Mux(x < 0, 0, x))
+                    m.d.sync += simple.eq(Mux(x < 0, 0, x))
+                with m.Default():
+                    m.d.sync += simple.eq(x)
+            prod = Signal(signed(2 * d), name=f"mul{lane}")
+            m.d.sync += prod.eq(x * y)
+            # E3: round and saturate the product
+            mul = Signal(signed(d), name=f"mulq{lane}")
+            m.d.sync += mul.eq(sat((prod + (1 << (fb - 1))) >> fb))
+            # E2..E5: activations
+            sig_y = self._act(m, "sigmoid", x, lane)
+            tanh_y = self._act(m, "tanh", x, lane)
+            # align everything to E5
+            x5 = delay(m, x, 4, f"x{lane}")
+            simple5 = delay(m, simple, 3, f"simple{lane}")
+            mul5 = delay(m, mul, 2, f"mulq{lane}")
+            r = Signal(signed(d), name=f"r{lane}")
+            with m.Switch(op):
+                with m.Case(VecOp.MUL):
+                    m.d.comb += r.eq(mul5)
                 with m.Case(VecOp.SIGMOID):
-                    m.d.comb += r.eq(self._act(m, "sigmoid", x))
+                    m.d.comb += r.eq(sig_y)
                 with m.Case(VecOp.TANH):
-                    m.d.comb += r.eq(self._act(m, "tanh", x))
+                    m.d.comb += r.eq(tanh_y)
                 with m.Case(VecOp.MAXPOOL):
-                    m.d.comb += r.eq(Mux(p_first | (x > res[lane]), x, res[lane]))
-            with m.If(p_valid):
+                    m.d.comb += r.eq(Mux(q_first | (x5 > res[lane]), x5, res[lane]))
+                with m.Default():
+                    m.d.comb += r.eq(simple5)
+            # E6: the result register
+            with m.If(q_valid):
                 m.d.sync += res[lane].eq(r)
         # stage 2: write
         w_en, w_final, w_dst = Signal(), Signal(), Signal(16)
-        m.d.sync += [w_en.eq(p_write), w_final.eq(p_final), w_dst.eq(p_dst)]
+        m.d.sync += [w_en.eq(q_write), w_final.eq(q_final), w_dst.eq(q_dst)]
         m.d.comb += [
             self.wr.en.eq(w_en),
             self.wr.addr.eq(w_dst),

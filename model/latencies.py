@@ -46,7 +46,14 @@ MAC_ACC_DONE = 4
 #: is MAC_DRAIN_DONE + 1 (sums valid 4, capture, bias/round stage, shift/saturate stage);
 #: its completion is the write of the last of the n_cu * n_vmac words.
 MAC_DRAIN_DONE = 6
-#: A VEC instruction completes this many cycles plus one per position after its handshake:
-#: slot (1), vector-unit register (1), read (1), result register (1), report (1) - the last
-#: position issued in cycle start + 1 + positions.
-VEC_DONE = 4
+#: Registers in the vector unit from the buffer's read data to the result register: operands
+#: (1), single-adder ops / product / activation clamp (1), product rounding / activation ROM
+#: (1), activation multiply (1), activation add (1), result (1).
+VEC_STAGES = 6
+#: A VEC instruction with positions completes this many cycles plus one per position after
+#: its handshake: slot (1), vector-unit register (1), read (1), VEC_STAGES, report (1) - the
+#: last position issued in cycle start + 1 + positions.
+VEC_DONE = 3 + VEC_STAGES
+#: A VEC instruction without positions (a SYNC, which only moves tokens) completes this many
+#: cycles after its handshake.
+VEC_SYNC_DONE = 4

@@ -146,7 +146,8 @@ def predict(program: list[Instruction], cfg: AcceleratorConfig) -> Prediction:
                     next_free = take + 1
                     last_vec_done = None
                 else:  # VEC
-                    done = start + vec_cycles(f) + lat.VEC_DONE
+                    n = vec_cycles(f)
+                    done = start + (n + lat.VEC_DONE if n else lat.VEC_SYNC_DONE)
                     next_free = start + 2
                     last_vec_done = done
                 if u == Unit.COMPUTE:
