@@ -26,8 +26,9 @@ def report_points(reports: Sequence[dict[str, Any]]) -> list[RooflinePoint]:
     for rep in reports:
         layer = layer_from_dict(rep["layer"])
         clock = float(rep["config"]["clock_mhz"]) * 1e6
-        label = rep.get("name") or layer.kind
+        name = rep.get("name") or layer.kind
         for kind, key in (("rtl", "rtl"), ("rtl-model", "model")):
+            label = name if kind == "rtl" else ""  # one label per layer
             r = rep[key]
             moved = r["bytes_read"] + r["bytes_written"]
             points.append(
@@ -82,6 +83,8 @@ def plot_roofline(
             }[p.kind],
         )
         seen.add(p.kind)
+        if not p.label:
+            continue
         ax.annotate(
             p.label,
             (p.ops_per_byte, p.ops_per_s / 1e9),
