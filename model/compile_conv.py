@@ -114,7 +114,11 @@ def _geometry(layer: Conv2d, c: AcceleratorConfig, Ct: int) -> dict:
         "pk": pk,
         "ps": int(pool.stride or pk) if pool else 1,
         "LP": LP,
-        "RP": pitch(LP + (W + P) * Ct, c),  # maps row: [left pad][interior][right pad]
+        # maps rows of RP elements; row r's interior starts at r * RP + LP (beat aligned for
+        # the DMA) and the MAC reads [r * RP + LP - P * Ct, r * RP + LP + (W + P) * Ct):
+        # RP >= (W + 2P) * Ct keeps the read zones of neighbouring rows apart, so the left
+        # pad of a row may sit in the tail of the row before it
+        "RP": pitch((W + 2 * P) * Ct, c),
         "wpp": c.n_vmac if pm else c.n_cu * c.n_vmac,
     }
 
@@ -131,7 +135,9 @@ def _band(layer: Conv2d, c: AcceleratorConfig, Ct: int) -> tuple[int, str]:
 
     def fits(n_out: int) -> str:
         rows = _band_conv_rows(layer, g, n_out)
-        if (rows - 1) * S + K > (c.maps_depth // 2) // g["RP"]:
+        rows_in = (rows - 1) * S + K
+        reach = (rows_in - 1) * g["RP"] + g["LP"] + (layer.width + layer.padding) * Ct
+        if reach > c.maps_depth // 2:
             return "maps"
         words = rows * OW * g["wpp"] + (n_out * OWo * g["wpp"] if layer.pool else 0)
         if words > c.vector_depth // 2:
@@ -208,8 +214,9 @@ def _lower(layer: Conv2d, cfg: AcceleratorConfig, Ct: int, band: int) -> Compile
 
         top = max(0, -iy0)
         bottom = max(0, iy0 + nrows - H)
-        fill(base, RP, top)
-        fill(base + (nrows - bottom) * RP, RP, bottom)
+        zone = (W + 2 * P) * ctn  # the elements the MACs read of one row
+        fill(base + LP - P * ctn, zone, top)
+        fill(base + (nrows - bottom) * RP + LP - P * ctn, zone, bottom)
         real = nrows - top - bottom
         if P:
             fill(base + top * RP + LP - P * ctn, P * ctn, real)
