@@ -58,53 +58,73 @@ def compile_conv(layer: Conv2d, cfg: AcceleratorConfig) -> CompiledLayer:
             f"more than half the weights buffer ({half_w})"
         )
     n_min = -(-(K * K * Cin) // half_w)
+    OW = layer.conv_width
+    default_pm = choose_pixel_mode(c, layer.conv_height * OW, layer.out_channels, OW)
+    # the other CU mode too: pixel mode needs a quarter of the vector buffer per output row,
+    # which can make the bands taller when that buffer is the limit
+    modes = [default_pm] + ([not default_pm] if OW >= c.n_cu else [])
+    cands: list[tuple[bool, int, int]] = []
+    first_reason = ""
+    for pm in modes:
+        bands, reason = _ktile_candidates(layer, c, n_min, pm)
+        first_reason = first_reason or reason
+        cands += [(pm, Ct, band) for Ct, band in bands.items()]
+    if not cands:
+        raise MappingError(
+            f"one output row of this conv does not fit the {first_reason} buffer of config "
+            f"{c.name!r} (input row of {layer.width}x{-(-Cin // n_min)} elements, kernel {K}, "
+            f"output width {OW}; fewer input channels per K-tile do not help); "
+            f"use a config with larger buffers"
+        )
+    best: tuple[tuple[int, int, int], CompiledLayer] | None = None
+    too_long: MappingError | None = None
+    for pm, Ct, band in cands:
+        compiled = _lower(layer, c, Ct, band, pm)
+        try:
+            check_program_fits(compiled.program, c)
+        except MappingError as exc:  # more K-tiles, more instructions
+            too_long = too_long or exc
+            continue
+        # fastest; on a tie the default mode, then the larger K-tile
+        key = (predict(compiled.program, c).cycles, int(pm != default_pm), -Ct)
+        if best is None or key < best[0]:
+            best = (key, compiled)
+    if best is None:
+        assert too_long is not None
+        raise too_long
+    return best[1]
+
+
+def _ktile_candidates(
+    layer: Conv2d, c: AcceleratorConfig, n_min: int, pm: bool
+) -> tuple[dict[int, int], str]:
+    """{Ct: band} worth lowering in CU mode ``pm``, and why one row does not fit (or "")."""
+    Cin = layer.in_channels
     sizes = sorted({-(-Cin // n) for n in range(n_min, Cin + 1)}, reverse=True)
-    bands = {}
+    bands: dict[int, int] = {}
     tallest, first_reason = 0, ""
     for Ct in sizes:
-        band, reason = _band(layer, c, Ct)
+        band, reason = _band(layer, c, Ct, pm)
         first_reason = first_reason or reason
         if band > tallest:
             bands[Ct] = tallest = band
             if band == layer.out_height:
                 break
     if not bands:
-        raise MappingError(
-            f"one output row of this conv does not fit the {first_reason} buffer of config "
-            f"{c.name!r} (input row of {layer.width}x{-(-Cin // n_min)} elements, kernel {K}, "
-            f"output width {layer.conv_width}; fewer input channels per K-tile do not help); "
-            f"use a config with larger buffers"
-        )
+        return bands, first_reason
     n = -(-Cin // min(bands))
     while n < Cin:  # smaller K-tiles at the tallest band
         n = max(n + 1, round(n * 1.4))
         Ct = -(-Cin // min(n, Cin))
-        band, _ = _band(layer, c, Ct)
+        band, _ = _band(layer, c, Ct, pm)
         if band >= tallest:
             bands.setdefault(Ct, band)
-    best: tuple[int, int, CompiledLayer] | None = None
-    too_long: MappingError | None = None
-    for Ct, band in bands.items():
-        compiled = _lower(layer, c, Ct, band)
-        try:
-            check_program_fits(compiled.program, c)
-        except MappingError as exc:  # more K-tiles, more instructions
-            too_long = too_long or exc
-            continue
-        cycles = predict(compiled.program, c).cycles
-        if best is None or (cycles, -Ct) < (best[0], -best[1]):
-            best = (cycles, Ct, compiled)
-    if best is None:
-        assert too_long is not None
-        raise too_long
-    return best[2]
+    return bands, ""
 
 
-def _geometry(layer: Conv2d, c: AcceleratorConfig, Ct: int) -> dict:
+def _geometry(layer: Conv2d, c: AcceleratorConfig, Ct: int, pm: bool) -> dict:
     """Sizes shared by :func:`_band` and :func:`_lower` for K-tiles of ``Ct`` channels."""
     W, P = layer.width, layer.padding
-    OH, OW = layer.conv_height, layer.conv_width
-    pm = choose_pixel_mode(c, OH * OW, layer.out_channels, OW)
     pool = layer.pool
     pk = pool.kernel_size if pool else 1
     LP = pitch(P * Ct, c)
@@ -127,10 +147,10 @@ def _band_conv_rows(layer: Conv2d, g: dict, n_out: int) -> int:
     return (n_out - 1) * g["ps"] + g["pk"] if layer.pool else n_out
 
 
-def _band(layer: Conv2d, c: AcceleratorConfig, Ct: int) -> tuple[int, str]:
+def _band(layer: Conv2d, c: AcceleratorConfig, Ct: int, pm: bool) -> tuple[int, str]:
     """(output rows per band, "") for K-tiles of ``Ct`` channels, or (0, the buffer that
     does not hold even one output row)."""
-    g = _geometry(layer, c, Ct)
+    g = _geometry(layer, c, Ct, pm)
     OW, OWo, S, K = layer.conv_width, layer.out_width, layer.stride, layer.kernel_size
 
     def fits(n_out: int) -> str:
@@ -157,7 +177,7 @@ def _band(layer: Conv2d, c: AcceleratorConfig, Ct: int) -> tuple[int, str]:
     return band, ""
 
 
-def _lower(layer: Conv2d, cfg: AcceleratorConfig, Ct: int, band: int) -> CompiledLayer:
+def _lower(layer: Conv2d, cfg: AcceleratorConfig, Ct: int, band: int, pm: bool) -> CompiledLayer:
     """The program for K-tiles of ``Ct`` input channels and bands of ``band`` output rows."""
     c = cfg
     eb = c.elem_bytes
@@ -165,7 +185,7 @@ def _lower(layer: Conv2d, cfg: AcceleratorConfig, Ct: int, band: int) -> Compile
     H, W, K, S, P = layer.height, layer.width, layer.kernel_size, layer.stride, layer.padding
     OW = layer.conv_width
     pool = layer.pool
-    geo = _geometry(layer, c, Ct)
+    geo = _geometry(layer, c, Ct, pm)
     n_ct, pm, ps, LP, RP = geo["n_ct"], geo["pm"], geo["ps"], geo["LP"], geo["RP"]
     pk = geo["pk"]
     ct_list = [(c0, min(Ct, Cin - c0)) for c0 in range(0, Cin, Ct)]

@@ -199,14 +199,17 @@ def _largest_ktile_cycles(layer, cfg):
     """Predicted cycles of the tiling the compiler used before the K-tile search: the fewest
     K-tiles, the tallest band they allow."""
     from snowsim.model import compile_conv as cc
+    from snowsim.model.compile_linear import choose_pixel_mode
     from snowsim.model.timing import predict
 
     n_min = -(-(layer.kernel_size**2 * layer.in_channels) // (cfg.weights_depth // 2))
     ct = -(-layer.in_channels // n_min)
-    band, reason = cc._band(layer, cfg, ct)
+    ow = layer.conv_width
+    pm = choose_pixel_mode(cfg, layer.conv_height * ow, layer.out_channels, ow)
+    band, reason = cc._band(layer, cfg, ct, pm)
     if not band:
         return None, reason
-    return predict(cc._lower(layer, cfg, ct, band).program, cfg).cycles, ""
+    return predict(cc._lower(layer, cfg, ct, band, pm).program, cfg).cycles, ""
 
 
 @pytest.mark.parametrize("name", ["conv1", "conv2", "conv4"])
