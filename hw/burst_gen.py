@@ -73,38 +73,46 @@ class BurstGen(wiring.Component):
         cur = Signal(33)
         active = Signal()
         m.d.comb += self.valid.eq(active)
+        # Kept as registers so that no path has more than one wide adder: the beats left in
+        # the row (from cur), whether cur is the row's first burst, the byte offset of the
+        # row's end within its last beat, and the buffer beat of cur.
+        rem = Signal(19)
+        first = Signal()
+        tail = Signal(max(lb, 1))
+        buf_beat = Signal(24)
 
-        row_end = Signal(34)
-        row_start = Signal(33)
-        m.d.comb += [row_end.eq(row_addr + row_bytes), row_start.eq(Cat(Signal(lb), row_addr[lb:]))]
         to_4k = Signal(13)
-        to_end = Signal(34)
-        m.d.comb += [to_4k.eq((4096 - cur[:12]) >> lb), to_end.eq((row_end - cur + bus - 1) >> lb)]
+        m.d.comb += to_4k.eq((4096 - cur[:12]) >> lb)
         beats = Signal(9)
         lim = min(cfg.max_burst_beats, 4096 // bus)
-        cap = Signal(9)  # min(lim, to_4k)
+        cap = Signal(13)  # min(lim, to_4k)
         m.d.comb += cap.eq(Mux(to_4k < lim, to_4k, lim))
-        m.d.comb += beats.eq(Mux(to_end < cap, to_end, cap))
-        nxt = Signal(34)
-        m.d.comb += nxt.eq(cur + (beats << lb))
         row_done = Signal()
-        m.d.comb += row_done.eq(nxt >= row_end)
+        m.d.comb += [row_done.eq(rem <= cap), beats.eq(Mux(row_done, rem, cap))]
         head = row_addr[:lb]
-        tail = row_end[:lb]
         full = (1 << e) - 1
         first_bits = Cat(*[(i * eb) >= head for i in range(e)])
         last_bits = Cat(*[(tail == 0) | ((i * eb) < tail) for i in range(e)])
         m.d.comb += [
             self.addr.eq(cur),
             self.beats.eq(beats),
-            self.first_mask.eq(Mux(cur == row_start, first_bits, full)),
+            self.first_mask.eq(Mux(first, first_bits, full)),
             self.last_mask.eq(Mux(row_done, last_bits, full)),
-            self.buf_beat.eq((row_elem >> le) + ((cur - row_start) >> lb)),
+            self.buf_beat.eq(buf_beat),
             self.last.eq(row_done & (rows_left == 1) & (planes_left == 1)),
         ]
 
-        def start_row(addr, elem):
-            return [row_addr.eq(addr), row_elem.eq(elem), cur.eq(Cat(Signal(lb), addr[lb:]))]
+        def start_row(addr, elem, nbytes):
+            off = addr[:lb] if lb else 0
+            return [
+                row_addr.eq(addr),
+                row_elem.eq(elem),
+                cur.eq(Cat(Signal(lb), addr[lb:])),
+                rem.eq((off + nbytes + bus - 1) >> lb),
+                first.eq(1),
+                tail.eq((off + nbytes[:lb]) if lb else 0),
+                buf_beat.eq(elem >> le),
+            ]
 
         with m.If(self.load):
             m.d.sync += [
@@ -120,13 +128,18 @@ class BurstGen(wiring.Component):
                 plane_elem.eq(self.d_buf_addr),
                 active.eq((self.d_rows != 0) & (self.d_planes != 0) & (self.d_row_bytes != 0)),
             ]
-            m.d.sync += start_row(self.d_dram_addr, self.d_buf_addr)
+            m.d.sync += start_row(self.d_dram_addr, self.d_buf_addr, self.d_row_bytes)
         with m.Elif(active & self.next):
             with m.If(~row_done):
-                m.d.sync += cur.eq(nxt)
+                m.d.sync += [
+                    cur.eq(cur + (beats << lb)),
+                    rem.eq(rem - beats),
+                    first.eq(0),
+                    buf_beat.eq(buf_beat + beats),
+                ]
             with m.Elif(rows_left > 1):
                 m.d.sync += rows_left.eq(rows_left - 1)
-                m.d.sync += start_row(row_addr + row_stride, row_elem + brow_stride)
+                m.d.sync += start_row(row_addr + row_stride, row_elem + brow_stride, row_bytes)
             with m.Elif(planes_left > 1):
                 m.d.sync += [
                     planes_left.eq(planes_left - 1),
@@ -134,7 +147,9 @@ class BurstGen(wiring.Component):
                     plane_addr.eq(plane_addr + plane_stride),
                     plane_elem.eq(plane_elem + bplane_stride),
                 ]
-                m.d.sync += start_row(plane_addr + plane_stride, plane_elem + bplane_stride)
+                m.d.sync += start_row(
+                    plane_addr + plane_stride, plane_elem + bplane_stride, row_bytes
+                )
             with m.Else():
                 m.d.sync += active.eq(0)
         return m
