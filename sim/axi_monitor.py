@@ -20,6 +20,7 @@ CHANNELS = {
     "w": ("wdata", "wstrb", "wlast"),
     "b": ("bid", "bresp"),
 }
+DATA = ("rdata", "wdata")  # sampled only around a stall (see ``_run``)
 
 
 @dataclass
@@ -59,6 +60,19 @@ class AxiMonitor:
             self.sig[ch]["valid"] = getattr(dut, f"{prefix}_{ch}valid")
             self.sig[ch]["ready"] = getattr(dut, f"{prefix}_{ch}ready")
         self.bus_bytes = len(self.sig["r"]["rdata"]) // 8
+        self._channels = [
+            (
+                ch,
+                (
+                    sig["valid"],
+                    sig["ready"],
+                    [(k, v) for k, v in sig.items() if k not in ("valid", "ready", *DATA)],
+                    [(k, v) for k, v in sig.items() if k in DATA],
+                ),
+            )
+            for ch, sig in self.sig.items()
+        ]
+        self.stalled: set[str] = set()  # channels whose last sampled VALID waited for READY
         self.stats = _Stats()
         self._task = cocotb.start_soon(self._run())
 
@@ -84,7 +98,8 @@ class AxiMonitor:
     def on_cycle(self, sampled: dict) -> None:
         """Called at every edge with {channel: (valid, ready, payload dict)} while any VALID
         is high, and at the first edge of an idle stretch (``ready`` is 0 when ``valid`` is
-        0: not sampled)."""
+        0: not sampled).  ``rdata`` / ``wdata`` are in the payload only while the channel
+        waits and on the beat that ends the wait."""
 
     async def _run(self) -> None:
         edge = RisingEdge(self.clock)
@@ -95,18 +110,26 @@ class AxiMonitor:
                 continue
             sampled = {}
             busy = False
-            for ch, sig in self.sig.items():
-                valid = int(sig["valid"].value)
-                ready = int(sig["ready"].value) if valid else 0
-                payload = (
-                    {k: int(v.value) for k, v in sig.items() if k not in ("valid", "ready")}
-                    if valid
-                    else {}
-                )
+            for ch, (valid_sig, ready_sig, control, data) in self._channels:
+                valid = int(valid_sig.value)
+                if valid:
+                    ready = int(ready_sig.value)
+                    payload = {k: int(v.value) for k, v in control}
+                    # wide data is converted only where the stall rule compares it: a beat
+                    # that waits, and the beat that ends a wait (the expensive part of a
+                    # bus-bound co-simulation is Python touching every beat)
+                    if data and (not ready or ch in self.stalled):
+                        payload.update({k: int(v.value) for k, v in data})
+                else:
+                    ready, payload = 0, {}
                 sampled[ch] = (valid, ready, payload)
                 busy = busy or bool(valid)
                 if valid and ready:
                     self._record(ch, payload)
+                if valid and not ready:
+                    self.stalled.add(ch)
+                else:
+                    self.stalled.discard(ch)
             self.on_cycle(sampled)
             if not busy:
                 # an idle bus: sleep until a VALID rises, then sample at the next edge (no
