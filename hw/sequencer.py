@@ -1,7 +1,8 @@
 """In-order instruction sequencer of one unit (load, compute or store).
 
-Reads the unit's instruction memory ahead of execution (one instruction prefetched, so an
-engine that can take back-to-back instructions gets one every cycle), waits for the tokens
+Reads the unit's instruction memory ahead of execution into two registered entries (so an
+engine that can take back-to-back instructions gets one every cycle, and issue decisions never
+start at the memory's output), waits for the tokens
 an instruction pops, hands it to the unit's engine with a valid/ready handshake, and performs
 its pushes when the engine reports the instruction complete (engines complete in order).
 
@@ -100,17 +101,15 @@ class UnitSequencer(wiring.Component):
         running = Signal()
         pc = Signal(self.addr_bits + 1)
         rd_pending = Signal()  # the memory's data output holds the next instruction
-        head_reg = Signal(INSTR_BITS)
-        head_reg_valid = Signal()
+        # Two registered entries: the head issues from a register (no path from the
+        # instruction memory's output through the issue decision into its read enable:
+        # that path limited Fmax), and the second entry keeps back-to-back issue free of
+        # bubbles while a read is in flight.
+        queue = Array(Signal(INSTR_BITS, name=f"queue_{i}") for i in range(2))
+        occupied = Signal(range(3))
         head = self.instr
         head_valid = Signal()
-        # bypass: an instruction read last cycle can issue this cycle (no bubble)
-        m.d.comb += [
-            head.eq(head_reg),
-            head_valid.eq(rd_pending | head_reg_valid),
-        ]
-        with m.If(rd_pending):
-            m.d.comb += head.eq(self.imem_data)
+        m.d.comb += [head.eq(queue[0]), head_valid.eq(occupied != 0)]
         opcode = head[0:4]
         is_end = opcode == Op.END
         bit = {k: head[header_bit(k)] for k in ("pop_prev", "pop_next", "push_prev", "push_next")}
@@ -141,23 +140,27 @@ class UnitSequencer(wiring.Component):
             ]
         m.d.sync += count.eq(count + fire - (self.done & (count != 0)))
 
-        # prefetch: keep the head filled
-        want = running & (~head_valid | fire)
+        # prefetch: a read may start when its data will find a free entry whatever the
+        # next cycle issues (entries after this cycle <= 1)
+        want = running & ((occupied + rd_pending <= 1) | fire)
         m.d.comb += [self.imem_addr.eq(pc), self.imem_en.eq(want)]
         with m.If(want):
             m.d.sync += pc.eq(pc + 1)
         m.d.sync += rd_pending.eq(want)
         with m.If(fire):
-            m.d.sync += head_reg_valid.eq(0)
-        with m.Elif(rd_pending):
-            m.d.sync += [head_reg.eq(self.imem_data), head_reg_valid.eq(1)]
+            m.d.sync += queue[0].eq(queue[1])
+        slot = Signal()  # where the arriving instruction goes: occupied - fire is 0 or 1
+        m.d.comb += slot.eq(occupied - fire)
+        with m.If(rd_pending):
+            m.d.sync += queue[slot].eq(self.imem_data)
+        m.d.sync += occupied.eq(occupied - fire + rd_pending)
         m.d.comb += self.halted.eq(running & head_valid & is_end & (count == 0))
 
         with m.If(self.start):
             m.d.sync += [
                 running.eq(1),
                 pc.eq(0),
-                head_reg_valid.eq(0),
+                occupied.eq(0),
                 rd_pending.eq(0),
                 count.eq(0),
                 wr.eq(0),

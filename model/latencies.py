@@ -16,9 +16,9 @@ UNIT_NEXT = 1
 #: Cycle (counted from the first BUSY cycle) in which the program-fetch descriptor is issued.
 FETCH_START = 0
 #: Cycles from the last program beat to the units' first possible issue: the controller
-#: starts the sequencers the next cycle (1), they read instruction 0 (1), and issue from the
-#: memory's output (1).
-FETCH_TO_RUN = 3
+#: starts the sequencers the next cycle (1), they read instruction 0 (1), register it in
+#: the head entry (1) and issue from that register (1).
+FETCH_TO_RUN = 4
 #: From the completion of a unit's last instruction to the end of the job: the unit halts
 #: the next cycle (its in-flight count drops), and that cycle is the last BUSY cycle.
 DONE_LATENCY = 2

@@ -6,8 +6,11 @@ from amaranth import Module
 from amaranth.hdl import MemoryData
 from amaranth.lib.memory import Memory
 from amaranth.sim import Simulator
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from snowsim.hw.sequencer import UnitSequencer
+from snowsim.model import latencies as lat
 from snowsim.model.config import PRESETS
 from snowsim.model.isa import Instruction, Op, encode
 
@@ -17,6 +20,7 @@ CFG = PRESETS["tiny"]
 def _run(
     program, *, in_flight=1, avail_prev=lambda c: True, engine_latency=0, ready=True, cycles=40
 ):
+    """``ready``: a bool, or a function of the cycle (the engine's issue_ready)."""
     """Simulate a sequencer over ``program``; the engine completes each instruction
     ``engine_latency`` cycles after its start.  Returns per-cycle records."""
     dut = UnitSequencer(CFG, in_flight=in_flight)
@@ -35,15 +39,17 @@ def _run(
         pending = []
         for cyc in range(cycles):
             ctx.set(dut.avail_prev, int(avail_prev(cyc)))
-            ctx.set(dut.issue_ready, int(ready))
+            rdy = ready(cyc) if callable(ready) else ready
+            ctx.set(dut.issue_ready, int(rdy))
             done = bool(pending and pending[0] <= cyc)
             ctx.set(dut.done, int(done))
             rec = {
                 k: ctx.get(getattr(dut, k))
                 for k in ("issue_valid", "pop_prev", "push_next", "halted", "outstanding")
             }
-            rec["fire"] = rec["issue_valid"] and ready
+            rec["fire"] = bool(rec["issue_valid"] and rdy)
             rec["op"] = ctx.get(dut.instr) & 0xF
+            rec["instr"] = ctx.get(dut.instr)
             rec["done"] = done
             log.append(rec)
             if done:
@@ -69,6 +75,30 @@ def test_back_to_back_issue_has_no_bubble():
     assert len(fires) == 5
     assert fires == list(range(fires[0], fires[0] + 5)), fires
     assert log[-1]["halted"]
+
+
+def test_first_issue_two_cycles_after_start():
+    # read instruction 0 (cycle 0), register it in the head entry (1), issue from it (2):
+    # FETCH_TO_RUN in model/latencies.py counts these plus the controller's start cycle
+    log = _run([mac()] * 2 + [Instruction(Op.END)], in_flight=4)
+    assert [i for i, r in enumerate(log) if r["fire"]][:1] == [2]
+    assert lat.FETCH_TO_RUN == 2 + 2
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.booleans(), min_size=60, max_size=60), st.integers(3, 9))
+def test_stalls_never_drop_repeat_or_reorder(ready_pattern, n):
+    # distinct instructions; the engine's ready follows a random pattern, then stays high
+    prog = [Instruction(Op.MAC, {"k0_count": i + 1}) for i in range(n)] + [Instruction(Op.END)]
+    log = _run(prog, in_flight=4, ready=lambda c: c >= 60 or ready_pattern[c], cycles=90)
+    fired = [r["instr"] for r in log if r["fire"]]
+    assert fired == [encode(i) for i in prog[:-1]]
+    # whenever the engine is ready after the head filled, a pending instruction issues
+    first = next(i for i, r in enumerate(log) if r["fire"])
+    for c in range(first, len(log)):
+        left = sum(1 for r in log[:c] if r["fire"]) < n
+        if left and (c >= 60 or ready_pattern[c]):
+            assert log[c]["fire"], c
 
 
 def test_one_in_flight_waits_for_done_then_issues_next_cycle():
