@@ -163,9 +163,16 @@ class ComputeEngine(wiring.Component):
         # ---- instruction slot and dispatch --------------------------------------------
         slot = Signal(INSTR_BITS)
         slot_valid = Signal()
+        slot_npix = Signal(24)  # px_count * py_count of the slot's MAC, multiplied on entry
         m.d.comb += self.ready.eq(~slot_valid)
         with m.If(self.valid & self.ready):
-            m.d.sync += [slot.eq(self.instr), slot_valid.eq(1)]
+            m.d.sync += [
+                slot.eq(self.instr),
+                slot_valid.eq(1),
+                slot_npix.eq(
+                    field(self.instr, Op.MAC, "px_count") * field(self.instr, Op.MAC, "py_count")
+                ),
+            ]
         slot_is_vec = slot[0:4] == Op.VEC
 
         # completion queue: absolute cycle of each accepted instruction's completion
@@ -184,9 +191,14 @@ class ComputeEngine(wiring.Component):
         f = {name: Signal(width, name=f"cur_{name}") for name, width in FIELDS[Op.MAC]}
         active = Signal()  # a MAC instruction is current
         k0, k1, k2 = Signal(16), Signal(8), Signal(8)
-        # loop bounds minus one, registered when the instruction becomes current: the last
-        # MAC of a step is found by three comparisons, never by multiplying K out (Fmax)
-        k0_end, k1_end, k2_end = Signal(16), Signal(8), Signal(8)
+        # The last MAC of a step and the last step come out of flip-flops (Fmax): each loop
+        # level keeps an "at its end" flag, updated with its counter (a counter about to
+        # step onto its end value is compared with end - 1, registered with the bounds).
+        k0_pen, k1_pen, k2_pen = Signal(16), Signal(8), Signal(8)  # end - 1
+        at_end = [Signal(name=f"k{i}_at_end") for i in range(3)]
+        single = [Signal(name=f"k{i}_single") for i in range(3)]  # one iteration
+        step_last = Signal()  # the current pixel step is the instruction's last
+        left = Signal(signed(26))  # npix - pix[0] - 2 * adv: <= 0 when the next step is last
         koff, k1base, k2base = Signal(24), Signal(24), Signal(24)
         kidx = Signal(24)  # words into the weights (0 .. K-1)
         step = Signal(16)
@@ -199,9 +211,8 @@ class ComputeEngine(wiring.Component):
         out_base = Signal(VEC_ADDR_BITS)  # vector word of this step's (c=0, v=0)
         drain_gap = Signal(range(words + 1))  # cycles before a draining step may end
         k_first = kidx == 0
-        k_last = (k0 == k0_end) & (k1 == k1_end) & (k2 == k2_end)
+        k_last = at_end[0] & at_end[1] & at_end[2]
         adv = Mux(f["pixel_mode"], ncu, 1)  # pixels one step advances each CU by
-        step_last = pix[0] + adv >= npix
         # A draining step may not end sooner than `words` cycles after the previous one
         # (the drain chain's length): its last MAC waits for the gap to close.  The step
         # ends in the same cycle as if it had waited before its first MAC.
@@ -215,8 +226,13 @@ class ComputeEngine(wiring.Component):
         # load a new instruction from the slot when idle or on the current's last issue
         s = {name: field(slot, Op.MAC, name) for name, _ in FIELDS[Op.MAC]}
         can_take = slot_valid & ~slot_is_vec & (~active | last_issue)
-        s_npix = s["px_count"] * s["py_count"]
         s_adv = Mux(s["pixel_mode"], ncu * s["px_stride"], s["px_stride"])
+        s_ends = [
+            s["k0_count"] - 1,
+            Mux(s["k1_count"] == 0, 0, s["k1_count"] - 1),
+            Mux(s["k2_count"] == 0, 0, s["k2_count"] - 1),
+        ]
+        s_pixels = Mux(s["pixel_mode"], ncu, 1)
         with m.If(can_take):
             m.d.sync += [
                 slot_valid.eq(0),
@@ -229,15 +245,19 @@ class ComputeEngine(wiring.Component):
                 k2base.eq(0),
                 kidx.eq(0),
                 step.eq(0),
-                npix.eq(s_npix),
+                npix.eq(slot_npix),
+                step_last.eq(slot_npix <= s_pixels),
+                left.eq(slot_npix - 2 * s_pixels),
                 out_base.eq(s["out_addr"]),
-                k0_end.eq(s["k0_count"] - 1),
-                k1_end.eq(Mux(s["k1_count"] == 0, 0, s["k1_count"] - 1)),
-                k2_end.eq(Mux(s["k2_count"] == 0, 0, s["k2_count"] - 1)),
+                k0_pen.eq(s_ends[0] - 1),
+                k1_pen.eq(s_ends[1] - 1),
+                k2_pen.eq(s_ends[2] - 1),
                 adv_stride.eq(s_adv),
                 wrap_delta.eq(s_adv + s["py_stride"] - s["px_count"] * s["px_stride"]),
             ]
             m.d.sync += [f[name].eq(s[name]) for name in f]
+            for i in range(3):
+                m.d.sync += [at_end[i].eq(s_ends[i] == 0), single[i].eq(s_ends[i] == 0)]
             for c in range(ncu):
                 start = Mux(s["pixel_mode"], c, 0)
                 m.d.sync += [
@@ -252,19 +272,22 @@ class ComputeEngine(wiring.Component):
         with m.If(issue & ~last_issue):
             with m.If(~k_last):
                 m.d.sync += kidx.eq(kidx + 1)
-                with m.If(k0 != k0_end):
-                    m.d.sync += [k0.eq(k0 + 1), koff.eq(koff + 1)]
+                with m.If(~at_end[0]):
+                    m.d.sync += [k0.eq(k0 + 1), koff.eq(koff + 1), at_end[0].eq(k0 == k0_pen)]
                 with m.Else():
-                    m.d.sync += k0.eq(0)
-                    with m.If(k1 != k1_end):
+                    m.d.sync += [k0.eq(0), at_end[0].eq(single[0])]
+                    with m.If(~at_end[1]):
                         m.d.sync += [
                             k1.eq(k1 + 1),
+                            at_end[1].eq(k1 == k1_pen),
                             k1base.eq(k1base + f["k1_stride"]),
                             koff.eq(k1base + f["k1_stride"]),
                         ]
                     with m.Else():
                         m.d.sync += [
                             k1.eq(0),
+                            at_end[1].eq(single[1]),
+                            at_end[2].eq(k2 == k2_pen),
                             k2.eq(k2 + 1),
                             k2base.eq(k2base + f["k2_stride"]),
                             k1base.eq(k2base + f["k2_stride"]),
@@ -279,6 +302,9 @@ class ComputeEngine(wiring.Component):
                     koff.eq(0),
                     k1base.eq(0),
                     k2base.eq(0),
+                    *[at_end[i].eq(single[i]) for i in range(3)],
+                    step_last.eq(left <= 0),
+                    left.eq(left - adv),
                     step.eq(step + 1),
                     out_base.eq(
                         out_base
