@@ -52,29 +52,37 @@ def verilog_header(cfg: AcceleratorConfig, banner: str = "") -> str:
     return "".join(f"// {line}".rstrip() + "\n" for line in lines)
 
 
-_PRIVATE = re.compile(r"\\(\$\S+)(?=\s)")
+_ESCAPED = re.compile(r"\\(\S+)(?=\s)")
 _WORD = re.compile(r"\b[A-Za-z_][A-Za-z0-9_$]*\b")
 
 
 def plain_identifiers(text: str) -> str:
-    """Rename the escaped identifiers that begin with ``$`` (``\\$signal$12``, ``\\$271``)
-    to plain ones (``amr_signal_12``, ``amr_271``).
+    """Rename every escaped identifier to a plain one: Amaranth's temporaries
+    (``\\$signal$12`` -> ``amr_signal_12``) and its names of view elements and fields
+    (``\\acc[0]`` -> ``acc_0``, ``\\s1.sum`` -> ``s1_sum``); a clash gets a ``_1``, ``_2``...
 
-    Amaranth's backend names its temporaries that way; Yosys reads them back as its own
-    internal ``$`` names, and ``synth_ecp5`` (Yosys 0.50 to 0.70) then fails an assertion
-    when ABC's result is put back into the design.  Plain names also suit every other tool.
+    Yosys reads ``$`` names back as its own internal names, and a wire ``\\acc[0]`` next to
+    the vector ``acc`` collides with the bit names ABC's result is given when it is put back
+    into the design: ``synth_ecp5`` and ``synth_xilinx`` (Yosys 0.50 to 0.70) then fail the
+    assertion ``count_id(wire->name) == 0`` (YosysHQ/yosys#4349).  Plain names also suit
+    every other tool.
     """
-    names = sorted(set(_PRIVATE.findall(text)))
+    names = sorted(set(_ESCAPED.findall(text)))
     taken = set(_WORD.findall(text))
     mapping: dict[str, str] = {}
     for name in names:
-        base = "amr_" + re.sub(r"[^A-Za-z0-9_]+", "_", name[1:]).strip("_")
+        if name.startswith("$"):
+            base = "amr_" + re.sub(r"[^A-Za-z0-9_]+", "_", name[1:]).strip("_")
+        else:
+            base = re.sub(r"[^A-Za-z0-9_]+", "_", name).strip("_") or "amr"
+            if base[0].isdigit():
+                base = "amr_" + base
         new, n = base, 1
         while new in taken:
             new, n = f"{base}_{n}", n + 1
         taken.add(new)
         mapping[name] = new
-    return _PRIVATE.sub(lambda m: mapping[m.group(1)], text)
+    return _ESCAPED.sub(lambda m: mapping[m.group(1)], text)
 
 
 def top_verilog(cfg: AcceleratorConfig) -> str:

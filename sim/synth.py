@@ -117,7 +117,9 @@ def synthesize(
     (workdir / v).write_text(Path(verilog).read_text())
     if target == "xilinx":
         _yosys(
-            f"read_verilog {v}; synth_xilinx -family xc7 -top {top}; "
+            # -flatten: stat then counts every instance's cells in the top module;
+            # -noiopad: the accelerator is a block inside the user's design, not a chip top
+            f"read_verilog {v}; synth_xilinx -family xc7 -flatten -noiopad -top {top}; "
             f"tee -q -o stat.json stat -json",
             workdir,
         )

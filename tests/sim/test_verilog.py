@@ -46,8 +46,9 @@ def test_top_module_ports_and_header(generated):
     for port in PORTS:
         assert re.search(rf"^\s*(input|output) (\[\d+:0\] )?{port};", body, re.M), port
     assert "`timescale" not in text  # one self-contained Verilog-2005 file, no directives
-    # no escaped "$" names: Yosys reads them back as its own internal names and breaks
-    assert "\\$" not in text and "amr_" in text
+    # no escaped identifiers at all: Yosys reads "$" names back as its own internal names,
+    # and "\\acc[0]" beside "acc" collides with ABC's bit names (hw/top.py)
+    assert "\\" not in text[text.index("module ") :] and "amr_" in text
 
 
 def test_verilator_lint_wall_clean(generated, tmp_path):
