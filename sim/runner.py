@@ -21,6 +21,7 @@ __all__ = [
     "SIMULATORS",
     "SimulationFailed",
     "SimulatorMissing",
+    "build_simulation",
     "check_simulator",
     "run_cocotb",
     "verilator_bin_dir",
@@ -108,25 +109,17 @@ def write_verilog(component: Any, name: str, directory: Path | None = None) -> P
     return path
 
 
-def run_cocotb(
+def build_simulation(
     sim: str,
     toplevel: str,
     sources: list[Path],
-    test_module: str,
     *,
-    testcase: str | None = None,
-    env: Mapping[str, str] | None = None,
     waves: bool = False,
-    seed: int | None = None,
     build_tag: str = "",
-) -> Path:
-    """Build ``sources`` for ``sim`` and run the cocotb tests of ``test_module``.
-
-    Returns the directory the test ran in (where the testbench writes its results).
-    Raises :class:`SimulationFailed` when any test fails.
-    """
+) -> tuple[Any, Path]:
+    """Build ``sources`` for ``sim`` (or reuse the build of the same sources and options);
+    returns cocotb's runner and the build directory."""
     check_simulator(sim)
-    from cocotb_tools.check_results import get_results
     from cocotb_tools.runner import get_runner
 
     runner = get_runner(sim)
@@ -187,6 +180,29 @@ def run_cocotb(
             waves=runner_waves,
             log_file=build_dir / "build.log",
         )
+    return runner, build_dir
+
+
+def run_cocotb(
+    sim: str,
+    toplevel: str,
+    sources: list[Path],
+    test_module: str,
+    *,
+    testcase: str | None = None,
+    env: Mapping[str, str] | None = None,
+    waves: bool = False,
+    seed: int | None = None,
+    build_tag: str = "",
+) -> Path:
+    """Build ``sources`` for ``sim`` and run the cocotb tests of ``test_module``.
+
+    Returns the directory the test ran in (where the testbench writes its results).
+    Raises :class:`SimulationFailed` when any test fails.
+    """
+    from cocotb_tools.check_results import get_results
+
+    runner, build_dir = build_simulation(sim, toplevel, sources, waves=waves, build_tag=build_tag)
     test_dir = Path(tempfile.mkdtemp(prefix=f"{toplevel}-", dir=build_dir))
     extra_env = {"SNOWSIM_TEST_DIR": str(test_dir), **(env or {})}
     results_xml = test_dir / "results.xml"
