@@ -63,12 +63,16 @@ def compile_conv(layer: Conv2d, cfg: AcceleratorConfig) -> CompiledLayer:
     # the other CU mode too: pixel mode needs a quarter of the vector buffer per output row,
     # which can make the bands taller when that buffer is the limit
     modes = [default_pm] + ([not default_pm] if OW >= c.n_cu else [])
-    cands: list[tuple[bool, int, int]] = []
+    cands: list[tuple[bool, bool, int, int]] = []
     first_reason = ""
     for pm in modes:
         bands, reason = _ktile_candidates(layer, c, n_min, pm)
         first_reason = first_reason or reason
-        cands += [(pm, Ct, band) for Ct, band in bands.items()]
+        cands += [(pm, False, Ct, band) for Ct, band in bands.items()]
+        if not pm and _mixed_applies(layer, c):
+            # whole channel groups in channel mode, the remainder in pixel mode; its
+            # buffer needs are channel mode's (the larger of the two), so the same bands
+            cands += [(pm, True, Ct, band) for Ct, band in bands.items()]
     if not cands:
         raise MappingError(
             f"one output row of this conv does not fit the {first_reason} buffer of config "
@@ -78,21 +82,55 @@ def compile_conv(layer: Conv2d, cfg: AcceleratorConfig) -> CompiledLayer:
         )
     best: tuple[tuple[int, int, int], CompiledLayer] | None = None
     too_long: MappingError | None = None
-    for pm, Ct, band in cands:
-        compiled = _lower(layer, c, Ct, band, pm)
+    for pm, mixed, Ct, band in cands:
+        compiled = _lower(layer, c, Ct, band, pm, mixed)
         try:
             check_program_fits(compiled.program, c)
         except MappingError as exc:  # more K-tiles, more instructions
             too_long = too_long or exc
             continue
         # fastest; on a tie the default mode, then the larger K-tile
-        key = (predict(compiled.program, c).cycles, int(pm != default_pm), -Ct)
+        key = (predict(compiled.program, c).cycles, int(pm != default_pm) + int(mixed), -Ct)
         if best is None or key < best[0]:
             best = (key, compiled)
     if best is None:
         assert too_long is not None
         raise too_long
     return best[1]
+
+
+def _mixed_applies(layer: Conv2d, c: AcceleratorConfig) -> bool:
+    """Whether the mixed CU mode is worth lowering: at least one whole channel-mode group
+    and a remainder (which channel mode would run with idle CUs), and output rows long
+    enough for pixel mode."""
+    G = c.n_cu * c.n_vmac * c.n_lanes
+    Cout = layer.out_channels
+    return Cout > G and Cout % G != 0 and layer.conv_width >= c.n_cu
+
+
+def _channel_groups(
+    c: AcceleratorConfig, Cout: int, pm: bool, mixed: bool
+) -> list[tuple[int, int, bool]]:
+    """``(first channel, channels, pixel mode)`` of each channel group, in order.
+
+    Channel mode groups ``n_cu * n_vmac * n_lanes`` channels (one slice per CU), pixel
+    mode ``n_vmac * n_lanes`` (the same slice in every CU).  *Mixed* runs the whole
+    channel-mode groups first and the remaining channels as pixel-mode groups: AlexNet
+    conv3's 384 channels on 256 MACs take 169 + 2 x 43 pixel steps that way, instead of
+    2 x 169 (channel mode, half the CUs idle in the second group) or 6 x 43 (pixel mode,
+    169 pixels over 4 CUs leaves 3 slots empty per group).
+    """
+    G_px = c.n_vmac * c.n_lanes
+    G_ch = c.n_cu * G_px
+    groups: list[tuple[int, int, bool]] = []
+    ch0 = 0
+    if mixed:
+        groups = [(g * G_ch, G_ch, False) for g in range(Cout // G_ch)]
+        ch0 = len(groups) * G_ch
+        pm = True
+    G = G_px if pm else G_ch
+    groups += [(c0, min(G, Cout - c0), pm) for c0 in range(ch0, Cout, G)]
+    return groups
 
 
 def _ktile_candidates(
@@ -177,8 +215,11 @@ def _band(layer: Conv2d, c: AcceleratorConfig, Ct: int, pm: bool) -> tuple[int, 
     return band, ""
 
 
-def _lower(layer: Conv2d, cfg: AcceleratorConfig, Ct: int, band: int, pm: bool) -> CompiledLayer:
-    """The program for K-tiles of ``Ct`` input channels and bands of ``band`` output rows."""
+def _lower(
+    layer: Conv2d, cfg: AcceleratorConfig, Ct: int, band: int, pm: bool, mixed: bool = False
+) -> CompiledLayer:
+    """The program for K-tiles of ``Ct`` input channels and bands of ``band`` output rows,
+    in CU mode ``pm`` (or mixed, :func:`_channel_groups`, with the geometry of ``pm``)."""
     c = cfg
     eb = c.elem_bytes
     N, Cin, Cout = layer.batch, layer.in_channels, layer.out_channels
@@ -201,46 +242,71 @@ def _lower(layer: Conv2d, cfg: AcceleratorConfig, Ct: int, band: int, pm: bool) 
     y_reg = layout.add("output", N * OHo * OWo * Cp * eb)
     p_reg = layout.add("params", 0)
     em = MatmulEmitter(c, b, pm, params_addr=p_reg.addr)
-    G, wpp = em.group_channels, em.words_per_pixel
-    assert wpp == geo["wpp"]
+    assert em.words_per_pixel == geo["wpp"]
+    groups = _channel_groups(c, Cout, pm, mixed)
 
     def band_conv_rows(n_out: int) -> int:
         return _band_conv_rows(layer, geo, n_out)
 
-    n_groups = -(-Cout // G)
     maps_loads = 0
+    # per maps half: (ctn of the zones below, rows whose pad columns are zero, rows zero
+    # across their whole zone)
+    pad_state: dict[int, tuple[int | None, set[int], set[int]]] = {
+        0: (None, set(), set()),
+        1: (None, set(), set()),
+    }
     vec_tiles = 0
-    fill_ops = 0
 
     def load_maps(n: int, conv_r0: int, conv_rows: int, ct: int, half: int) -> None:
-        nonlocal fill_ops
         ctn = ct_list[ct][1]
         base = half * maps_half
         iy0 = conv_r0 * S - P
         nrows = (conv_rows - 1) * S + K
         res = ("maps", half)
 
-        def fill(addr: int, count: int, rows: int) -> None:
-            nonlocal fill_ops
-            if count and rows:
-                fill_ops += 1
+        def fill(offset: int, count: int, rows: list[int]) -> None:
+            """Zero ``count`` elements at ``offset`` into each of ``rows`` (one FILL per
+            run of consecutive rows)."""
+            if not count:
+                return
+            for r0, n_rows in _runs(rows):
                 b.emit(
                     Instruction(
                         Op.FILL,
-                        {"value": 0, "addr": addr, "count": count, "rows": rows, "row_stride": RP},
+                        {
+                            "value": 0,
+                            "addr": base + r0 * RP + offset,
+                            "count": count,
+                            "rows": n_rows,
+                            "row_stride": RP,
+                        },
                     ),
                     writes=[res],
                 )
 
         top = max(0, -iy0)
         bottom = max(0, iy0 + nrows - H)
-        zone = (W + 2 * P) * ctn  # the elements the MACs read of one row
-        fill(base + LP - P * ctn, zone, top)
-        fill(base + (nrows - bottom) * RP + LP - P * ctn, zone, bottom)
         real = nrows - top - bottom
+        zone = (W + 2 * P) * ctn  # the elements the MACs read of one row
+        interior = range(top, top + real)
+        # Zeros written earlier into this half are still there unless the DMA has written
+        # over them since: it writes only the interior of rows (W * ctn elements each), so
+        # with the same ctn the pad columns stay zero, and a row zeroed whole stays zero
+        # until it is loaded.  A different ctn moves every zone.
+        st_ctn, pad_rows, zero_rows = pad_state[half]
+        if st_ctn != ctn:
+            pad_rows, zero_rows = set(), set()
+        edge = [r for r in [*range(top), *range(nrows - bottom, nrows)] if r not in zero_rows]
+        fill(LP - P * ctn, zone, edge)
         if P:
-            fill(base + top * RP + LP - P * ctn, P * ctn, real)
-            fill(base + top * RP + LP + W * ctn, P * ctn, real)
+            need = [r for r in interior if r not in pad_rows and r not in zero_rows]
+            fill(LP - P * ctn, P * ctn, need)
+            fill(LP + W * ctn, P * ctn, need)
+        pad_state[half] = (
+            ctn,
+            pad_rows | set(range(nrows)),
+            (zero_rows | set(range(top)) | set(range(nrows - bottom, nrows))) - set(interior),
+        )
         img_base = x_reg.addr + (n * img_elems + sum(H * in_pitch[i] for i in range(ct))) * eb
         b.emit(
             Instruction(
@@ -263,9 +329,9 @@ def _lower(layer: Conv2d, cfg: AcceleratorConfig, Ct: int, band: int, pm: bool) 
         )
 
     def weight_fn(t, part):
-        g, ct = part.k_key
+        ch0, n_ch, ct = part.k_key
         c0, ctn = ct_list[ct]
-        w = t["weight"][g * G : (g + 1) * G, c0 : c0 + ctn]
+        w = t["weight"][ch0 : ch0 + n_ch, c0 : c0 + ctn]
         return w.transpose(0, 2, 3, 1).reshape(w.shape[0], -1)
 
     for n in range(N):
@@ -274,8 +340,9 @@ def _lower(layer: Conv2d, cfg: AcceleratorConfig, Ct: int, band: int, pm: bool) 
             conv_r0 = o0 * ps if pool else o0
             conv_rows = band_conv_rows(n_out)
             shared_half = None
-            for g in range(n_groups):
-                n_ch = min(G, Cout - g * G)
+            for ch0, n_ch, g_pm in groups:
+                em.pixel_mode = g_pm
+                wpp = em.words_per_pixel
                 parts = []
                 for ct, (_c0, ctn) in enumerate(ct_list):
                     loader = None
@@ -293,7 +360,7 @@ def _lower(layer: Conv2d, cfg: AcceleratorConfig, Ct: int, band: int, pm: bool) 
                             ("maps", half),
                             ((K, RP), (K, ctn), ctn),
                             (OW, conv_rows, S * ctn, S * RP),
-                            (g, ct),
+                            (ch0, n_ch, ct),
                             loader,
                         )
                     )
@@ -304,8 +371,8 @@ def _lower(layer: Conv2d, cfg: AcceleratorConfig, Ct: int, band: int, pm: bool) 
                     parts,
                     n_ch,
                     weight_fn,
-                    lambda t, g=g, m=n_ch: (
-                        t["bias"][g * G : g * G + m].astype(np.int64) << c.frac_bits
+                    lambda t, ch0=ch0, m=n_ch: (
+                        t["bias"][ch0 : ch0 + m].astype(np.int64) << c.frac_bits
                     ),
                     out_addr=out_addr,
                     out_res=("vector", vhalf),
@@ -313,7 +380,7 @@ def _lower(layer: Conv2d, cfg: AcceleratorConfig, Ct: int, band: int, pm: bool) 
                 )
                 src, src_pix = out_addr, o0 * OW
                 if pool:
-                    real_words = -(-n_ch // c.n_lanes) if pm else wpp
+                    real_words = -(-n_ch // c.n_lanes) if g_pm else wpp
                     src = out_addr + conv_rows * OW * wpp
                     for r in range(n_out):
                         b.emit(
@@ -348,7 +415,7 @@ def _lower(layer: Conv2d, cfg: AcceleratorConfig, Ct: int, band: int, pm: bool) 
                         {
                             "buf": int(Buf.VECTOR),
                             "cu_mask": 0,
-                            "dram_addr": y_reg.addr + ((n * OHo * OWo + src_pix) * Cp + g * G) * eb,
+                            "dram_addr": y_reg.addr + ((n * OHo * OWo + src_pix) * Cp + ch0) * eb,
                             "row_elems": n_ch,
                             "rows": n_out * OWo,
                             "dram_row_stride": Cp * eb,
@@ -393,6 +460,17 @@ def _lower(layer: Conv2d, cfg: AcceleratorConfig, Ct: int, band: int, pm: bool) 
     return CompiledLayer(
         layer, c, program, layout, ["output"], pack, unpack, useful_macs=layer.macs
     )
+
+
+def _runs(rows: list[int]) -> list[tuple[int, int]]:
+    """``(first, count)`` of each run of consecutive values in the sorted list ``rows``."""
+    runs: list[tuple[int, int]] = []
+    for r in rows:
+        if runs and runs[-1][0] + runs[-1][1] == r:
+            runs[-1] = (runs[-1][0], runs[-1][1] + 1)
+        else:
+            runs.append((r, 1))
+    return runs
 
 
 def _check(t: dict[str, np.ndarray], layer: Conv2d) -> None:

@@ -44,18 +44,31 @@ class FuncSim:
         The machine.
     dram_bytes : int
         Size of the simulated DRAM.
+    stale_seed : int or None
+        ``None``: the on-chip buffers start at zero, as after configuration.  An integer:
+        they start with random data from this seed, as after an earlier job, so that a
+        program which relies on zeros it did not write itself gives a wrong result.
     """
 
-    def __init__(self, cfg: AcceleratorConfig, dram_bytes: int):
+    def __init__(self, cfg: AcceleratorConfig, dram_bytes: int, stale_seed: int | None = None):
         self.cfg = cfg
         c = cfg
         self.dram = np.zeros(dram_bytes, dtype=np.uint8)
-        self.maps = np.zeros((c.n_cu, c.maps_depth), dtype=np.int64)
-        self.weights = np.zeros((c.n_cu, c.n_vmac, c.weights_depth, c.n_lanes), dtype=np.int64)
+        if stale_seed is None:
+            buf = np.zeros
+        else:
+            rng = np.random.default_rng(stale_seed)
+            lo, hi = -(1 << (c.data_bits - 1)), 1 << (c.data_bits - 1)
+
+            def buf(shape, dtype):
+                return rng.integers(lo, hi, size=shape, dtype=dtype)
+
+        self.maps = buf((c.n_cu, c.maps_depth), dtype=np.int64)
+        self.weights = buf((c.n_cu, c.n_vmac, c.weights_depth, c.n_lanes), dtype=np.int64)
         # Bias words are 2*data_bits wide; the DMA writes them as two data_bits halves.
-        self.bias_halves = np.zeros((c.n_cu, c.n_vmac, c.bias_depth, c.n_lanes, 2), dtype=np.int64)
-        self.acc = np.zeros((c.n_cu, c.n_vmac, c.acc_depth, c.n_lanes), dtype=np.int64)
-        self.vector = np.zeros((c.vector_depth, c.n_lanes), dtype=np.int64)
+        self.bias_halves = buf((c.n_cu, c.n_vmac, c.bias_depth, c.n_lanes, 2), dtype=np.int64)
+        self.acc = buf((c.n_cu, c.n_vmac, c.acc_depth, c.n_lanes), dtype=np.int64)
+        self.vector = buf((c.vector_depth, c.n_lanes), dtype=np.int64)
         self.macs_done = 0
 
     # -- DRAM access ----------------------------------------------------------------------

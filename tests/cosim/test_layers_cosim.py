@@ -3,7 +3,7 @@ equal today), bytes and bursts exactly equal, AXI protocol clean, nothing writte
 outputs — on Icarus and Verilator, tiny config."""
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from snowsim.model.compiler import MappingError, compile_layer
@@ -43,6 +43,20 @@ LAYERS = {
         relu=True,
         pool=MaxPool2d(3, 2),
     ),
+    # 24 channels on 16 + 8: one channel-mode group, then one in pixel mode (mixed)
+    "conv-mixed-modes": Conv2d(
+        in_channels=3, out_channels=24, kernel_size=3, padding=1, height=9, width=9, relu=True
+    ),
+    "conv-mixed-modes-pool": Conv2d(
+        in_channels=3,
+        out_channels=24,  # 20 would store one-beat rows (the AxiRam gap, single_beat_stores)
+        kernel_size=3,
+        padding=1,
+        height=6,
+        width=6,
+        relu=True,
+        pool=MaxPool2d(3, 2),
+    ),
     "gru-3steps": GRU(input_size=12, hidden_size=16, steps=3, batch=1),
     "gru-batch2": GRU(input_size=8, hidden_size=20, steps=2, batch=2),
     # found by hypothesis: a one-pixel-wide image (pixel mode must not be used)
@@ -50,12 +64,15 @@ LAYERS = {
 }
 
 
-def single_beat_stores(layer) -> bool:
-    """Does the program store rows of one bus beat?  AxiRam throttles runs of those
-    (docs/dma.md, test_single_beat_write_gap), which the model does not represent."""
+def single_beat_stores(layer) -> int:
+    """How many one-beat write bursts the program's multi-row stores make.  AxiRam
+    throttles runs of those (docs/dma.md, test_single_beat_write_gap: 20 take 12 cycles
+    more than a memory that accepts one burst per cycle), which the model does not
+    represent."""
     from snowsim.model.dma import descriptor_bursts
     from snowsim.model.isa import Op
 
+    n = 0
     for i in compile_layer(layer, CFG).program:
         if i.op == Op.STORE:
             bursts = descriptor_bursts(
@@ -67,9 +84,9 @@ def single_beat_stores(layer) -> bool:
                 i["dram_plane_stride"],
                 CFG,
             )
-            if i["rows"] * i["planes"] > 1 and any(b.beats == 1 for b in bursts):
-                return True
-    return False
+            if i["rows"] * i["planes"] > 1:
+                n += sum(b.beats == 1 for b in bursts)
+    return n
 
 
 def check(report, exact_cycles=True, tolerance=1.0):
@@ -94,6 +111,14 @@ def check(report, exact_cycles=True, tolerance=1.0):
 def test_layer_matches_model(sim, name):
     report, _ = run_layer(LAYERS[name], CFG, sim=sim, seed=3)
     check(report)
+
+
+def test_mixed_layers_use_both_cu_modes():
+    from snowsim.model.isa import Op
+
+    for name in ("conv-mixed-modes", "conv-mixed-modes-pool"):
+        program = compile_layer(LAYERS[name], CFG).program
+        assert {f["pixel_mode"] for f in program if f.op == Op.MAC} == {0, 1}, name
 
 
 @pytest.mark.cosim
@@ -145,16 +170,20 @@ def layers(draw):
 @pytest.mark.cosim
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(layer=layers(), seed=st.integers(0, 1000))
+# found by hypothesis: mixed CU modes whose pixel-mode remainder (2 channels) stores 50
+# one-beat rows, 32 cycles slower on AxiRam than predicted
+@example(layer=Conv2d(in_channels=3, out_channels=18, kernel_size=1, height=5, width=10), seed=199)
 def test_random_layers_on_verilator(layer, seed):
     try:
         compile_layer(layer, CFG)
     except MappingError:
         return  # rejected before simulation: test_bad_input covers the message
     report, _ = run_layer(layer, CFG, sim="verilator", seed=seed)
-    if single_beat_stores(layer):
-        # the documented AxiRam gap: the RTL is only ever slower, by a bounded amount
-        assert report.rtl["cycles"] >= report.model["cycles"]
-        check(report, exact_cycles=False, tolerance=5.0)
+    if n_single := single_beat_stores(layer):
+        # the documented AxiRam gap: the RTL is only ever slower, by less than a cycle per
+        # one-beat burst
+        assert 0 <= report.rtl["cycles"] - report.model["cycles"] <= n_single
+        check(report, exact_cycles=False, tolerance=100.0)
     else:
         check(report)
 

@@ -23,8 +23,10 @@ def run_funcsim(layer, cfg, seed=0, orders=ORDERS[:2]):
     compiled = compile_layer(layer, cfg)
     tensors = random_tensors(layer, cfg, seed)
     want = expected_output(layer, tensors, cfg)
-    for order in orders:
-        fs = FuncSim(cfg, compiled.layout.size)
+    for i, order in enumerate(orders):
+        # on-chip buffers hold an earlier job's data: the program must not rely on zeros
+        # it did not write
+        fs = FuncSim(cfg, compiled.layout.size, stale_seed=seed * 100 + i)
         for addr, data in compiled.dram_image(tensors):
             fs.write_dram(addr, data)
         fs.run(compiled.program, order)
@@ -246,6 +248,75 @@ def test_ktile_search_result_is_still_bit_exact():
     compiled = run_funcsim(layer, cfg)
     loads = [f for f in compiled.program if f.op == Op.LOAD and f["buf"] == 0]
     assert max(f["row_elems"] for f in loads) < 12 * 24  # split into several K-tiles
+
+
+def _mac_modes(program) -> list[int]:
+    return [f["pixel_mode"] for f in program if f.op == Op.MAC]
+
+
+@pytest.mark.parametrize("cout", [24, 40])
+def test_mixed_cu_mode_is_bit_exact(cout):
+    """Whole channel-mode groups, then the remaining channels in pixel mode (tiny: 16
+    channels per channel-mode group, 8 per pixel-mode group), pooled and not."""
+    from snowsim.model import compile_conv as cc
+
+    cfg = PRESETS["tiny"]
+    for pool in (None, MaxPool2d(3, 2)):
+        layer = Conv2d(
+            in_channels=3,
+            out_channels=cout,
+            kernel_size=3,
+            padding=1,
+            height=9,
+            width=9,
+            relu=True,
+            pool=pool,
+        )
+        assert cc._mixed_applies(layer, cfg)
+        band, _ = cc._band(layer, cfg, 3, False)
+        compiled = cc._lower(layer, cfg, 3, band, False, True)
+        modes = _mac_modes(compiled.program)
+        assert modes[0] == 0 and 1 in modes  # channel mode first, pixel mode for the rest
+        tensors = random_tensors(layer, cfg, 1)
+        fs = FuncSim(cfg, compiled.layout.size, stale_seed=5)
+        for addr, data in compiled.dram_image(tensors):
+            fs.write_dram(addr, data)
+        fs.run(compiled.program)
+        assert (compiled.unpack(fs.read_dram) == expected_output(layer, tensors, cfg)).all()
+
+
+def test_alexnet_conv3_maps_mixed_and_beats_pixel_mode():
+    """384 channels on 4 x 64: one channel-mode group and two pixel-mode groups keep more
+    lanes busy (169 + 2 x 43 pixel steps) than pixel mode alone (6 x 43)."""
+    from snowsim.model import compile_conv as cc
+    from snowsim.model.networks import alexnet
+    from snowsim.model.timing import predict
+
+    cfg = PRESETS["snowflake"]
+    layer = {lay.name: lay for lay in alexnet().layers}["conv3"]
+    compiled = compile_layer(layer, cfg)
+    assert set(_mac_modes(compiled.program)) == {0, 1}
+    chosen = predict(compiled.program, cfg)
+    assert chosen.mac_active == layer.macs  # no padding channels, no recomputed rows
+    band, _ = cc._band(layer, cfg, 32, True)
+    pixel_only = predict(cc._lower(layer, cfg, 32, band, True).program, cfg).cycles
+    assert chosen.cycles < pixel_only
+
+
+def test_padding_fills_are_not_repeated():
+    """Pad columns zeroed in a maps half stay zero while loads of the same K-tile width
+    reuse it: a multi-K-tile conv zeroes them once per half and per width, not per load."""
+    from snowsim.model.networks import alexnet
+
+    cfg = PRESETS["snowflake"]
+    layer = {lay.name: lay for lay in alexnet().layers}["conv4"]
+    program = compile_layer(layer, cfg).program
+    maps_loads = [f for f in program if f.op == Op.LOAD and f["buf"] == 0]
+    fills = [f for f in program if f.op == Op.FILL]
+    widths = {f["row_elems"] for f in maps_loads}
+    assert len(maps_loads) > 8
+    # per half and width: left + right pads, top rows and bottom rows, in at most two runs
+    assert len(fills) <= 2 * len(widths) * 4 * 2
 
 
 def _weight_elems_loaded(program) -> int:
