@@ -8,6 +8,7 @@ computed in both).  The maps buffer holds the band's input rows with the padding
 materialised by FILL; the pooled result is made by VEC MAXPOOL in the vector buffer.
 """
 
+from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
@@ -63,16 +64,22 @@ def compile_conv(layer: Conv2d, cfg: AcceleratorConfig) -> CompiledLayer:
     # the other CU mode too: pixel mode needs a quarter of the vector buffer per output row,
     # which can make the bands taller when that buffer is the limit
     modes = [default_pm] + ([not default_pm] if OW >= c.n_cu else [])
-    cands: list[tuple[bool, bool, int, int]] = []
+    cands: list[_Tiling] = []
     first_reason = ""
     for pm in modes:
         bands, reason = _ktile_candidates(layer, c, n_min, pm)
         first_reason = first_reason or reason
-        cands += [(pm, False, Ct, band) for Ct, band in bands.items()]
-        if not pm and _mixed_applies(layer, c):
-            # whole channel groups in channel mode, the remainder in pixel mode; its
+        # one vector region instead of two halves: a band may fill the whole vector buffer,
+        # and each channel group's results wait for the previous group's store (only its
+        # draining K-tile does, so with several K-tiles the wait is short or none)
+        whole, _ = _ktile_candidates(layer, c, n_min, pm, single_vec=True)
+        taller = {Ct: band for Ct, band in whole.items() if band > bands.get(Ct, 0)}
+        mixed = [False] + ([True] if not pm and _mixed_applies(layer, c) else [])
+        for mx in mixed:
+            # mixed: whole channel groups in channel mode, the remainder in pixel mode; its
             # buffer needs are channel mode's (the larger of the two), so the same bands
-            cands += [(pm, True, Ct, band) for Ct, band in bands.items()]
+            cands += [_Tiling(pm, mx, False, Ct, band) for Ct, band in bands.items()]
+            cands += [_Tiling(pm, mx, True, Ct, band) for Ct, band in taller.items()]
     if not cands:
         raise MappingError(
             f"one output row of this conv does not fit the {first_reason} buffer of config "
@@ -80,23 +87,37 @@ def compile_conv(layer: Conv2d, cfg: AcceleratorConfig) -> CompiledLayer:
             f"output width {OW}; fewer input channels per K-tile do not help); "
             f"use a config with larger buffers"
         )
-    best: tuple[tuple[int, int, int], CompiledLayer] | None = None
+    best: tuple[tuple[int, int, int, int], CompiledLayer] | None = None
     too_long: MappingError | None = None
-    for pm, mixed, Ct, band in cands:
-        compiled = _lower(layer, c, Ct, band, pm, mixed)
+    for t in cands:
+        compiled = _lower(layer, c, t.Ct, t.band, t.pm, t.mixed, t.single_vec)
         try:
             check_program_fits(compiled.program, c)
         except MappingError as exc:  # more K-tiles, more instructions
             too_long = too_long or exc
             continue
-        # fastest; on a tie the default mode, then the larger K-tile
-        key = (predict(compiled.program, c).cycles, int(pm != default_pm) + int(mixed), -Ct)
+        # fastest; on a tie the default mode, ping-pong vector halves, the larger K-tile
+        cycles = predict(compiled.program, c).cycles
+        key = (cycles, int(t.pm != default_pm) + int(t.mixed), int(t.single_vec), -t.Ct)
         if best is None or key < best[0]:
             best = (key, compiled)
     if best is None:
         assert too_long is not None
         raise too_long
     return best[1]
+
+
+@dataclass(frozen=True)
+class _Tiling:
+    """One way to lower a conv: CU mode (``pm``; ``mixed``, :func:`_channel_groups`), one
+    vector region or two ping-pong halves, ``Ct`` input channels per K-tile, ``band``
+    output rows per band."""
+
+    pm: bool
+    mixed: bool
+    single_vec: bool
+    Ct: int
+    band: int
 
 
 def _mixed_applies(layer: Conv2d, c: AcceleratorConfig) -> bool:
@@ -134,7 +155,7 @@ def _channel_groups(
 
 
 def _ktile_candidates(
-    layer: Conv2d, c: AcceleratorConfig, n_min: int, pm: bool
+    layer: Conv2d, c: AcceleratorConfig, n_min: int, pm: bool, single_vec: bool = False
 ) -> tuple[dict[int, int], str]:
     """{Ct: band} worth lowering in CU mode ``pm``, and why one row does not fit (or "")."""
     Cin = layer.in_channels
@@ -142,7 +163,7 @@ def _ktile_candidates(
     bands: dict[int, int] = {}
     tallest, first_reason = 0, ""
     for Ct in sizes:
-        band, reason = _band(layer, c, Ct, pm)
+        band, reason = _band(layer, c, Ct, pm, single_vec)
         first_reason = first_reason or reason
         if band > tallest:
             bands[Ct] = tallest = band
@@ -154,7 +175,7 @@ def _ktile_candidates(
     while n < Cin:  # smaller K-tiles at the tallest band
         n = max(n + 1, round(n * 1.4))
         Ct = -(-Cin // min(n, Cin))
-        band, _ = _band(layer, c, Ct, pm)
+        band, _ = _band(layer, c, Ct, pm, single_vec)
         if band >= tallest:
             bands.setdefault(Ct, band)
     return bands, ""
@@ -185,9 +206,12 @@ def _band_conv_rows(layer: Conv2d, g: dict, n_out: int) -> int:
     return (n_out - 1) * g["ps"] + g["pk"] if layer.pool else n_out
 
 
-def _band(layer: Conv2d, c: AcceleratorConfig, Ct: int, pm: bool) -> tuple[int, str]:
+def _band(
+    layer: Conv2d, c: AcceleratorConfig, Ct: int, pm: bool, single_vec: bool = False
+) -> tuple[int, str]:
     """(output rows per band, "") for K-tiles of ``Ct`` channels, or (0, the buffer that
-    does not hold even one output row)."""
+    does not hold even one output row); a band's results fill half the vector buffer, or
+    all of it with ``single_vec``."""
     g = _geometry(layer, c, Ct, pm)
     OW, OWo, S, K = layer.conv_width, layer.out_width, layer.stride, layer.kernel_size
 
@@ -198,7 +222,7 @@ def _band(layer: Conv2d, c: AcceleratorConfig, Ct: int, pm: bool) -> tuple[int, 
         if reach > c.maps_depth // 2:
             return "maps"
         words = rows * OW * g["wpp"] + (n_out * OWo * g["wpp"] if layer.pool else 0)
-        if words > c.vector_depth // 2:
+        if words > c.vector_depth // (1 if single_vec else 2):
             return "vector"
         steps = -(-rows * OW // (c.n_cu if g["pm"] else 1))
         if g["n_ct"] > 1 and steps > c.acc_depth:
@@ -216,10 +240,17 @@ def _band(layer: Conv2d, c: AcceleratorConfig, Ct: int, pm: bool) -> tuple[int, 
 
 
 def _lower(
-    layer: Conv2d, cfg: AcceleratorConfig, Ct: int, band: int, pm: bool, mixed: bool = False
+    layer: Conv2d,
+    cfg: AcceleratorConfig,
+    Ct: int,
+    band: int,
+    pm: bool,
+    mixed: bool = False,
+    single_vec: bool = False,
 ) -> CompiledLayer:
     """The program for K-tiles of ``Ct`` input channels and bands of ``band`` output rows,
-    in CU mode ``pm`` (or mixed, :func:`_channel_groups`, with the geometry of ``pm``)."""
+    in CU mode ``pm`` (or mixed, :func:`_channel_groups`, with the geometry of ``pm``),
+    with results in alternate vector-buffer halves or (``single_vec``) one region."""
     c = cfg
     eb = c.elem_bytes
     N, Cin, Cout = layer.batch, layer.in_channels, layer.out_channels
@@ -230,7 +261,9 @@ def _lower(
     n_ct, pm, ps, LP, RP = geo["n_ct"], geo["pm"], geo["ps"], geo["LP"], geo["RP"]
     pk = geo["pk"]
     ct_list = [(c0, min(Ct, Cin - c0)) for c0 in range(0, Cin, Ct)]
-    maps_half, vec_half = c.maps_depth // 2, c.vector_depth // 2
+    maps_half = c.maps_depth // 2
+    n_vec = 1 if single_vec else 2
+    vec_region = c.vector_depth // n_vec
 
     b = ProgramBuilder()
     layout = DramLayout()
@@ -364,9 +397,9 @@ def _lower(
                             loader,
                         )
                     )
-                vhalf = vec_tiles % 2
+                vhalf = vec_tiles % n_vec
                 vec_tiles += 1
-                out_addr = vhalf * vec_half
+                out_addr = vhalf * vec_region
                 em.group(
                     parts,
                     n_ch,

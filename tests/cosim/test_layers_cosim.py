@@ -57,6 +57,18 @@ LAYERS = {
         relu=True,
         pool=MaxPool2d(3, 2),
     ),
+    # the whole layer in one band that needs the whole vector buffer: the channel groups
+    # take turns in one vector region instead of ping-pong halves
+    "conv-one-vector-region": Conv2d(
+        in_channels=4,
+        out_channels=12,
+        kernel_size=3,
+        padding=1,
+        height=12,
+        width=12,
+        relu=True,
+        pool=MaxPool2d(3, 2),
+    ),
     "gru-3steps": GRU(input_size=12, hidden_size=16, steps=3, batch=1),
     "gru-batch2": GRU(input_size=8, hidden_size=20, steps=2, batch=2),
     # found by hypothesis: a one-pixel-wide image (pixel mode must not be used)
@@ -119,6 +131,14 @@ def test_mixed_layers_use_both_cu_modes():
     for name in ("conv-mixed-modes", "conv-mixed-modes-pool"):
         program = compile_layer(LAYERS[name], CFG).program
         assert {f["pixel_mode"] for f in program if f.op == Op.MAC} == {0, 1}, name
+
+
+def test_one_vector_region_layer_drains_every_group_to_one_place():
+    from snowsim.model.isa import Op
+
+    program = compile_layer(LAYERS["conv-one-vector-region"], CFG).program
+    drains = [f for f in program if f.op == Op.MAC and f["drain"]]
+    assert len(drains) > 1 and {f["out_addr"] for f in drains} == {0}
 
 
 @pytest.mark.cosim

@@ -303,6 +303,37 @@ def test_alexnet_conv3_maps_mixed_and_beats_pixel_mode():
     assert chosen.cycles < pixel_only
 
 
+def test_one_vector_region_is_bit_exact_in_every_unit_order():
+    """Bands that need the whole vector buffer: the channel groups share one region, and
+    the tokens must keep a group's drain from overwriting results not yet pooled or
+    stored, whichever unit runs ahead."""
+    from snowsim.model import compile_conv as cc
+
+    cfg = PRESETS["tiny"]
+    layer = Conv2d(
+        in_channels=4,
+        out_channels=16,
+        kernel_size=3,
+        padding=1,
+        height=14,
+        width=14,
+        relu=True,
+        pool=MaxPool2d(3, 2),
+    )
+    half, _ = cc._band(layer, cfg, 4, True)
+    whole, _ = cc._band(layer, cfg, 4, True, single_vec=True)
+    assert whole > half  # the whole buffer holds a taller band
+    compiled = cc._lower(layer, cfg, 4, whole, True, single_vec=True)
+    tensors = random_tensors(layer, cfg, 2)
+    want = expected_output(layer, tensors, cfg)
+    for i, order in enumerate(ORDERS):
+        fs = FuncSim(cfg, compiled.layout.size, stale_seed=i)
+        for addr, data in compiled.dram_image(tensors):
+            fs.write_dram(addr, data)
+        fs.run(compiled.program, order)
+        assert (compiled.unpack(fs.read_dram) == want).all(), order
+
+
 def test_padding_fills_are_not_repeated():
     """Pad columns zeroed in a maps half stay zero while loads of the same K-tile width
     reuse it: a multi-K-tile conv zeroes them once per half and per width, not per load."""
