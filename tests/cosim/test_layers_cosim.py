@@ -61,7 +61,7 @@ LAYERS = {
     # take turns in one vector region instead of ping-pong halves
     "conv-one-vector-region": Conv2d(
         in_channels=4,
-        out_channels=12,
+        out_channels=16,
         kernel_size=3,
         padding=1,
         height=12,
