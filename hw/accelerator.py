@@ -30,14 +30,10 @@ from snowsim.hw.sequencer import UnitSequencer
 from snowsim.hw.tokens import TokenCounters
 from snowsim.model.config import AcceleratorConfig
 from snowsim.model.isa import FIELDS, INSTR_BITS, INSTR_BYTES, Op, Unit
+from snowsim.model.latencies import COMPUTE_IN_FLIGHT
 from snowsim.model.regmap import ErrorCode
 
 __all__ = ["Accelerator"]
-
-#: Instructions the compute unit may have issued and not completed (the MAC array holds one
-#: running and one waiting instruction, and up to two more draining).
-COMPUTE_IN_FLIGHT = 4
-
 
 class Accelerator(wiring.Component):
     """Parameters
@@ -236,15 +232,11 @@ class Accelerator(wiring.Component):
                 continue
             m.d.comb += getattr(wr, f"req_{name}").eq(field(ss.instr, Op.STORE, name))
 
-        # --- compute unit: MAC / VEC into the engine, with the vector-buffer hazards ------
+        # --- compute unit: MAC / VEC into the engine (which checks the vector-buffer
+        # hazards before it accepts one) -------------------------------------------------
         cs = seq[Unit.COMPUTE]
-        is_vec = cs.instr[0:4] == Op.VEC
-        last_vec = Signal()
-        with m.If(cs.issue_valid & cs.issue_ready):
-            m.d.sync += last_vec.eq(is_vec)
-        hazard = (cs.outstanding != 0) & (is_vec | last_vec)
         m.d.comb += [
-            cs.hold.eq(~gate | hazard),
+            cs.hold.eq(~gate),
             engine.valid.eq(cs.issue_valid),
             engine.instr.eq(cs.instr),
             cs.issue_ready.eq(engine.ready),

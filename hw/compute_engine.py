@@ -14,7 +14,9 @@ Instruction flow: an accepted instruction waits in a one-deep slot and becomes c
 the previous one issues its last MAC, so MAC instructions follow each other with no idle
 cycle (an instruction accepted while the array is idle starts issuing two cycles later).  A
 pixel step of a draining MAC may not end sooner than ``n_cu * n_vmac`` cycles after the
-previous draining step (the drain chain's length); completions are reported in order.
+previous draining step (the drain chain's length).  A VEC runs in the vector unit beside
+MAC instructions that do not drain (they touch no vector-buffer word); completions are
+reported in program order.
 """
 
 from amaranth import Array, Cat, Const, Module, Mux, Signal, signed, unsigned
@@ -30,7 +32,7 @@ from snowsim.hw.vector_unit import VectorUnit
 from snowsim.hw.vmac import VMac
 from snowsim.model.config import AcceleratorConfig
 from snowsim.model.isa import FIELDS, INSTR_BITS, Buf, Op
-from snowsim.model.latencies import MAC_ACC_DONE, MAC_DRAIN_DONE
+from snowsim.model.latencies import COMPUTE_IN_FLIGHT, MAC_ACC_DONE, MAC_DRAIN_DONE
 
 __all__ = ["ComputeEngine"]
 
@@ -49,7 +51,8 @@ class ComputeEngine(wiring.Component):
     valid : In(1), ready : Out(1), instr : In(INSTR_BITS)
         MAC and VEC instructions, in program order.
     done : Out(1)
-        Pulse: the oldest accepted instruction completed (in order).
+        Pulse: the oldest accepted instruction not yet reported is complete (program
+        order; at most ``COMPUTE_IN_FLIGHT`` accepted and not reported).
     dma_wr : In(BufWriteSignature)
         Beats into the maps, weights and bias buffers.
     store_rd : In(BufReadSignature)
@@ -164,8 +167,18 @@ class ComputeEngine(wiring.Component):
         slot = Signal(INSTR_BITS)
         slot_valid = Signal()
         slot_npix = Signal(24)  # px_count * py_count of the slot's MAC, multiplied on entry
-        m.d.comb += self.ready.eq(~slot_valid)
-        with m.If(self.valid & self.ready):
+        # Vector-buffer hazards, checked on the offered instruction: a VEC waits until the
+        # previous VEC and every draining MAC are complete; a draining MAC waits until the
+        # VEC is complete.  A MAC that does not drain touches no vector-buffer word and
+        # runs beside a VEC (docs/architecture.md section 5).
+        vec_busy = Signal()  # a VEC accepted and not complete
+        drain_cnt = Signal(range(COMPUTE_IN_FLIGHT + 1))  # draining MACs accepted, not complete
+        in_vec = self.instr[0:4] == Op.VEC
+        in_drain = (self.instr[0:4] == Op.MAC) & field(self.instr, Op.MAC, "drain")
+        hazard = Mux(in_vec, vec_busy | (drain_cnt != 0), in_drain & vec_busy)
+        m.d.comb += self.ready.eq(~slot_valid & ~hazard)
+        accept = self.valid & self.ready
+        with m.If(accept):
             m.d.sync += [
                 slot.eq(self.instr),
                 slot_valid.eq(1),
@@ -175,17 +188,46 @@ class ComputeEngine(wiring.Component):
             ]
         slot_is_vec = slot[0:4] == Op.VEC
 
-        # completion queue: absolute cycle of each accepted instruction's completion
+        # MAC completions, in order among MACs: the absolute cycle of each (and whether it
+        # drains), queued on the instruction's last issue
         now = Signal(32)
         m.d.sync += now.eq(now + 1)
-        m.submodules.doneq = doneq = SyncFIFO(width=32, depth=8)
+        m.submodules.doneq = doneq = SyncFIFO(width=33, depth=8)
         last_done = Signal(32)
-        m.d.comb += self.done.eq(doneq.r_rdy & (doneq.r_data == now))
-        m.d.comb += doneq.r_en.eq(self.done)
+        mac_done = doneq.r_rdy & (doneq.r_data[:32] == now)
+        m.d.comb += doneq.r_en.eq(mac_done)
 
-        def schedule(when):
+        def schedule(when, drains):
             at = Mux(when > last_done, when, last_done + 1)
-            return [doneq.w_en.eq(1), doneq.w_data.eq(at)], at
+            return [doneq.w_en.eq(1), doneq.w_data.eq(Cat(at[:32], drains))], at
+
+        # Completions are reported in program order (the sequencer pops each instruction's
+        # token pushes in that order): the kind of every accepted instruction is queued,
+        # completions not yet reportable are counted, and the oldest is reported as soon
+        # as it is complete, one per cycle.
+        m.submodules.order = order = SyncFIFO(width=1, depth=COMPUTE_IN_FLIGHT)
+        vec_done = Signal()  # a VEC completes (the cycle after the vector unit's done)
+        mac_pend = Signal(range(COMPUTE_IN_FLIGHT + 1))
+        vec_pend = Signal(range(COMPUTE_IN_FLIGHT + 1))
+        head_vec = order.r_data[0]
+        report = order.r_rdy & Mux(
+            head_vec, (vec_pend != 0) | vec_done, (mac_pend != 0) | mac_done
+        )
+        m.d.comb += [
+            order.w_en.eq(accept),
+            order.w_data.eq(in_vec),
+            order.r_en.eq(report),
+            self.done.eq(report),
+        ]
+        m.d.sync += [
+            mac_pend.eq(mac_pend + mac_done - (report & ~head_vec)),
+            vec_pend.eq(vec_pend + vec_done - (report & head_vec)),
+            drain_cnt.eq(drain_cnt + (accept & in_drain) - (mac_done & doneq.r_data[32])),
+        ]
+        with m.If(accept & in_vec):
+            m.d.sync += vec_busy.eq(1)
+        with m.Elif(vec_done):
+            m.d.sync += vec_busy.eq(0)
 
         # ---- MAC sequencer ---------------------------------------------------------------
         f = {name: Signal(width, name=f"cur_{name}") for name, width in FIELDS[Op.MAC]}
@@ -498,20 +540,18 @@ class ComputeEngine(wiring.Component):
         else:
             m.d.comb += sr.data.eq(store_port.data)
 
-        # VEC instructions go to the vector unit when the MAC side is empty
-        vec_take = slot_valid & slot_is_vec & ~active & vu.ready
+        # VEC instructions go to the vector unit at once (the hazards were checked on entry:
+        # no draining MAC is in flight, so the vector buffer's write port is the VEC's)
+        vec_take = slot_valid & slot_is_vec & vu.ready
         m.d.comb += [vu.valid.eq(vec_take), vu.instr.eq(slot)]
         with m.If(vec_take):
             m.d.sync += slot_valid.eq(0)
 
-        # ---- completions, in order -----------------------------------------------------
+        # ---- completions ------------------------------------------------------------------
         with m.If(last_issue):
             when = now + Mux(f["drain"], MAC_DRAIN_DONE + words, MAC_ACC_DONE)
-            sets, at = schedule(when)
+            sets, at = schedule(when, f["drain"])
             m.d.comb += sets
             m.d.sync += last_done.eq(at)
-        with m.Elif(vu.done):  # reported to the sequencer the next cycle
-            sets, at = schedule(now + 1)
-            m.d.comb += sets
-            m.d.sync += last_done.eq(at)
+        m.d.sync += vec_done.eq(vu.done)
         return m

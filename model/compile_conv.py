@@ -8,6 +8,7 @@ computed in both).  The maps buffer holds the band's input rows with the padding
 materialised by FILL; the pooled result is made by VEC MAXPOOL in the vector buffer.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
@@ -367,6 +368,80 @@ def _lower(
         w = t["weight"][ch0 : ch0 + n_ch, c0 : c0 + ctn]
         return w.transpose(0, 2, 3, 1).reshape(w.shape[0], -1)
 
+    def finish(
+        n: int,
+        o0: int,
+        n_out: int,
+        conv_rows: int,
+        ch0: int,
+        n_ch: int,
+        g_pm: bool,
+        wpp: int,
+        out_addr: int,
+        vhalf: int,
+    ) -> None:
+        """Pool (if the layer does) and store one channel group's results."""
+        src, src_pix = out_addr, o0 * OW
+        if pool:
+            real_words = -(-n_ch // c.n_lanes) if g_pm else wpp
+            src = out_addr + conv_rows * OW * wpp
+            for r in range(n_out):
+                b.emit(
+                    Instruction(
+                        Op.VEC,
+                        {
+                            "vop": int(VecOp.MAXPOOL),
+                            "dst": src + r * OWo * wpp,
+                            "a": out_addr + r * ps * OW * wpp,
+                            "b": 0,
+                            "n1": OWo,
+                            "n0": real_words,
+                            "dst_s1": wpp,
+                            "dst_s0": 1,
+                            "a_s1": ps * wpp,
+                            "a_s0": 1,
+                            "b_s1": 0,
+                            "b_s0": 0,
+                            "w1": pk,
+                            "ws1": OW * wpp,
+                            "w0": pk,
+                            "ws0": wpp,
+                        },
+                    ),
+                    reads=[("vector", vhalf)],
+                    writes=[("vector", vhalf)],
+                )
+            src_pix = o0 * OWo
+        b.emit(
+            Instruction(
+                Op.STORE,
+                {
+                    "buf": int(Buf.VECTOR),
+                    "cu_mask": 0,
+                    "dram_addr": y_reg.addr + ((n * OHo * OWo + src_pix) * Cp + ch0) * eb,
+                    "row_elems": n_ch,
+                    "rows": n_out * OWo,
+                    "dram_row_stride": Cp * eb,
+                    "planes": 1,
+                    "dram_plane_stride": 0,
+                    "buf_addr": src * c.n_lanes,
+                    "buf_row_stride": wpp * c.n_lanes,
+                    "buf_plane_stride": 0,
+                },
+            ),
+            reads=[("vector", vhalf)],
+            writes=[("dram", "output")],
+        )
+
+    # A group's pooling and store are emitted after the next group's first K-tile when
+    # that one does not drain: the compute engine runs them beside it (a MAC that does not
+    # drain touches no vector-buffer word), so the array does not wait for the pooling.
+    pending: list[Callable[[], None]] = []
+
+    def flush() -> None:
+        while pending:
+            pending.pop(0)()
+
     for n in range(N):
         for o0 in range(0, OHo, band):
             n_out = min(band, OHo - o0)
@@ -400,6 +475,8 @@ def _lower(
                 vhalf = vec_tiles % n_vec
                 vec_tiles += 1
                 out_addr = vhalf * vec_region
+                if len(parts) == 1:
+                    flush()
                 em.group(
                     parts,
                     n_ch,
@@ -410,58 +487,12 @@ def _lower(
                     out_addr=out_addr,
                     out_res=("vector", vhalf),
                     relu=layer.relu,
+                    after_first=flush,
                 )
-                src, src_pix = out_addr, o0 * OW
-                if pool:
-                    real_words = -(-n_ch // c.n_lanes) if g_pm else wpp
-                    src = out_addr + conv_rows * OW * wpp
-                    for r in range(n_out):
-                        b.emit(
-                            Instruction(
-                                Op.VEC,
-                                {
-                                    "vop": int(VecOp.MAXPOOL),
-                                    "dst": src + r * OWo * wpp,
-                                    "a": out_addr + r * ps * OW * wpp,
-                                    "b": 0,
-                                    "n1": OWo,
-                                    "n0": real_words,
-                                    "dst_s1": wpp,
-                                    "dst_s0": 1,
-                                    "a_s1": ps * wpp,
-                                    "a_s0": 1,
-                                    "b_s1": 0,
-                                    "b_s0": 0,
-                                    "w1": pk,
-                                    "ws1": OW * wpp,
-                                    "w0": pk,
-                                    "ws0": wpp,
-                                },
-                            ),
-                            reads=[("vector", vhalf)],
-                            writes=[("vector", vhalf)],
-                        )
-                    src_pix = o0 * OWo
-                b.emit(
-                    Instruction(
-                        Op.STORE,
-                        {
-                            "buf": int(Buf.VECTOR),
-                            "cu_mask": 0,
-                            "dram_addr": y_reg.addr + ((n * OHo * OWo + src_pix) * Cp + ch0) * eb,
-                            "row_elems": n_ch,
-                            "rows": n_out * OWo,
-                            "dram_row_stride": Cp * eb,
-                            "planes": 1,
-                            "dram_plane_stride": 0,
-                            "buf_addr": src * c.n_lanes,
-                            "buf_row_stride": wpp * c.n_lanes,
-                            "buf_plane_stride": 0,
-                        },
-                    ),
-                    reads=[("vector", vhalf)],
-                    writes=[("dram", "output")],
+                pending.append(
+                    partial(finish, n, o0, n_out, conv_rows, ch0, n_ch, g_pm, wpp, out_addr, vhalf)
                 )
+    flush()
     program = b.finish()
     layout.resize("params", em.params_addr - p_reg.addr)
     add_program_region(layout, program)

@@ -284,10 +284,14 @@ class MatmulEmitter:
         out_addr: int,
         out_res: tuple,
         relu: bool = False,
+        after_first: Callable[[], None] | None = None,
     ) -> None:
-        """A whole channel group: bias, then every K-tile, the last one draining."""
+        """A whole channel group: bias, then every K-tile, the last one draining;
+        ``after_first`` is called once the first K-tile's MAC is emitted."""
         grp = self.open_group(n_ch, bias_fn)
         for i, part in enumerate(parts):
+            if i == 1 and after_first is not None:
+                after_first()
             self.part(
                 grp,
                 part,
@@ -298,6 +302,8 @@ class MatmulEmitter:
                 out_res=out_res,
                 relu=relu,
             )
+        if len(parts) == 1 and after_first is not None:
+            after_first()
 
 
 @dataclass(frozen=True)

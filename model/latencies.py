@@ -23,6 +23,11 @@ FETCH_TO_RUN = 4
 #: the next cycle (its in-flight count drops), and that cycle is the last BUSY cycle.
 DONE_LATENCY = 2
 
+#: Compute instructions that may be accepted and not yet reported complete (the sequencer's
+#: in-flight limit and the engine's order queue): enough for a channel group's pooling VECs
+#: to run, and complete, beside the next group's first MAC, which is ahead of them.
+COMPUTE_IN_FLIGHT = 16
+
 # --- DMA engine (hw/dma_read.py, hw/dma_write.py) ----------------------------------------------
 #: The first AR of a descriptor is driven this many cycles after the descriptor handshake
 #: (the descriptor is registered first).

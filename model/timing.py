@@ -45,11 +45,24 @@ class Prediction:
     write_beats: int = 0
     mac_active: int = 0
     trace: list[tuple[str, str, int, int]] = field(default_factory=list)
+    #: (first, last) issue cycle of every MAC instruction
+    mac_spans: list[tuple[int, int]] = field(default_factory=list)
+    #: (start, completion) of every VEC instruction
+    vec_spans: list[tuple[int, int]] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         d = asdict(self)
-        d.pop("trace")
+        for key in ("trace", "mac_spans", "vec_spans"):
+            d.pop(key)
         return d
+
+    @property
+    def vec_alone_cycles(self) -> int:
+        """Cycles in which a VEC runs and the array issues no MAC: what the vector unit
+        costs the array (pooling beside the next group's MACs costs nothing)."""
+        vec = _union_length(self.vec_spans)
+        both = _union_length(self.vec_spans + self.mac_spans)
+        return both - _union_length(self.mac_spans) if vec else 0
 
 
 def predict(program: list[Instruction], cfg: AcceleratorConfig) -> Prediction:
@@ -75,8 +88,8 @@ def predict(program: list[Instruction], cfg: AcceleratorConfig) -> Prediction:
     words = cfg.n_cu * cfg.n_vmac  # drain chain length
     mac_last = -(10**9)  # last MAC issue cycle of the previous MAC
     drain_last = -(10**9)  # last issue of the previous draining step
-    c_done: list[int] = []  # completion cycles of compute instructions
-    last_vec_done: int | None = None
+    c_done: list[int] = []  # reported completions of compute instructions (program order)
+    mac_done = vec_done = drain_done = -(10**9)  # completion of the last MAC / VEC / drain
     busy_spans: list[tuple[int, int]] = []
     while len(halted) < len(Unit):
         progressed = False
@@ -98,12 +111,14 @@ def predict(program: list[Instruction], cfg: AcceleratorConfig) -> Prediction:
                 ready = free[u]
                 start = max([ready] + [pushes[q][pops[q]] + lat.TOKEN_LATENCY for q in queues])
                 if u == Unit.COMPUTE:
-                    if len(c_done) >= 4:  # the sequencer's in-flight limit
-                        start = max(start, c_done[-4] + 1)
-                    if f.op == Op.VEC and c_done:
-                        start = max(start, c_done[-1] + 1)
-                    if last_vec_done is not None:
-                        start = max(start, last_vec_done + 1)
+                    n_fl = lat.COMPUTE_IN_FLIGHT
+                    if len(c_done) >= n_fl:  # the sequencer's in-flight limit
+                        start = max(start, c_done[-n_fl] + 1)
+                    # vector-buffer hazards (the engine checks them before accepting)
+                    if f.op == Op.VEC:
+                        start = max(start, vec_done + 1, drain_done + 1)
+                    elif f["drain"]:
+                        start = max(start, vec_done + 1)
                 wait[u] += start - ready
                 for q in queues:
                     pops[q] += 1
@@ -141,16 +156,22 @@ def predict(program: list[Instruction], cfg: AcceleratorConfig) -> Prediction:
                         last = first + steps * k - 1
                         done = last + lat.MAC_ACC_DONE
                     mac_last = last
-                    if c_done:
-                        done = max(done, c_done[-1] + 1)
+                    pred.mac_spans.append((first, last))
+                    done = max(done, mac_done + 1)  # MACs complete in order
+                    mac_done = done
+                    if f["drain"]:
+                        drain_done = done
                     next_free = take + 1
-                    last_vec_done = None
                 else:  # VEC
                     n = vec_cycles(f)
                     done = start + (n + lat.VEC_DONE if n else lat.VEC_SYNC_DONE)
                     next_free = start + 2
-                    last_vec_done = done
+                    vec_done = done
+                    pred.vec_spans.append((start, done))
                 if u == Unit.COMPUTE:
+                    # reported in program order, one per cycle; tokens move when reported
+                    if c_done:
+                        done = max(done, c_done[-1] + 1)
                     c_done.append(done)
                     busy_spans.append((start + 1, done))
                 else:

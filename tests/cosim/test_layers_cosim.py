@@ -24,7 +24,7 @@ LAYERS = {
     ),
     "conv-s2-relu-pool": Conv2d(
         in_channels=3,
-        out_channels=12,
+        out_channels=16,  # 12 would store one-beat rows (the AxiRam gap, single_beat_stores)
         kernel_size=3,
         stride=2,
         padding=1,
@@ -49,7 +49,7 @@ LAYERS = {
     ),
     "conv-mixed-modes-pool": Conv2d(
         in_channels=3,
-        out_channels=24,  # 20 would store one-beat rows (the AxiRam gap, single_beat_stores)
+        out_channels=40,  # 16 + 16 + 8; a remainder of 4 would store one-beat rows (AxiRam)
         kernel_size=3,
         padding=1,
         height=6,
@@ -60,12 +60,12 @@ LAYERS = {
     # the whole layer in one band that needs the whole vector buffer: the channel groups
     # take turns in one vector region instead of ping-pong halves
     "conv-one-vector-region": Conv2d(
-        in_channels=4,
-        out_channels=16,
+        in_channels=8,
+        out_channels=24,
         kernel_size=3,
         padding=1,
-        height=12,
-        width=12,
+        height=8,
+        width=8,
         relu=True,
         pool=MaxPool2d(3, 2),
     ),
