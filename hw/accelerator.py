@@ -35,6 +35,7 @@ from snowsim.model.regmap import ErrorCode
 
 __all__ = ["Accelerator"]
 
+
 class Accelerator(wiring.Component):
     """Parameters
     ----------

@@ -210,9 +210,7 @@ class ComputeEngine(wiring.Component):
         mac_pend = Signal(range(COMPUTE_IN_FLIGHT + 1))
         vec_pend = Signal(range(COMPUTE_IN_FLIGHT + 1))
         head_vec = order.r_data[0]
-        report = order.r_rdy & Mux(
-            head_vec, (vec_pend != 0) | vec_done, (mac_pend != 0) | mac_done
-        )
+        report = order.r_rdy & Mux(head_vec, (vec_pend != 0) | vec_done, (mac_pend != 0) | mac_done)
         m.d.comb += [
             order.w_en.eq(accept),
             order.w_data.eq(in_vec),

@@ -1,16 +1,17 @@
 """Vector unit: element-wise operations, activations and max-pooling on vector-buffer words
 (``n_lanes`` lanes in parallel), executing VEC instructions (``model/isa.py``).
 
-Loop nest: ``for i1 < n1: for i0 < n0: [for j1 < w1: for j0 < w0:]``, one position per cycle,
-addresses kept incrementally.  Position ``p`` reads ``a`` (and ``b``) in the cycle it is
-issued; the data then passes ``VEC_STAGES`` registers (``model/latencies.py``) — operands,
-then the arithmetic split so that no stage holds more than one adder or one multiplier after
-a register (the buffer's output feeds only a register: block RAM clock-to-out is most of a
-150 MHz cycle on ECP5) — the last of which is the result (MAXPOOL keeps a running maximum
-there and writes after the last window position); the write is the cycle after.  ``done``
-pulses with the last write; an instruction with no positions (a SYNC) pulses two cycles after
-its handshake.  Instructions must not read words they write at another position (the
-compiler's rule).
+Loop nest: ``for i1 < n1: for i0 < n0: [for j1 < w1: for j0 < w0:]``, one position per
+cycle, addresses kept incrementally; MAXPOOL visits two window rows per cycle (``j1`` and
+``j1 + 1``, on read ports a and b), so a window takes ``ceil(w1 / 2) * w0`` cycles.
+Position ``p`` reads ``a`` (and ``b``) in the cycle it is issued; the data then passes
+``VEC_STAGES`` registers (``model/latencies.py``) — operands, then the arithmetic split so
+that no stage holds more than one adder or one multiplier after a register (the buffer's
+output feeds only a register: block RAM clock-to-out is most of a 150 MHz cycle on ECP5) —
+the last of which is the result (MAXPOOL keeps a running maximum there and writes after the
+last window position); the write is the cycle after.  ``done`` pulses with the last write;
+an instruction with no positions (a SYNC) pulses two cycles after its handshake.
+Instructions must not read words they write at another position (the compiler's rule).
 
 Activation pipeline (per lane, per function): clamp and split ``u = x - lo`` into segment
 ``i`` and fraction ``f`` | ROM: knot ``t[i]`` and slope ``t[i+1] - t[i]`` | ``slope * f``
@@ -113,10 +114,18 @@ class VectorUnit(wiring.Component):
         )
         b_row, b_pos = Signal(16), Signal(16)
         d_row, d_pos = Signal(16), Signal(16)
+        # MAXPOOL reads two window rows per cycle: port a row j1, port b row j1 + 1 (a second
+        # walker, ws1 ahead of a's); j1 steps by 2
+        pool = Signal()
+        p_row, p_pos, p_win1, p_win = (
+            Signal(16, name=n_) for n_ in ("p_row", "p_pos", "p_win1", "p_win")
+        )
+        ws1x2 = f["ws1"] << 1
         w1 = Mux(f["w1"] == 0, 1, f["w1"])
         w0 = Mux(f["w0"] == 0, 1, f["w0"])
         last_j0 = j0 == w0 - 1
-        last_j1 = j1 == w1 - 1
+        last_j1 = Mux(pool, j1 + 2 >= w1, j1 == w1 - 1)
+        pair = pool & (j1 + 1 < w1)  # port b reads a window row too
         last_i0 = i0 == f["n0"] - 1
         last_i1 = i1 == f["n1"] - 1
         win_last = last_j0 & last_j1
@@ -126,6 +135,14 @@ class VectorUnit(wiring.Component):
         with m.If(self.valid & self.ready):
             s = {name: field(self.instr, Op.VEC, name) for name, _ in FIELDS[Op.VEC]}
             m.d.sync += [f[k].eq(v) for k, v in s.items()]
+            a2 = s["a"] + s["ws1"]
+            m.d.sync += [
+                pool.eq(s["vop"] == VecOp.MAXPOOL),
+                p_row.eq(a2),
+                p_pos.eq(a2),
+                p_win1.eq(a2),
+                p_win.eq(a2),
+            ]
             m.d.sync += [
                 i1.eq(0),
                 i0.eq(0),
@@ -153,12 +170,25 @@ class VectorUnit(wiring.Component):
             self.rd_a.en.eq(busy),
             self.rd_a.addr.eq(a_win),
             self.rd_b.en.eq(busy),
-            self.rd_b.addr.eq(b_pos),
+            self.rd_b.addr.eq(Mux(pool, p_win, b_pos)),
         ]
         with m.If(busy):
             with m.If(~win_last):
                 with m.If(~last_j0):
-                    m.d.sync += [j0.eq(j0 + 1), a_win.eq(a_win + f["ws0"])]
+                    m.d.sync += [
+                        j0.eq(j0 + 1),
+                        a_win.eq(a_win + f["ws0"]),
+                        p_win.eq(p_win + f["ws0"]),
+                    ]
+                with m.Elif(pool):
+                    m.d.sync += [
+                        j0.eq(0),
+                        j1.eq(j1 + 2),
+                        a_win1.eq(a_win1 + ws1x2),
+                        a_win.eq(a_win1 + ws1x2),
+                        p_win1.eq(p_win1 + ws1x2),
+                        p_win.eq(p_win1 + ws1x2),
+                    ]
                 with m.Else():
                     m.d.sync += [
                         j0.eq(0),
@@ -170,16 +200,21 @@ class VectorUnit(wiring.Component):
                 m.d.sync += [j0.eq(0), j1.eq(0)]
                 with m.If(~last_i0):
                     nxt_a = a_pos + f["a_s0"]
+                    nxt_p = p_pos + f["a_s0"]
                     m.d.sync += [
                         i0.eq(i0 + 1),
                         a_pos.eq(nxt_a),
                         a_win1.eq(nxt_a),
                         a_win.eq(nxt_a),
+                        p_pos.eq(nxt_p),
+                        p_win1.eq(nxt_p),
+                        p_win.eq(nxt_p),
                         b_pos.eq(b_pos + f["b_s0"]),
                         d_pos.eq(d_pos + f["dst_s0"]),
                     ]
                 with m.Else():
                     nxt_a = a_row + f["a_s1"]
+                    nxt_p = p_row + f["a_s1"]
                     m.d.sync += [
                         i0.eq(0),
                         i1.eq(i1 + 1),
@@ -187,6 +222,10 @@ class VectorUnit(wiring.Component):
                         a_pos.eq(nxt_a),
                         a_win1.eq(nxt_a),
                         a_win.eq(nxt_a),
+                        p_row.eq(nxt_p),
+                        p_pos.eq(nxt_p),
+                        p_win1.eq(nxt_p),
+                        p_win.eq(nxt_p),
                         b_row.eq(b_row + f["b_s1"]),
                         b_pos.eq(b_row + f["b_s1"]),
                         d_row.eq(d_row + f["dst_s1"]),
@@ -198,6 +237,8 @@ class VectorUnit(wiring.Component):
         # control of the position whose data arrives this cycle
         p_valid, p_first, p_write, p_final = Signal(), Signal(), Signal(), Signal()
         p_dst = Signal(16)
+        p_pair, e1_pair = Signal(), Signal()  # port b's data is a window row (MAXPOOL)
+        m.d.sync += [p_pair.eq(pair), e1_pair.eq(p_pair)]
         m.d.sync += [
             p_valid.eq(busy),
             p_first.eq((j0 == 0) & (j1 == 0)),
@@ -248,6 +289,8 @@ class VectorUnit(wiring.Component):
                     m.d.sync += simple.eq(Mux(x > y, x, y))
                 with m.Case(VecOp.RELU):
                     m.d.sync += simple.eq(Mux(x < 0, 0, x))
+                with m.Case(VecOp.MAXPOOL):  # the larger of the two window rows read
+                    m.d.sync += simple.eq(Mux(e1_pair & (y > x), y, x))
                 with m.Default():
                     m.d.sync += simple.eq(x)
             prod = Signal(signed(2 * d), name=f"mul{lane}")
@@ -259,7 +302,6 @@ class VectorUnit(wiring.Component):
             sig_y = self._act(m, "sigmoid", x, lane)
             tanh_y = self._act(m, "tanh", x, lane)
             # align everything to E5
-            x5 = delay(m, x, 4, f"x{lane}")
             simple5 = delay(m, simple, 3, f"simple{lane}")
             mul5 = delay(m, mul, 2, f"mulq{lane}")
             r = Signal(signed(d), name=f"r{lane}")
@@ -271,7 +313,7 @@ class VectorUnit(wiring.Component):
                 with m.Case(VecOp.TANH):
                     m.d.comb += r.eq(tanh_y)
                 with m.Case(VecOp.MAXPOOL):
-                    m.d.comb += r.eq(Mux(q_first | (x5 > res[lane]), x5, res[lane]))
+                    m.d.comb += r.eq(Mux(q_first | (simple5 > res[lane]), simple5, res[lane]))
                 with m.Default():
                     m.d.comb += r.eq(simple5)
             # E6: the result register

@@ -2,7 +2,7 @@
 RTL's structure (``docs/timing.md``).  The DMA instructions' costs are in :mod:`.dma`."""
 
 from .config import AcceleratorConfig
-from .isa import Instruction
+from .isa import Instruction, VecOp
 
 __all__ = ["fill_cycles", "mac_steps", "reduction", "vec_cycles"]
 
@@ -33,5 +33,9 @@ def mac_steps(f: Instruction, cfg: AcceleratorConfig) -> tuple[int, int]:
 
 
 def vec_cycles(f: Instruction) -> int:
-    """Positions a VEC instruction visits (one per cycle)."""
-    return f["n1"] * f["n0"] * max(f["w1"], 1) * max(f["w0"], 1)
+    """Cycles a VEC instruction issues: one per position, and for MAXPOOL one per pair of
+    window rows (the vector unit reads two rows per cycle on its two read ports)."""
+    w1, w0 = max(f["w1"], 1), max(f["w0"], 1)
+    if f["vop"] == VecOp.MAXPOOL:
+        w1 = -(-w1 // 2)
+    return f["n1"] * f["n0"] * w1 * w0

@@ -150,7 +150,48 @@ def test_maxpool_3x3_stride2_matches_golden():
         for px in range(2):
             want = img[2 * py : 2 * py + 3, 2 * px : 2 * px + 3].max(axis=(0, 1))
             assert res["mem"][40 + py * 2 + px] == list(want)
-    assert res["cycles"] == 2 * 2 * 9 + VEC_DONE - 2
+    # two window rows per cycle: ceil(3 / 2) * 3 = 6 cycles per output, not 9
+    assert res["cycles"] == 2 * 2 * 6 + VEC_DONE - 2
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    w1=st.integers(1, 5),
+    w0=st.integers(1, 3),
+    n1=st.integers(1, 2),
+    n0=st.integers(1, 2),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_maxpool_any_window_matches_golden_two_rows_per_cycle(w1, w0, n1, n0, seed):
+    """Windows of odd and even height (the last row pair half empty), stride 1 both ways
+    on a 6 x 5 image of one word per pixel; cycles from the model's vec_cycles."""
+    from snowsim.model.costs import vec_cycles
+
+    rng = np.random.default_rng(seed)
+    img = rng.integers(-32768, 32768, (6, 5, L))
+    fields = {
+        "vop": int(VecOp.MAXPOOL),
+        "a": 0,
+        "dst": 40,
+        "n1": n1,
+        "n0": n0,
+        "a_s1": 5,
+        "a_s0": 1,
+        "dst_s1": n0,
+        "dst_s0": 1,
+        "w1": w1,
+        "ws1": 5,
+        "w0": w0,
+        "ws0": 1,
+    }
+    res = run(np.vstack([img.reshape(30, L), np.zeros((DEPTH - 30, L), int)]), fields)
+    for py in range(n1):
+        for px in range(n0):
+            want = img[py : py + w1, px : px + w0].max(axis=(0, 1))
+            assert res["mem"][40 + py * n0 + px] == list(want), (py, px)
+    n = vec_cycles(Instruction(Op.VEC, fields))
+    assert n == n1 * n0 * -(-w1 // 2) * w0
+    assert res["cycles"] == n + VEC_DONE - 2
 
 
 def test_sync_instruction_completes_without_writing():
