@@ -360,7 +360,9 @@ PRESETS: dict[str, AcceleratorConfig] = {
         clock_mhz=150.0,
     ),
     # Snowflake (Gokhale et al. 2017): 4 CUs x 4 vMACs x 16 lanes = 256 MACs at 250 MHz,
-    # 128-bit AXI -> 4 GB/s.  Buffers sized to fit an XC7Z045's 545 RAMB36 (2.45 MB).
+    # 128-bit AXI -> 4 GB/s.  Buffers sized for an XC7Z045's 545 RAMB36 (2.45 MB) by their
+    # bits; Yosys maps them to 571.5 RAMB36 (docs/fpga.md: memory widths and the vector
+    # buffer's three read ports cost more than the bits), so this preset is 5 % over.
     "snowflake": AcceleratorConfig(
         name="snowflake",
         n_cu=4,
