@@ -54,21 +54,20 @@ class FuncSim:
         self.cfg = cfg
         c = cfg
         self.dram = np.zeros(dram_bytes, dtype=np.uint8)
-        if stale_seed is None:
-            buf = np.zeros
-        else:
-            rng = np.random.default_rng(stale_seed)
-            lo, hi = -(1 << (c.data_bits - 1)), 1 << (c.data_bits - 1)
+        rng = None if stale_seed is None else np.random.default_rng(stale_seed)
+        lo, hi = -(1 << (c.data_bits - 1)), 1 << (c.data_bits - 1)
 
-            def buf(shape, dtype):
-                return rng.integers(lo, hi, size=shape, dtype=dtype)
+        def buf(*shape: int) -> np.ndarray:
+            if rng is None:
+                return np.zeros(shape, dtype=np.int64)
+            return rng.integers(lo, hi, size=shape, dtype=np.int64)
 
-        self.maps = buf((c.n_cu, c.maps_depth), dtype=np.int64)
-        self.weights = buf((c.n_cu, c.n_vmac, c.weights_depth, c.n_lanes), dtype=np.int64)
+        self.maps = buf(c.n_cu, c.maps_depth)
+        self.weights = buf(c.n_cu, c.n_vmac, c.weights_depth, c.n_lanes)
         # Bias words are 2*data_bits wide; the DMA writes them as two data_bits halves.
-        self.bias_halves = buf((c.n_cu, c.n_vmac, c.bias_depth, c.n_lanes, 2), dtype=np.int64)
-        self.acc = buf((c.n_cu, c.n_vmac, c.acc_depth, c.n_lanes), dtype=np.int64)
-        self.vector = buf((c.vector_depth, c.n_lanes), dtype=np.int64)
+        self.bias_halves = buf(c.n_cu, c.n_vmac, c.bias_depth, c.n_lanes, 2)
+        self.acc = buf(c.n_cu, c.n_vmac, c.acc_depth, c.n_lanes)
+        self.vector = buf(c.vector_depth, c.n_lanes)
         self.macs_done = 0
 
     # -- DRAM access ----------------------------------------------------------------------
