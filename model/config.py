@@ -362,7 +362,8 @@ PRESETS: dict[str, AcceleratorConfig] = {
     # Snowflake (Gokhale et al. 2017): 4 CUs x 4 vMACs x 16 lanes = 256 MACs at 250 MHz,
     # 128-bit AXI -> 4 GB/s.  Buffers sized for an XC7Z045's 545 RAMB36 (2.45 MB) by their
     # bits; Yosys maps them to 571.5 RAMB36 (docs/fpga.md: memory widths and the vector
-    # buffer's three read ports cost more than the bits), so this preset is 5 % over.
+    # buffer's three read ports cost more than the bits), so this preset is 5 % over
+    # (`snowsim synth --config snowflake --target xilinx --buffers` shows each buffer).
     "snowflake": AcceleratorConfig(
         name="snowflake",
         n_cu=4,

@@ -20,6 +20,12 @@ def _args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=1, help="nextpnr placer seed")
     p.add_argument("--no-pnr", action="store_true", help="ECP5: stop after Yosys (no Fmax, faster)")
     p.add_argument("--workdir", help="where the tools run (default: build/synth/<top>_<target>)")
+    p.add_argument(
+        "--buffers",
+        action="store_true",
+        help="instead of the whole top: block RAMs of each on-chip buffer, synthesised alone "
+        "(seconds, not the hour the snowflake top takes)",
+    )
 
 
 @command("synth", "synthesise (and on ECP5 place and route) the generated top", _args)
@@ -37,6 +43,22 @@ def run(args: argparse.Namespace) -> int:
     _prepare_env()
     verilog = BUILD_ROOT / "verilog" / f"{top}.v"
     write_if_changed(verilog, top_verilog(cfg))
+    if args.buffers:
+        from snowsim.sim.bram import buffer_table, probe_buffers
+        from snowsim.sim.synth import CAPACITY
+
+        print(f"yosys: each buffer of {top} alone for {args.target} in {workdir} ...", flush=True)
+        try:
+            rows = probe_buffers(cfg, args.target, workdir / "buffers")
+        except RuntimeError as exc:
+            raise CliError(str(exc)) from None
+        unit = "RAMB36" if args.target == "xilinx" else "DP16KD"
+        cap = CAPACITY[args.target]
+        table = buffer_table(rows, float(cap["brams"]), f"{unit} ({cap['device']})")
+        print(table)
+        if args.markdown:
+            Path(args.markdown).write_text(table + "\n")
+        return 0
     freq = args.freq if args.freq is not None else cfg.clock_mhz
     what = "yosys" if args.target == "xilinx" or args.no_pnr else "yosys + nextpnr"
     print(f"{what}: {top} for {args.target} at {freq:g} MHz in {workdir} ...", flush=True)
