@@ -360,10 +360,11 @@ PRESETS: dict[str, AcceleratorConfig] = {
         clock_mhz=150.0,
     ),
     # Snowflake (Gokhale et al. 2017): 4 CUs x 4 vMACs x 16 lanes = 256 MACs at 250 MHz,
-    # 128-bit AXI -> 4 GB/s.  Buffers sized for an XC7Z045's 545 RAMB36 (2.45 MB) by their
-    # bits; Yosys maps them to 571.5 RAMB36 (docs/fpga.md: memory widths and the vector
-    # buffer's three read ports cost more than the bits), so this preset is 5 % over
-    # (`snowsim synth --config snowflake --target xilinx --buffers` shows each buffer).
+    # 128-bit AXI -> 4 GB/s.  Buffers sized for an XC7Z045's 545 RAMB36 by measurement
+    # (`snowsim synth --config snowflake --target xilinx --buffers`, docs/fpga.md): with
+    # 2048-word weights buffers Yosys needed 571.5 RAMB36 (one RAMB36 per 16-bit lane); at
+    # 1024 words two lanes share one, 128 fewer, and every benchmark layer is as fast (its
+    # K-tiles were already at most 512 words) or faster.
     "snowflake": AcceleratorConfig(
         name="snowflake",
         n_cu=4,
@@ -373,7 +374,7 @@ PRESETS: dict[str, AcceleratorConfig] = {
         max_burst_beats=64,
         max_outstanding=8,
         maps_depth=16384,
-        weights_depth=2048,
+        weights_depth=1024,
         bias_depth=32,
         acc_depth=256,
         vector_depth=4096,
