@@ -363,8 +363,8 @@ PRESETS: dict[str, AcceleratorConfig] = {
     # 128-bit AXI -> 4 GB/s.  Buffers sized for an XC7Z045's 545 RAMB36 by measurement
     # (`snowsim synth --config snowflake --target xilinx --buffers`, docs/fpga.md): with
     # 2048-word weights buffers Yosys needed 571.5 RAMB36 (one RAMB36 per 16-bit lane); at
-    # 1024 words two lanes share one, 128 fewer, and every benchmark layer is as fast (its
-    # K-tiles were already at most 512 words) or faster.
+    # 1024 words two lanes share one: 443.5 RAMB36 for the whole top, and every benchmark
+    # layer is as fast (its K-tiles were already at most 512 words) or faster.
     "snowflake": AcceleratorConfig(
         name="snowflake",
         n_cu=4,
