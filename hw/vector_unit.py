@@ -115,10 +115,10 @@ class VectorUnit(wiring.Component):
         b_row, b_pos = Signal(16), Signal(16)
         d_row, d_pos = Signal(16), Signal(16)
         # MAXPOOL reads two window rows per cycle: port a row j1, port b row j1 + 1 (a second
-        # walker, ws1 ahead of a's); j1 steps by 2
+        # walker a2, ws1 ahead of a's); j1 steps by 2
         pool = Signal()
-        p_row, p_pos, p_win1, p_win = (
-            Signal(16, name=n_) for n_ in ("p_row", "p_pos", "p_win1", "p_win")
+        a2_row, a2_pos, a2_win1, a2_win = (
+            Signal(16, name=n_) for n_ in ("a2_row", "a2_pos", "a2_win1", "a2_win")
         )
         ws1x2 = f["ws1"] << 1
         w1 = Mux(f["w1"] == 0, 1, f["w1"])
@@ -138,10 +138,10 @@ class VectorUnit(wiring.Component):
             a2 = s["a"] + s["ws1"]
             m.d.sync += [
                 pool.eq(s["vop"] == VecOp.MAXPOOL),
-                p_row.eq(a2),
-                p_pos.eq(a2),
-                p_win1.eq(a2),
-                p_win.eq(a2),
+                a2_row.eq(a2),
+                a2_pos.eq(a2),
+                a2_win1.eq(a2),
+                a2_win.eq(a2),
             ]
             m.d.sync += [
                 i1.eq(0),
@@ -170,7 +170,7 @@ class VectorUnit(wiring.Component):
             self.rd_a.en.eq(busy),
             self.rd_a.addr.eq(a_win),
             self.rd_b.en.eq(busy),
-            self.rd_b.addr.eq(Mux(pool, p_win, b_pos)),
+            self.rd_b.addr.eq(Mux(pool, a2_win, b_pos)),
         ]
         with m.If(busy):
             with m.If(~win_last):
@@ -178,7 +178,7 @@ class VectorUnit(wiring.Component):
                     m.d.sync += [
                         j0.eq(j0 + 1),
                         a_win.eq(a_win + f["ws0"]),
-                        p_win.eq(p_win + f["ws0"]),
+                        a2_win.eq(a2_win + f["ws0"]),
                     ]
                 with m.Elif(pool):
                     m.d.sync += [
@@ -186,8 +186,8 @@ class VectorUnit(wiring.Component):
                         j1.eq(j1 + 2),
                         a_win1.eq(a_win1 + ws1x2),
                         a_win.eq(a_win1 + ws1x2),
-                        p_win1.eq(p_win1 + ws1x2),
-                        p_win.eq(p_win1 + ws1x2),
+                        a2_win1.eq(a2_win1 + ws1x2),
+                        a2_win.eq(a2_win1 + ws1x2),
                     ]
                 with m.Else():
                     m.d.sync += [
@@ -200,21 +200,21 @@ class VectorUnit(wiring.Component):
                 m.d.sync += [j0.eq(0), j1.eq(0)]
                 with m.If(~last_i0):
                     nxt_a = a_pos + f["a_s0"]
-                    nxt_p = p_pos + f["a_s0"]
+                    nxt_a2 = a2_pos + f["a_s0"]
                     m.d.sync += [
                         i0.eq(i0 + 1),
                         a_pos.eq(nxt_a),
                         a_win1.eq(nxt_a),
                         a_win.eq(nxt_a),
-                        p_pos.eq(nxt_p),
-                        p_win1.eq(nxt_p),
-                        p_win.eq(nxt_p),
+                        a2_pos.eq(nxt_a2),
+                        a2_win1.eq(nxt_a2),
+                        a2_win.eq(nxt_a2),
                         b_pos.eq(b_pos + f["b_s0"]),
                         d_pos.eq(d_pos + f["dst_s0"]),
                     ]
                 with m.Else():
                     nxt_a = a_row + f["a_s1"]
-                    nxt_p = p_row + f["a_s1"]
+                    nxt_a2 = a2_row + f["a_s1"]
                     m.d.sync += [
                         i0.eq(0),
                         i1.eq(i1 + 1),
@@ -222,10 +222,10 @@ class VectorUnit(wiring.Component):
                         a_pos.eq(nxt_a),
                         a_win1.eq(nxt_a),
                         a_win.eq(nxt_a),
-                        p_row.eq(nxt_p),
-                        p_pos.eq(nxt_p),
-                        p_win1.eq(nxt_p),
-                        p_win.eq(nxt_p),
+                        a2_row.eq(nxt_a2),
+                        a2_pos.eq(nxt_a2),
+                        a2_win1.eq(nxt_a2),
+                        a2_win.eq(nxt_a2),
                         b_row.eq(b_row + f["b_s1"]),
                         b_pos.eq(b_row + f["b_s1"]),
                         d_row.eq(d_row + f["dst_s1"]),

@@ -15,7 +15,7 @@ from functools import partial
 import numpy as np
 
 from .compile_linear import choose_pixel_mode
-from .compile_matmul import MatmulEmitter, Part
+from .compile_matmul import MatmulEmitter, Part, vector_store
 from .compiler import (
     CompiledLayer,
     DramLayout,
@@ -144,15 +144,14 @@ def _channel_groups(
     """
     G_px = c.n_vmac * c.n_lanes
     G_ch = c.n_cu * G_px
-    groups: list[tuple[int, int, bool]] = []
-    ch0 = 0
-    if mixed:
-        groups = [(g * G_ch, G_ch, False) for g in range(Cout // G_ch)]
-        ch0 = len(groups) * G_ch
-        pm = True
-    G = G_px if pm else G_ch
-    groups += [(c0, min(G, Cout - c0), pm) for c0 in range(ch0, Cout, G)]
-    return groups
+
+    def split(first: int, last: int, size: int, pixel_mode: bool) -> list[tuple[int, int, bool]]:
+        return [(c0, min(size, last - c0), pixel_mode) for c0 in range(first, last, size)]
+
+    if not mixed:
+        return split(0, Cout, G_px if pm else G_ch, pm)
+    whole = Cout // G_ch * G_ch
+    return split(0, whole, G_ch, False) + split(whole, Cout, G_px, True)
 
 
 def _ktile_candidates(
@@ -413,21 +412,14 @@ def _lower(
                 )
             src_pix = o0 * OWo
         b.emit(
-            Instruction(
-                Op.STORE,
-                {
-                    "buf": int(Buf.VECTOR),
-                    "cu_mask": 0,
-                    "dram_addr": y_reg.addr + ((n * OHo * OWo + src_pix) * Cp + ch0) * eb,
-                    "row_elems": n_ch,
-                    "rows": n_out * OWo,
-                    "dram_row_stride": Cp * eb,
-                    "planes": 1,
-                    "dram_plane_stride": 0,
-                    "buf_addr": src * c.n_lanes,
-                    "buf_row_stride": wpp * c.n_lanes,
-                    "buf_plane_stride": 0,
-                },
+            vector_store(
+                c,
+                dram_addr=y_reg.addr + ((n * OHo * OWo + src_pix) * Cp + ch0) * eb,
+                row_elems=n_ch,
+                rows=n_out * OWo,
+                dram_row_stride=Cp * eb,
+                word=src,
+                word_stride=wpp,
             ),
             reads=[("vector", vhalf)],
             writes=[("dram", "output")],
@@ -436,11 +428,13 @@ def _lower(
     # A group's pooling and store are emitted after the next group's first K-tile when
     # that one does not drain: the compute engine runs them beside it (a MAC that does not
     # drain touches no vector-buffer word), so the array does not wait for the pooling.
-    pending: list[Callable[[], None]] = []
+    pending: Callable[[], None] | None = None
 
     def flush() -> None:
-        while pending:
-            pending.pop(0)()
+        nonlocal pending
+        if pending is not None:
+            pending()
+            pending = None
 
     for n in range(N):
         for o0 in range(0, OHo, band):
@@ -475,7 +469,7 @@ def _lower(
                 vhalf = vec_tiles % n_vec
                 vec_tiles += 1
                 out_addr = vhalf * vec_region
-                if len(parts) == 1:
+                if len(parts) == 1:  # its only MAC drains: it would wait for the pooling
                     flush()
                 em.group(
                     parts,
@@ -489,8 +483,8 @@ def _lower(
                     relu=layer.relu,
                     after_first=flush,
                 )
-                pending.append(
-                    partial(finish, n, o0, n_out, conv_rows, ch0, n_ch, g_pm, wpp, out_addr, vhalf)
+                pending = partial(
+                    finish, n, o0, n_out, conv_rows, ch0, n_ch, g_pm, wpp, out_addr, vhalf
                 )
     flush()
     program = b.finish()

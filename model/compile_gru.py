@@ -15,7 +15,7 @@ DRAM layouts: ``input`` ``[S][B][Ip]``, ``h0`` ``[B][Hp]``, ``output`` ``[S][B][
 import numpy as np
 
 from .compile_linear import choose_pixel_mode
-from .compile_matmul import MatmulEmitter, Part
+from .compile_matmul import MatmulEmitter, Part, vector_store
 from .compiler import CompiledLayer, DramLayout, MappingError, add_program_region
 from .config import AcceleratorConfig
 from .isa import Buf, Instruction, Op, VecOp
@@ -238,21 +238,14 @@ def compile_gru(layer: GRU, cfg: AcceleratorConfig) -> CompiledLayer:
         vec(VecOp.MUL, "A_NH", "A_Z", "A_NH")  # z * (h - n)
         vec(VecOp.ADD, "HV", "A_NX", "A_NH")  # h_t = n + z * (h - n)
         b.emit(
-            Instruction(
-                Op.STORE,
-                {
-                    "buf": int(Buf.VECTOR),
-                    "cu_mask": 0,
-                    "dram_addr": y_reg.addr + t * B * Hp * eb,
-                    "row_elems": H,
-                    "rows": B,
-                    "dram_row_stride": Hp * eb,
-                    "planes": 1,
-                    "dram_plane_stride": 0,
-                    "buf_addr": slot["HV"] * c.n_lanes,
-                    "buf_row_stride": wpp_h * c.n_lanes,
-                    "buf_plane_stride": 0,
-                },
+            vector_store(
+                c,
+                dram_addr=y_reg.addr + t * B * Hp * eb,
+                row_elems=H,
+                rows=B,
+                dram_row_stride=Hp * eb,
+                word=slot["HV"],
+                word_stride=wpp_h,
             ),
             reads=[("vector", "HV")],
             writes=[("dram", "h", t)],

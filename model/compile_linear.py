@@ -8,7 +8,7 @@ from functools import partial
 
 import numpy as np
 
-from .compile_matmul import MatmulEmitter, Part
+from .compile_matmul import MatmulEmitter, Part, vector_store
 from .compiler import CompiledLayer, DramLayout, MappingError, add_program_region
 from .config import AcceleratorConfig
 from .isa import Buf, Instruction, Op
@@ -172,21 +172,14 @@ def _compile(
                 out_res=("vector", vhalf),
             )
             b.emit(
-                Instruction(
-                    Op.STORE,
-                    {
-                        "buf": int(Buf.VECTOR),
-                        "cu_mask": 0,
-                        "dram_addr": y_reg.addr + (b0 * Op_ + g * G) * c.elem_bytes,
-                        "row_elems": n_ch,
-                        "rows": nb,
-                        "dram_row_stride": Op_ * c.elem_bytes,
-                        "planes": 1,
-                        "dram_plane_stride": 0,
-                        "buf_addr": out_addr * c.n_lanes,
-                        "buf_row_stride": wpp * c.n_lanes,
-                        "buf_plane_stride": 0,
-                    },
+                vector_store(
+                    c,
+                    dram_addr=y_reg.addr + (b0 * Op_ + g * G) * c.elem_bytes,
+                    row_elems=n_ch,
+                    rows=nb,
+                    dram_row_stride=Op_ * c.elem_bytes,
+                    word=out_addr,
+                    word_stride=wpp,
                 ),
                 reads=[("vector", vhalf)],
                 writes=[("dram", "output")],

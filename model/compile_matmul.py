@@ -17,7 +17,7 @@ from .config import AcceleratorConfig
 from .isa import Buf, Instruction, Op
 from .program import ProgramBuilder
 
-__all__ = ["Blob", "MatmulEmitter", "Part", "bias_blob", "weights_blob"]
+__all__ = ["Blob", "MatmulEmitter", "Part", "bias_blob", "vector_store", "weights_blob"]
 
 
 @dataclass(frozen=True)
@@ -287,7 +287,8 @@ class MatmulEmitter:
         after_first: Callable[[], None] | None = None,
     ) -> None:
         """A whole channel group: bias, then every K-tile, the last one draining;
-        ``after_first`` is called once the first K-tile's MAC is emitted."""
+        ``after_first`` is called between the first K-tile's MAC and the second's (not at
+        all for a single K-tile)."""
         grp = self.open_group(n_ch, bias_fn)
         for i, part in enumerate(parts):
             if i == 1 and after_first is not None:
@@ -302,8 +303,37 @@ class MatmulEmitter:
                 out_res=out_res,
                 relu=relu,
             )
-        if len(parts) == 1 and after_first is not None:
-            after_first()
+
+
+def vector_store(
+    cfg: AcceleratorConfig,
+    *,
+    dram_addr: int,
+    row_elems: int,
+    rows: int,
+    dram_row_stride: int,
+    word: int,
+    word_stride: int,
+) -> Instruction:
+    """STORE of ``rows`` rows of ``row_elems`` elements from the vector buffer (the first at
+    vector word ``word``, the next ``word_stride`` words on) to DRAM rows
+    ``dram_row_stride`` bytes apart."""
+    return Instruction(
+        Op.STORE,
+        {
+            "buf": int(Buf.VECTOR),
+            "cu_mask": 0,
+            "dram_addr": dram_addr,
+            "row_elems": row_elems,
+            "rows": rows,
+            "dram_row_stride": dram_row_stride,
+            "planes": 1,
+            "dram_plane_stride": 0,
+            "buf_addr": word * cfg.n_lanes,
+            "buf_row_stride": word_stride * cfg.n_lanes,
+            "buf_plane_stride": 0,
+        },
+    )
 
 
 @dataclass(frozen=True)

@@ -60,9 +60,7 @@ class Prediction:
     def vec_alone_cycles(self) -> int:
         """Cycles in which a VEC runs and the array issues no MAC: what the vector unit
         costs the array (pooling beside the next group's MACs costs nothing)."""
-        vec = _union_length(self.vec_spans)
-        both = _union_length(self.vec_spans + self.mac_spans)
-        return both - _union_length(self.mac_spans) if vec else 0
+        return _union_length(self.vec_spans + self.mac_spans) - _union_length(self.mac_spans)
 
 
 def predict(program: list[Instruction], cfg: AcceleratorConfig) -> Prediction:

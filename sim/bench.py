@@ -464,7 +464,7 @@ def bench_markdown(
         out.append(
             f"| {e['name']} | {_pct(e['mac_utilization'])} | "
             f"{_pct(b['mac_issue_cycles'] / cyc)} | {_pct(b['mapping_efficiency'])} | "
-            f"{_pct(b['vec_cycles'] / cyc)} | {_pct(b.get('vec_alone_cycles', 0) / cyc)} | "
+            f"{_pct(b['vec_cycles'] / cyc)} | {_pct(b['vec_alone_cycles'] / cyc)} | "
             f"{_pct(b['fetch_cycles'] / cyc)} | "
             f"{_pct(b['load_busy'] / cyc)} | {_pct(b['store_busy'] / cyc)} |"
         )

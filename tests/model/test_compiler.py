@@ -20,7 +20,11 @@ ORDERS = list(itertools.permutations(Unit))
 
 
 def run_funcsim(layer, cfg, seed=0, orders=ORDERS[:2]):
-    compiled = compile_layer(layer, cfg)
+    return run_compiled(compile_layer(layer, cfg), seed, orders)
+
+
+def run_compiled(compiled, seed=0, orders=ORDERS[:2]):
+    layer, cfg = compiled.layer, compiled.cfg
     tensors = random_tensors(layer, cfg, seed)
     want = expected_output(layer, tensors, cfg)
     for i, order in enumerate(orders):
@@ -277,12 +281,7 @@ def test_mixed_cu_mode_is_bit_exact(cout):
         compiled = cc._lower(layer, cfg, 3, band, False, True)
         modes = _mac_modes(compiled.program)
         assert modes[0] == 0 and 1 in modes  # channel mode first, pixel mode for the rest
-        tensors = random_tensors(layer, cfg, 1)
-        fs = FuncSim(cfg, compiled.layout.size, stale_seed=5)
-        for addr, data in compiled.dram_image(tensors):
-            fs.write_dram(addr, data)
-        fs.run(compiled.program)
-        assert (compiled.unpack(fs.read_dram) == expected_output(layer, tensors, cfg)).all()
+        run_compiled(compiled, seed=1, orders=ORDERS[:1])
 
 
 def test_alexnet_conv3_maps_mixed_and_beats_pixel_mode():
@@ -324,14 +323,7 @@ def test_one_vector_region_is_bit_exact_in_every_unit_order():
     whole, _ = cc._band(layer, cfg, 4, True, single_vec=True)
     assert whole > half  # the whole buffer holds a taller band
     compiled = cc._lower(layer, cfg, 4, whole, True, single_vec=True)
-    tensors = random_tensors(layer, cfg, 2)
-    want = expected_output(layer, tensors, cfg)
-    for i, order in enumerate(ORDERS):
-        fs = FuncSim(cfg, compiled.layout.size, stale_seed=i)
-        for addr, data in compiled.dram_image(tensors):
-            fs.write_dram(addr, data)
-        fs.run(compiled.program, order)
-        assert (compiled.unpack(fs.read_dram) == want).all(), order
+    run_compiled(compiled, seed=2, orders=ORDERS)
 
 
 def test_padding_fills_are_not_repeated():
