@@ -4,7 +4,7 @@ a 4 KiB boundary or ``max_burst_beats``), with the element masks of the burst's 
 last beat and the buffer beat its data belongs to.
 """
 
-from amaranth import Cat, Module, Mux, Signal
+from amaranth import C, Cat, Module, Mux, Signal, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -63,93 +63,150 @@ class BurstGen(wiring.Component):
         cfg = self.cfg
         bus, e, eb = cfg.bus_bytes, cfg.bus_elems, cfg.elem_bytes
         lb, le = bus.bit_length() - 1, e.bit_length() - 1
-        row_bytes = Signal(18)
+        page = 4096 >> lb  # beats in a 4 KiB page
+        lim = min(cfg.max_burst_beats, page)
+
+        # Every register below is updated from registers through at most one carry chain
+        # and a few LUTs (no compare of a freshly computed sum), so that one burst per cycle
+        # closes timing.  In beats: rem = beats left in the row from cur, to4k = beats from
+        # cur to the next 4 KiB boundary, and, kept beside them so that the burst's length
+        # is a choice between registers, near = to4k <= lim, rl = rem - lim - 1 and
+        # r4k = rem - to4k - 1 (the row ends with this burst when rl < 0, or when near and
+        # r4k < 0).
+        cur = Signal(33)
+        rem = Signal(19)
+        to4k = Signal(range(page + 1))
+        near = Signal()
+        rl, r4k = Signal(signed(21)), Signal(signed(21))
+        first = Signal()
+        head = Signal(max(lb, 1))  # the row's byte offset within its first beat
+        tail = Signal(max(lb, 1))  # the row's end within its last beat (0: a full beat)
+        buf_beat = Signal(24)
+        active = Signal()
+        # the descriptor, and per-row constants of it: nb1 = row_bytes + bus - 1, and
+        # nb1 shifted down by lim + 1 and by a page + 1 beats (see start_row)
+        nb1, c_l, c_4k = Signal(19), Signal(signed(21)), Signal(signed(21))
+        nb_tail = Signal(max(lb, 1))
+        rows, rows_one = Signal(16), Signal()
         row_stride, plane_stride = Signal(32), Signal(32)
         brow_stride, bplane_stride = Signal(24), Signal(24)
-        rows = Signal(16)
+        # walkers: the start of the next row in this plane and of the next plane
+        nrow_addr, nplane_addr = Signal(33), Signal(33)
+        nrow_elem, nplane_elem = Signal(24), Signal(24)
         rows_left, planes_left = Signal(16), Signal(16)
-        plane_addr, plane_elem = Signal(33), Signal(24)
-        row_addr, row_elem = Signal(33), Signal(24)
-        cur = Signal(33)
-        active = Signal()
-        m.d.comb += self.valid.eq(active)
-        # Kept as registers so that no path has more than one wide adder: the beats left in
-        # the row (from cur), whether cur is the row's first burst, the byte offset of the
-        # row's end within its last beat, and the buffer beat of cur.
-        rem = Signal(19)
-        first = Signal()
-        tail = Signal(max(lb, 1))
-        buf_beat = Signal(24)
+        last_row, last_plane = Signal(), Signal()
 
-        to_4k = Signal(13)
-        m.d.comb += to_4k.eq((4096 - cur[:12]) >> lb)
-        beats = Signal(9)
-        lim = min(cfg.max_burst_beats, 4096 // bus)
-        cap = Signal(13)  # min(lim, to_4k)
-        m.d.comb += cap.eq(Mux(to_4k < lim, to_4k, lim))
+        cap = Signal(9)
         row_done = Signal()
-        m.d.comb += [row_done.eq(rem <= cap), beats.eq(Mux(row_done, rem, cap))]
-        head = row_addr[:lb]
+        m.d.comb += [
+            cap.eq(Mux(near, to4k, lim)),
+            row_done.eq(Mux(near, r4k < 0, rl < 0)),
+            self.valid.eq(active),
+        ]
         full = (1 << e) - 1
         first_bits = Cat(*[(i * eb) >= head for i in range(e)])
         last_bits = Cat(*[(tail == 0) | ((i * eb) < tail) for i in range(e)])
         m.d.comb += [
             self.addr.eq(cur),
-            self.beats.eq(beats),
+            self.beats.eq(Mux(row_done, rem, cap)),
             self.first_mask.eq(Mux(first, first_bits, full)),
             self.last_mask.eq(Mux(row_done, last_bits, full)),
             self.buf_beat.eq(buf_beat),
-            self.last.eq(row_done & (rows_left == 1) & (planes_left == 1)),
+            self.last.eq(row_done & last_row & last_plane),
         ]
 
-        def start_row(addr, elem, nbytes):
-            off = addr[:lb] if lb else 0
+        def start_row(addr, elem, nb1, c_l, c_4k, nb_tail):
+            # with off = addr[:lb] and x = addr[lb:12] (addr[:12] = x * bus + off):
+            #   rem  = (off + nb1) >> lb
+            #   to4k = page - x              (near: x >= page - lim)
+            #   rl   = rem - lim - 1    = (off + nb1 - (lim + 1) * bus) >> lb
+            #   r4k  = rem - to4k - 1   = (addr[:12] + nb1 - (page + 1) * bus) >> lb
+            off = addr[:lb] if lb else C(0, 1)
+            x = addr[lb:12]
             return [
-                row_addr.eq(addr),
-                row_elem.eq(elem),
-                cur.eq(Cat(Signal(lb), addr[lb:])),
-                rem.eq((off + nbytes + bus - 1) >> lb),
+                cur.eq(Cat(C(0, lb), addr[lb:])),
+                rem.eq((off + nb1) >> lb),
+                to4k.eq(page - x),
+                near.eq(x >= page - lim),
+                rl.eq((off + c_l) >> lb),
+                r4k.eq((addr[:12] + c_4k) >> lb),
                 first.eq(1),
-                tail.eq((off + nbytes[:lb]) if lb else 0),
+                head.eq(off),
+                tail.eq((off + nb_tail)[: max(lb, 1)] if lb else 0),
                 buf_beat.eq(elem >> le),
             ]
 
         with m.If(self.load):
+            d_nb1 = Signal(19)
+            m.d.comb += d_nb1.eq(self.d_row_bytes + (bus - 1))
+            d_c_l = d_nb1 - (lim + 1) * bus
+            d_c_4k = d_nb1 - (page + 1) * bus
+            d_tail = self.d_row_bytes[:lb] if lb else C(0, 1)
             m.d.sync += [
-                row_bytes.eq(self.d_row_bytes),
+                nb1.eq(d_nb1),
+                c_l.eq(d_c_l),
+                c_4k.eq(d_c_4k),
+                nb_tail.eq(d_tail),
                 rows.eq(self.d_rows),
+                rows_one.eq(self.d_rows == 1),
                 row_stride.eq(self.d_dram_row_stride),
                 plane_stride.eq(self.d_dram_plane_stride),
                 brow_stride.eq(self.d_buf_row_stride),
                 bplane_stride.eq(self.d_buf_plane_stride),
                 rows_left.eq(self.d_rows),
                 planes_left.eq(self.d_planes),
-                plane_addr.eq(self.d_dram_addr),
-                plane_elem.eq(self.d_buf_addr),
+                last_row.eq(self.d_rows == 1),
+                last_plane.eq(self.d_planes == 1),
+                nrow_addr.eq(self.d_dram_addr + self.d_dram_row_stride),
+                nrow_elem.eq(self.d_buf_addr + self.d_buf_row_stride),
+                nplane_addr.eq(self.d_dram_addr + self.d_dram_plane_stride),
+                nplane_elem.eq(self.d_buf_addr + self.d_buf_plane_stride),
                 active.eq((self.d_rows != 0) & (self.d_planes != 0) & (self.d_row_bytes != 0)),
             ]
-            m.d.sync += start_row(self.d_dram_addr, self.d_buf_addr, self.d_row_bytes)
+            m.d.sync += start_row(self.d_dram_addr, self.d_buf_addr, d_nb1, d_c_l, d_c_4k, d_tail)
         with m.Elif(active & self.next):
             with m.If(~row_done):
+                m.d.sync += first.eq(0)
+                with m.If(near):
+                    # this burst ends at the 4 KiB boundary: the next starts a page
+                    m.d.sync += [
+                        cur.eq(cur + (to4k << lb)),
+                        buf_beat.eq(buf_beat + to4k),
+                        rem.eq(rem - to4k),
+                        to4k.eq(page),
+                        near.eq(page <= lim),
+                        rl.eq(r4k - lim),
+                        r4k.eq(r4k - page),
+                    ]
+                with m.Else():
+                    m.d.sync += [
+                        cur.eq(cur + (lim << lb)),
+                        buf_beat.eq(buf_beat + lim),
+                        rem.eq(rem - lim),
+                        to4k.eq(to4k - lim),
+                        near.eq(to4k <= 2 * lim),
+                        rl.eq(rl - lim),
+                    ]
+            with m.Elif(~last_row):
                 m.d.sync += [
-                    cur.eq(cur + (beats << lb)),
-                    rem.eq(rem - beats),
-                    first.eq(0),
-                    buf_beat.eq(buf_beat + beats),
+                    rows_left.eq(rows_left - 1),
+                    last_row.eq(rows_left == 2),
+                    nrow_addr.eq(nrow_addr + row_stride),
+                    nrow_elem.eq(nrow_elem + brow_stride),
                 ]
-            with m.Elif(rows_left > 1):
-                m.d.sync += rows_left.eq(rows_left - 1)
-                m.d.sync += start_row(row_addr + row_stride, row_elem + brow_stride, row_bytes)
-            with m.Elif(planes_left > 1):
+                m.d.sync += start_row(nrow_addr, nrow_elem, nb1, c_l, c_4k, nb_tail)
+            with m.Elif(~last_plane):
                 m.d.sync += [
                     planes_left.eq(planes_left - 1),
+                    last_plane.eq(planes_left == 2),
                     rows_left.eq(rows),
-                    plane_addr.eq(plane_addr + plane_stride),
-                    plane_elem.eq(plane_elem + bplane_stride),
+                    last_row.eq(rows_one),
+                    nplane_addr.eq(nplane_addr + plane_stride),
+                    nplane_elem.eq(nplane_elem + bplane_stride),
+                    nrow_addr.eq(nplane_addr + row_stride),
+                    nrow_elem.eq(nplane_elem + brow_stride),
                 ]
-                m.d.sync += start_row(
-                    plane_addr + plane_stride, plane_elem + bplane_stride, row_bytes
-                )
+                m.d.sync += start_row(nplane_addr, nplane_elem, nb1, c_l, c_4k, nb_tail)
             with m.Else():
                 m.d.sync += active.eq(0)
         return m

@@ -188,18 +188,35 @@ class ComputeEngine(wiring.Component):
             ]
         slot_is_vec = slot[0:4] == Op.VEC
 
-        # MAC completions, in order among MACs: the absolute cycle of each (and whether it
-        # drains), queued on the instruction's last issue
-        now = Signal(32)
-        m.d.sync += now.eq(now + 1)
-        m.submodules.doneq = doneq = SyncFIFO(width=33, depth=8)
-        last_done = Signal(32)
-        mac_done = doneq.r_rdy & (doneq.r_data[:32] == now)
-        m.d.comb += doneq.r_en.eq(mac_done)
+        # MAC completions, in order among MACs: a shift register with a bit per cycle ahead
+        # (bit i: a completion i + 1 cycles after this one), set on the instruction's last
+        # issue; `lag` counts the cycles to the last scheduled completion, so that each is
+        # at least one cycle after the previous.  mac_done is bit 0, registered.
+        horizon = MAC_DRAIN_DONE + words  # the latest completion, in cycles after the issue
+        due = Signal(horizon, name="mac_due")
+        due_drain = Signal(horizon, name="mac_due_drain")
+        lag = Signal(range(horizon + 1))
+        mac_done, done_drains = Signal(), Signal()
+        m.d.sync += [
+            mac_done.eq(due[0]),
+            done_drains.eq(due_drain[0]),
+            due.eq(due >> 1),
+            due_drain.eq(due_drain >> 1),
+            lag.eq(Mux(lag != 0, lag - 1, 0)),
+        ]
 
-        def schedule(when, drains):
-            at = Mux(when > last_done, when, last_done + 1)
-            return [doneq.w_en.eq(1), doneq.w_data.eq(Cat(at[:32], drains))], at
+        def schedule(delay, drains):
+            # completion `delay` cycles after this one, or the cycle after the previous
+            # (`at` cycles from now: bit at - 2 of the register's next value)
+            at = Signal(range(horizon + 1))
+            m.d.comb += at.eq(Mux(delay > lag, delay, lag + 1))
+            idx, onehot = Signal(range(horizon)), Signal(horizon)
+            m.d.comb += [idx.eq(at - 2), onehot.eq(1 << idx)]
+            return [
+                due.eq((due >> 1) | onehot),
+                due_drain.eq((due_drain >> 1) | Mux(drains, onehot, 0)),
+                lag.eq(at - 1),
+            ]
 
         # Completions are reported in program order (the sequencer pops each instruction's
         # token pushes in that order): the kind of every accepted instruction is queued,
@@ -220,7 +237,7 @@ class ComputeEngine(wiring.Component):
         m.d.sync += [
             mac_pend.eq(mac_pend + mac_done - (report & ~head_vec)),
             vec_pend.eq(vec_pend + vec_done - (report & head_vec)),
-            drain_cnt.eq(drain_cnt + (accept & in_drain) - (mac_done & doneq.r_data[32])),
+            drain_cnt.eq(drain_cnt + (accept & in_drain) - (mac_done & done_drains)),
         ]
         with m.If(accept & in_vec):
             m.d.sync += vec_busy.eq(1)
@@ -547,9 +564,6 @@ class ComputeEngine(wiring.Component):
 
         # ---- completions ------------------------------------------------------------------
         with m.If(last_issue):
-            when = now + Mux(f["drain"], MAC_DRAIN_DONE + words, MAC_ACC_DONE)
-            sets, at = schedule(when, f["drain"])
-            m.d.comb += sets
-            m.d.sync += last_done.eq(at)
+            m.d.sync += schedule(Mux(f["drain"], horizon, MAC_ACC_DONE), f["drain"])
         m.d.sync += vec_done.eq(vu.done)
         return m

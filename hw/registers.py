@@ -50,7 +50,7 @@ class RegisterBlock(wiring.Component):
     -------
     s_axil_* : the AXI4-Lite slave port, flat names (:func:`snowsim.hw.axi.axi4_lite_slave`).
     start, soft_reset : Out(1)
-        One-cycle pulses when CTRL is written with the bit set.
+        One-cycle pulses, from flip-flops, the cycle after CTRL is written with the bit set.
     irq_en : Out(1)
     prog_base, prog_len : Out(32)
     busy, done, error : In(1)
@@ -135,6 +135,9 @@ class RegisterBlock(wiring.Component):
             self.prog_len.eq(prog_len),
         ]
         wmask = Cat(*[wstrb[i].replicate(8) for i in range(4)])
+        # START and SOFT_RESET are one-cycle pulses from flip-flops, the cycle after the
+        # write: they reset the whole core, so they start from a register (Fmax)
+        m.d.sync += [self.start.eq(0), self.soft_reset.eq(0)]
         with m.If(do_write):
             m.d.sync += [aw_have.eq(0), w_have.eq(0), bvalid.eq(1), bresp.eq(Resp.SLVERR)]
             with m.Switch(awaddr[2:]):
@@ -144,7 +147,7 @@ class RegisterBlock(wiring.Component):
                         if reg.name == "CTRL":
                             with m.If(wstrb[0]):
                                 m.d.sync += irq_en.eq(wdata[bit["IRQ_EN"]])
-                                m.d.comb += [
+                                m.d.sync += [
                                     self.start.eq(wdata[bit["START"]]),
                                     self.soft_reset.eq(wdata[bit["SOFT_RESET"]]),
                                 ]

@@ -21,6 +21,13 @@ def _args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-pnr", action="store_true", help="ECP5: stop after Yosys (no Fmax, faster)")
     p.add_argument("--workdir", help="where the tools run (default: build/synth/<top>_<target>)")
     p.add_argument(
+        "--paths",
+        type=int,
+        metavar="N",
+        help="ECP5: also estimate every register's path delay on the Yosys netlist and list "
+        "the N slowest (sim/paths.py; seconds, for ranking what to pipeline)",
+    )
+    p.add_argument(
         "--buffers",
         action="store_true",
         help="instead of the whole top: block RAMs of each on-chip buffer, synthesised alone "
@@ -34,6 +41,11 @@ def run(args: argparse.Namespace) -> int:
 
     if args.target not in TARGETS:
         raise CliError(f"unknown target {args.target!r}; valid targets: {', '.join(TARGETS)}")
+    if args.paths is not None and (args.target != "ecp5" or args.paths < 0 or args.buffers):
+        raise CliError(
+            f"--paths {args.paths} needs --target ecp5 (not {args.target!r}), a count >= 0 "
+            "and no --buffers"
+        )
     cfg = load_config_arg(args.config)
     from snowsim.hw.top import top_name, top_verilog
     from snowsim.sim.runner import BUILD_ROOT, _prepare_env, write_if_changed
@@ -75,6 +87,11 @@ def run(args: argparse.Namespace) -> int:
     except RuntimeError as exc:
         raise CliError(str(exc)) from None
     table = result_table(result)
+    if args.paths is not None:
+        from snowsim.sim.paths import paths_table, register_paths
+
+        paths = register_paths(workdir / f"{top}.json", top)
+        table += "\n\n" + paths_table(paths, freq, args.paths)
     print(table)
     print(f"({result.seconds:.0f} s; logs and reports in {workdir})")
     write_json(args.json, {"config": cfg.to_dict(), **result.to_dict()})

@@ -1,7 +1,9 @@
 """BurstGen presents exactly the bursts of model/dma.py, with their buffer beats."""
 
+import dataclasses
+
 from amaranth.sim import Simulator
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from snowsim.hw.burst_gen import BurstGen
@@ -42,7 +44,7 @@ def _expected(cfg, d):
     return out
 
 
-def _run(cfg, d):
+def _run(cfg, d, stalls=()):
     dut = BurstGen(cfg)
     got = []
 
@@ -62,10 +64,17 @@ def _run(cfg, d):
         ctx.set(dut.load, 1)
         await ctx.tick()
         ctx.set(dut.load, 0)
-        ctx.set(dut.next, 1)
-        for _ in range(400):
+        for i in range(200_000):
             if not ctx.get(dut.valid):
                 break
+            # a stalled cycle: the burst stays presented, unchanged
+            if stalls and stalls[i % len(stalls)]:
+                ctx.set(dut.next, 0)
+                held = (ctx.get(dut.addr), ctx.get(dut.beats), ctx.get(dut.buf_beat))
+                await ctx.tick()
+                assert (ctx.get(dut.addr), ctx.get(dut.beats), ctx.get(dut.buf_beat)) == held
+                continue
+            ctx.set(dut.next, 1)
             got.append(
                 (
                     ctx.get(dut.addr),
@@ -113,3 +122,53 @@ def test_bursts_match_model(preset, addr_el, row_el, rows, planes, gap, pgap):
         "buf_plane_stride": rows * (row_el + gap) + pgap,
     }
     assert _run(cfg, d) == _expected(cfg, d)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    preset=st.sampled_from(["tiny", "ecp5", "snowflake"]),
+    bus_bits=st.sampled_from([32, 64, 128, 256]),
+    max_burst=st.sampled_from([1, 2, 3, 5, 16, 255, 256]),
+    addr_el=st.integers(0, 20000),
+    row_el=st.integers(1, 6000),
+    rows=st.integers(1, 3),
+    planes=st.integers(1, 2),
+    gap=st.integers(0, 40),
+    stalls=st.lists(st.booleans(), max_size=5),
+)
+# a burst limit of a whole page (16-byte beats, 256 beats), a row over three pages
+@example(
+    preset="ecp5",
+    bus_bits=128,
+    max_burst=256,
+    addr_el=100,
+    row_el=6000,
+    rows=1,
+    planes=1,
+    gap=0,
+    stalls=[],
+)
+def test_bursts_match_model_any_bus_and_burst_limit(
+    preset, bus_bits, max_burst, addr_el, row_el, rows, planes, gap, stalls
+):
+    """Rows over several 4 KiB pages, every burst limit (the limit equal to the beats left
+    to a boundary, and to a whole page), and AXI stalls between the bursts."""
+    base = PRESETS[preset]
+    if (base.n_lanes * base.data_bits) % bus_bits:
+        bus_bits = base.bus_data_bits
+    max_burst = min(max_burst, 4096 * 8 // bus_bits)  # a burst stays within 4 KiB
+    cfg = dataclasses.replace(base, bus_data_bits=bus_bits, max_burst_beats=max_burst)
+    e = cfg.bus_elems
+    d = {
+        "dram_addr": 2 * addr_el,
+        "row_bytes": 2 * row_el,
+        "rows": rows,
+        "row_stride": 2 * (row_el + gap),
+        "planes": planes,
+        "plane_stride": 2 * rows * (row_el + gap),
+        "buf_addr": addr_el % e,
+        "buf_row_stride": row_el + gap,
+        "buf_plane_stride": rows * (row_el + gap),
+    }
+    # the pattern repeats; its last cycle always advances
+    assert _run(cfg, d, (*stalls, False)) == _expected(cfg, d)
