@@ -8,7 +8,7 @@ remaining beats are accepted and dropped, and the descriptor ends with ``done`` 
 ``error``.  Timing is :func:`snowsim.model.dma.read_cycles`.
 """
 
-from amaranth import Cat, Module, Mux, Signal
+from amaranth import Cat, Module, Signal
 from amaranth.lib import data, wiring
 from amaranth.lib.fifo import SyncFIFO
 from amaranth.lib.wiring import In, Out
@@ -90,7 +90,9 @@ class DmaRead(wiring.Component):
         e = cfg.bus_elems
         m.submodules.gen = gen = BurstGen(cfg)
         rec = data.StructLayout(
-            {"addr": 32, "beats": 9, "first_mask": e, "last_mask": e, "buf_beat": 24}
+            # last: the burst's last beat index (beats - 1: ARLEN), so that the R side
+            # compares with a FIFO output instead of subtracting from it
+            {"addr": 32, "last": 8, "first_mask": e, "last_mask": e, "buf_beat": 24}
         )
         m.submodules.fifo = fifo = SyncFIFO(width=rec.size, depth=cfg.max_outstanding)
 
@@ -133,10 +135,12 @@ class DmaRead(wiring.Component):
         )
         m.d.sync += ar_held.eq(ar_ok & ~self.m_axi_arready)
         bus_size = cfg.bus_bytes.bit_length() - 1
+        arlen = Signal(8)
+        m.d.comb += arlen.eq(gen.beats - 1)
         m.d.comb += [
             self.m_axi_arvalid.eq(ar_ok),
             self.m_axi_araddr.eq(gen.addr),
-            self.m_axi_arlen.eq(gen.beats - 1),
+            self.m_axi_arlen.eq(arlen),
             self.m_axi_arsize.eq(bus_size),
             self.m_axi_arburst.eq(1),
             self.m_axi_arcache.eq(0b0011),
@@ -145,7 +149,7 @@ class DmaRead(wiring.Component):
         new = rec(Signal(rec.size))
         m.d.comb += [
             new.addr.eq(gen.addr),
-            new.beats.eq(gen.beats),
+            new.last.eq(arlen),
             new.first_mask.eq(gen.first_mask),
             new.last_mask.eq(gen.last_mask),
             new.buf_beat.eq(gen.buf_beat),
@@ -159,7 +163,7 @@ class DmaRead(wiring.Component):
         head = rec(fifo.r_data)
         m.d.comb += self.m_axi_rready.eq(1)
         r_fire = self.m_axi_rvalid & fifo.r_rdy
-        last_beat = beat == head.beats - 1
+        last_beat = beat == head.last
         mask = Signal(e)
         m.d.comb += mask.eq(
             ((1 << e) - 1)
@@ -186,28 +190,29 @@ class DmaRead(wiring.Component):
             m.d.sync += beat.eq(beat + 1)
             with m.If(last_beat):
                 m.d.sync += beat.eq(0)
-        # the first error's code and address: held in registers, shown at once
+        # the first error's code and address: held in registers (done comes a cycle later)
         code_r, addr_r = Signal(4), Signal(32)
         first_err = r_fire & bad & ~failed
         code_now = ErrorCode.READ_SLVERR + (self.m_axi_rresp == Resp.DECERR)
-        m.d.comb += [
-            self.err_code.eq(Mux(first_err, code_now, code_r)),
-            self.err_addr.eq(Mux(first_err, head.addr, addr_r)),
-        ]
+        m.d.comb += [self.err_code.eq(code_r), self.err_addr.eq(addr_r)]
         with m.If(first_err):
             m.d.sync += [failed.eq(1), addr_r.eq(head.addr), code_r.eq(code_now)]
         m.d.sync += inflight.eq(inflight + ar_fire - burst_done)
 
         # --- done: the last beat of the last burst, or an error fully drained --------------
+        # registered (DMA_DONE_LATENCY): done and error leave from flip-flops the cycle
+        # after, and the engine takes the next descriptor the cycle after that
         all_issued = ~gen.valid | failed | (r_fire & bad)
-        finishing = Signal()
+        finishing, done_r, error_r = Signal(), Signal(), Signal()
         m.d.comb += finishing.eq(
             busy
+            & ~done_r
             & all_issued
             & ~ar_fire
             & ((burst_done & (inflight == 1)) | ((inflight == 0) & (failed | (r_fire & bad))))
         )
-        with m.If(finishing):
-            m.d.comb += [self.done.eq(1), self.error.eq(failed | (r_fire & bad))]
+        m.d.sync += [done_r.eq(finishing), error_r.eq(failed | (r_fire & bad))]
+        m.d.comb += [self.done.eq(done_r), self.error.eq(done_r & error_r)]
+        with m.If(done_r):
             m.d.sync += busy.eq(0)
         return m

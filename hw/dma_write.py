@@ -82,7 +82,8 @@ class DmaWrite(wiring.Component):
         e, eb = cfg.bus_elems, cfg.elem_bytes
         m.submodules.gen = gen = BurstGen(cfg)
         rec = data.StructLayout(
-            {"addr": 32, "beats": 9, "first_mask": e, "last_mask": e, "buf_beat": 24}
+            # last: the burst's last beat index (beats - 1: AWLEN)
+            {"addr": 32, "last": 8, "first_mask": e, "last_mask": e, "buf_beat": 24}
         )
         n_fl = DMA_MAX_WRITES_IN_FLIGHT
         # bursts announced on AW whose W beats are not all read yet
@@ -115,10 +116,12 @@ class DmaWrite(wiring.Component):
         aw_ok = Signal()
         m.d.comb += aw_ok.eq(aw_held | (busy & gen.valid & ~failed & wq.w_rdy & bq.w_rdy))
         m.d.sync += aw_held.eq(aw_ok & ~self.m_axi_awready)
+        awlen = Signal(8)
+        m.d.comb += awlen.eq(gen.beats - 1)
         m.d.comb += [
             self.m_axi_awvalid.eq(aw_ok),
             self.m_axi_awaddr.eq(gen.addr),
-            self.m_axi_awlen.eq(gen.beats - 1),
+            self.m_axi_awlen.eq(awlen),
             self.m_axi_awsize.eq(cfg.bus_bytes.bit_length() - 1),
             self.m_axi_awburst.eq(1),
             self.m_axi_awcache.eq(0b0011),
@@ -127,7 +130,7 @@ class DmaWrite(wiring.Component):
         new = rec(Signal(rec.size))
         m.d.comb += [
             new.addr.eq(gen.addr),
-            new.beats.eq(gen.beats),
+            new.last.eq(awlen),
             new.first_mask.eq(gen.first_mask),
             new.last_mask.eq(gen.last_mask),
             new.buf_beat.eq(gen.buf_beat),
@@ -142,10 +145,12 @@ class DmaWrite(wiring.Component):
         # --- W data: read the buffer for the head burst, one beat per cycle ---------------
         head = rec(wq.r_data)
         rbeat = Signal(9)
-        pending = Signal(range(W_FIFO_DEPTH + 1))  # reads whose data is not in the FIFO yet
-        space = wf.level + pending < W_FIFO_DEPTH
+        # W FIFO entries taken: its level plus the buffer reads whose data is not in it yet,
+        # kept as one count
+        taken = Signal(range(W_FIFO_DEPTH + 1))
+        space = taken < W_FIFO_DEPTH
         rd_go = wq.r_rdy & space
-        r_last = rbeat == head.beats - 1
+        r_last = rbeat == head.last
         m.d.comb += [
             self.rd.en.eq(rd_go),
             self.rd.addr.eq(head.buf_beat + rbeat),
@@ -174,7 +179,6 @@ class DmaWrite(wiring.Component):
             wf.w_data.eq(wb.as_value()),
             wf.w_en.eq(d_valid),
         ]
-        m.d.sync += pending.eq(pending + rd_go - d_valid)
         out = wbeat(wf.r_data)
         m.d.comb += [
             self.m_axi_wvalid.eq(wf.r_rdy),
@@ -184,6 +188,7 @@ class DmaWrite(wiring.Component):
         ]
         w_fire = wf.r_rdy & self.m_axi_wready
         m.d.comb += [wf.r_en.eq(w_fire), self.stat_beat.eq(w_fire)]
+        m.d.sync += taken.eq(taken + rd_go - w_fire)
 
         # --- B ------------------------------------------------------------------------------
         m.d.comb += [self.m_axi_bready.eq(1), bq.r_en.eq(self.m_axi_bvalid & bq.r_rdy)]
@@ -192,10 +197,8 @@ class DmaWrite(wiring.Component):
         code_r, addr_r = Signal(4), Signal(32)
         first_err = b_fire & bad & ~failed
         code_now = ErrorCode.WRITE_SLVERR + (self.m_axi_bresp == Resp.DECERR)
-        m.d.comb += [
-            self.err_code.eq(Mux(first_err, code_now, code_r)),
-            self.err_addr.eq(Mux(first_err, bq.r_data, addr_r)),
-        ]
+        # held in registers: done comes a cycle after the last B (DMA_DONE_LATENCY)
+        m.d.comb += [self.err_code.eq(code_r), self.err_addr.eq(addr_r)]
         with m.If(first_err):
             m.d.sync += [failed.eq(1), addr_r.eq(bq.r_data), code_r.eq(code_now)]
         m.d.comb += self.stat_wait.eq(
@@ -206,9 +209,13 @@ class DmaWrite(wiring.Component):
                 | (bq.r_rdy & ~b_fire)
             )
         )
-        # done: the B of the last announced burst, nothing more to announce
+        # done: the B of the last announced burst, nothing more to announce; registered
+        # (DMA_DONE_LATENCY), the engine takes the next descriptor the cycle after
         nothing_left = ~gen.valid | failed | (b_fire & bad)
-        with m.If(busy & b_fire & (bq.level == 1) & ~aw_ok & nothing_left):
-            m.d.comb += [self.done.eq(1), self.error.eq(failed | bad)]
+        done_r, error_r = Signal(), Signal()
+        finishing = busy & ~done_r & b_fire & (bq.level == 1) & ~aw_ok & nothing_left
+        m.d.sync += [done_r.eq(finishing), error_r.eq(failed | bad)]
+        m.d.comb += [self.done.eq(done_r), self.error.eq(done_r & error_r)]
+        with m.If(done_r):
             m.d.sync += busy.eq(0)
         return m

@@ -121,13 +121,16 @@ class VectorUnit(wiring.Component):
             Signal(16, name=n_) for n_ in ("a2_row", "a2_pos", "a2_win1", "a2_win")
         )
         ws1x2 = f["ws1"] << 1
-        w1 = Mux(f["w1"] == 0, 1, f["w1"])
-        w0 = Mux(f["w0"] == 0, 1, f["w0"])
-        last_j0 = j0 == w0 - 1
-        last_j1 = Mux(pool, j1 + 2 >= w1, j1 == w1 - 1)
-        pair = pool & (j1 + 1 < w1)  # port b reads a window row too
-        last_i0 = i0 == f["n0"] - 1
-        last_i1 = i1 == f["n1"] - 1
+        # The loop ends come out of flip-flops (Fmax): each counter keeps a "last" flag,
+        # updated with it from bounds registered on entry (`*_pen`: the value a counter
+        # steps from onto its last; `*_one`: the loop has a single iteration).
+        last_j0, last_j1, last_i0, last_i1 = (
+            Signal(name=f"last_{n_}") for n_ in ("j0", "j1", "i0", "i1")
+        )
+        pair = Signal()  # port b reads a window row too (MAXPOOL): j1 + 1 < w1
+        j0_pen, j1_pen, j1_pool_pen = Signal(signed(6)), Signal(signed(6)), Signal(signed(6))
+        i0_pen, i1_pen = Signal(signed(14)), Signal(signed(14))
+        j0_one, j1_one, i0_one, pair_first = Signal(), Signal(), Signal(), Signal()
         win_last = last_j0 & last_j1
         final = win_last & last_i0 & last_i1
         empty_done = Signal(2)
@@ -136,8 +139,29 @@ class VectorUnit(wiring.Component):
             s = {name: field(self.instr, Op.VEC, name) for name, _ in FIELDS[Op.VEC]}
             m.d.sync += [f[k].eq(v) for k, v in s.items()]
             a2 = s["a"] + s["ws1"]
+            is_pool = s["vop"] == VecOp.MAXPOOL
+            w0 = Mux(s["w0"] == 0, 1, s["w0"])
+            w1 = Mux(s["w1"] == 0, 1, s["w1"])
             m.d.sync += [
-                pool.eq(s["vop"] == VecOp.MAXPOOL),
+                # j0 steps by 1 to w0 - 1; j1 by 1 to w1 - 1, or (MAXPOOL) by 2 while
+                # j1 + 2 < w1; i0 and i1 by 1 to n0 - 1 and n1 - 1
+                j0_pen.eq(w0 - 2),
+                j1_pen.eq(w1 - 2),
+                j1_pool_pen.eq(w1 - 4),
+                i0_pen.eq(s["n0"] - 2),
+                i1_pen.eq(s["n1"] - 2),
+                j0_one.eq(w0 == 1),
+                j1_one.eq(Mux(is_pool, w1 <= 2, w1 == 1)),
+                i0_one.eq(s["n0"] == 1),
+                pair_first.eq(is_pool & (w1 > 1)),
+                last_j0.eq(w0 == 1),
+                last_j1.eq(Mux(is_pool, w1 <= 2, w1 == 1)),
+                last_i0.eq(s["n0"] == 1),
+                last_i1.eq(s["n1"] == 1),
+                pair.eq(is_pool & (w1 > 1)),
+            ]
+            m.d.sync += [
+                pool.eq(is_pool),
                 a2_row.eq(a2),
                 a2_pos.eq(a2),
                 a2_win1.eq(a2),
@@ -177,13 +201,17 @@ class VectorUnit(wiring.Component):
                 with m.If(~last_j0):
                     m.d.sync += [
                         j0.eq(j0 + 1),
+                        last_j0.eq(j0 == j0_pen),
                         a_win.eq(a_win + f["ws0"]),
                         a2_win.eq(a2_win + f["ws0"]),
                     ]
                 with m.Elif(pool):
                     m.d.sync += [
                         j0.eq(0),
+                        last_j0.eq(j0_one),
                         j1.eq(j1 + 2),
+                        last_j1.eq(j1 >= j1_pool_pen),
+                        pair.eq(j1 <= j1_pool_pen),  # j1 + 3 < w1
                         a_win1.eq(a_win1 + ws1x2),
                         a_win.eq(a_win1 + ws1x2),
                         a2_win1.eq(a2_win1 + ws1x2),
@@ -192,17 +220,26 @@ class VectorUnit(wiring.Component):
                 with m.Else():
                     m.d.sync += [
                         j0.eq(0),
+                        last_j0.eq(j0_one),
                         j1.eq(j1 + 1),
+                        last_j1.eq(j1 == j1_pen),
                         a_win1.eq(a_win1 + f["ws1"]),
                         a_win.eq(a_win1 + f["ws1"]),
                     ]
             with m.Else():
-                m.d.sync += [j0.eq(0), j1.eq(0)]
+                m.d.sync += [
+                    j0.eq(0),
+                    j1.eq(0),
+                    last_j0.eq(j0_one),
+                    last_j1.eq(j1_one),
+                    pair.eq(pair_first),
+                ]
                 with m.If(~last_i0):
                     nxt_a = a_pos + f["a_s0"]
                     nxt_a2 = a2_pos + f["a_s0"]
                     m.d.sync += [
                         i0.eq(i0 + 1),
+                        last_i0.eq(i0 == i0_pen),
                         a_pos.eq(nxt_a),
                         a_win1.eq(nxt_a),
                         a_win.eq(nxt_a),
@@ -217,7 +254,9 @@ class VectorUnit(wiring.Component):
                     nxt_a2 = a2_row + f["a_s1"]
                     m.d.sync += [
                         i0.eq(0),
+                        last_i0.eq(i0_one),
                         i1.eq(i1 + 1),
+                        last_i1.eq(i1 == i1_pen),
                         a_row.eq(nxt_a),
                         a_pos.eq(nxt_a),
                         a_win1.eq(nxt_a),

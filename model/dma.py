@@ -12,12 +12,13 @@ Timing (``docs/timing.md``): with ``s`` the cycle of the descriptor handshake, A
 driven in cycle ``a_i`` (``a_0 = s + DMA_READ_SETUP``, then one per cycle while fewer than
 ``max_outstanding`` bursts are in flight — a burst leaves the count the cycle after its last
 beat); the first beat of burst ``i`` is valid in cycle ``max(a_i + mem_latency, e_{i-1} + 1)``
-and the rest follow one per cycle (``e_i``: the cycle of its last beat).  The load completes in
-the cycle of the last beat.  Writes: AW ``i`` is driven in cycle ``s + DMA_WRITE_SETUP + i``
-(at most ``DMA_MAX_WRITES_IN_FLIGHT`` awaiting B); a burst's W beats follow one per cycle,
-the first ``DMA_WRITE_DATA_LATENCY`` cycles after its AW and not before the previous burst's
-last beat; its B response is valid ``mem_latency`` cycles after its last W beat (and after
-the previous B); the store completes in the cycle of the last B.
+and the rest follow one per cycle (``e_i``: the cycle of its last beat).  The load completes
+``DMA_DONE_LATENCY`` cycles after the last beat.  Writes: AW ``i`` is driven in cycle
+``s + DMA_WRITE_SETUP + i`` (at most ``DMA_MAX_WRITES_IN_FLIGHT`` awaiting B); a burst's W
+beats follow one per cycle, the first ``DMA_WRITE_DATA_LATENCY`` cycles after its AW and not
+before the previous burst's last beat; its B response is valid ``mem_latency`` cycles after
+its last W beat (and after the previous B); the store completes ``DMA_DONE_LATENCY`` cycles
+after the last B.
 """
 
 from collections.abc import Mapping
@@ -26,6 +27,7 @@ from dataclasses import dataclass
 from .config import AcceleratorConfig
 from .isa import FIELDS, Buf, Op
 from .latencies import (
+    DMA_DONE_LATENCY,
     DMA_MAX_WRITES_IN_FLIGHT,
     DMA_READ_SETUP,
     DMA_WRITE_DATA_LATENCY,
@@ -149,9 +151,9 @@ def totals(bursts: list[Burst], cfg: AcceleratorConfig) -> dict[str, int]:
 
 
 def read_cycles(bursts: list[Burst], cfg: AcceleratorConfig) -> int:
-    """Cycles from a read descriptor's handshake to the cycle of its last beat."""
+    """Cycles from a read descriptor's handshake to its completion (``done``)."""
     if not bursts:
-        return DMA_READ_SETUP
+        return DMA_READ_SETUP + DMA_DONE_LATENCY
     ar: list[int] = []
     end: list[int] = []
     for i, b in enumerate(bursts):
@@ -161,11 +163,11 @@ def read_cycles(bursts: list[Burst], cfg: AcceleratorConfig) -> int:
         first = a + cfg.mem_latency if i == 0 else max(a + cfg.mem_latency, end[-1] + 1)
         ar.append(a)
         end.append(first + b.beats - 1)
-    return end[-1]
+    return end[-1] + DMA_DONE_LATENCY
 
 
 def write_cycles(bursts: list[Burst], cfg: AcceleratorConfig) -> int:
-    """Cycles from a write descriptor's handshake to the cycle of its last B response."""
+    """Cycles from a write descriptor's handshake to its completion (``done``)."""
     aw: list[int] = []
     b_times: list[int] = []
     w_last = -1
@@ -177,4 +179,4 @@ def write_cycles(bursts: list[Burst], cfg: AcceleratorConfig) -> int:
         w_first = max(w_last + 1, a + DMA_WRITE_DATA_LATENCY)
         w_last = w_first + b.beats - 1
         b_times.append(max(w_last + cfg.mem_latency, (b_times[-1] + 1) if b_times else 0))
-    return b_times[-1] if b_times else DMA_WRITE_SETUP
+    return (b_times[-1] if b_times else DMA_WRITE_SETUP) + DMA_DONE_LATENCY

@@ -15,9 +15,10 @@ TOKEN_LATENCY = 1
 UNIT_NEXT = 1
 #: Cycle (counted from the first BUSY cycle) in which the program-fetch descriptor is issued.
 FETCH_START = 0
-#: Cycles from the last program beat to the units' first possible issue: the controller
-#: starts the sequencers the next cycle (1), they read instruction 0 (1), register it in
-#: the head entry (1) and issue from that register (1).
+#: Cycles from the program fetch's completion (DMA_DONE_LATENCY after its last beat) to
+#: the units' first possible issue: the controller starts the sequencers the next cycle
+#: (1), they read instruction 0 (1), register it in the head entry (1) and issue from that
+#: register (1).
 FETCH_TO_RUN = 4
 #: From the completion of a unit's last instruction to the end of the job: the unit halts
 #: the next cycle (its in-flight count drops), and that cycle is the last BUSY cycle.
@@ -37,6 +38,10 @@ DMA_WRITE_SETUP = 1
 #: A burst's W data is read from the vector buffer from the cycle after its AW handshake; a
 #: beat is valid on W after the buffer read (BUFFER_READ_LATENCY) and the W FIFO register (1).
 DMA_WRITE_DATA_LATENCY = 1 + BUFFER_READ_LATENCY + 1
+#: A descriptor completes (done, and error, from flip-flops) this many cycles after its
+#: last R beat (reads) or its last B response (writes); the engine takes the next
+#: descriptor the cycle after.
+DMA_DONE_LATENCY = 1
 #: Write bursts the engine keeps waiting for their B response.
 DMA_MAX_WRITES_IN_FLIGHT = 16
 

@@ -60,12 +60,12 @@ LAYERS = {
     # the whole layer in one band that needs the whole vector buffer: the channel groups
     # take turns in one vector region instead of ping-pong halves
     "conv-one-vector-region": Conv2d(
-        in_channels=8,
-        out_channels=24,
+        in_channels=4,
+        out_channels=16,
         kernel_size=3,
         padding=1,
         height=8,
-        width=8,
+        width=16,
         relu=True,
         pool=MaxPool2d(3, 2),
     ),

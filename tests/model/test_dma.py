@@ -14,7 +14,12 @@ from snowsim.model.dma import (
     write_cycles,
 )
 from snowsim.model.isa import Buf
-from snowsim.model.latencies import DMA_READ_SETUP, DMA_WRITE_DATA_LATENCY, DMA_WRITE_SETUP
+from snowsim.model.latencies import (
+    DMA_DONE_LATENCY,
+    DMA_READ_SETUP,
+    DMA_WRITE_DATA_LATENCY,
+    DMA_WRITE_SETUP,
+)
 
 
 @settings(max_examples=200, deadline=None)
@@ -97,26 +102,29 @@ def test_check_descriptor_accepts_and_rejects():
 
 def test_read_cycles_first_principles():
     cfg = PRESETS["tiny"]
+    # setup, memory latency, the beats, then done from a register
     one = split_row(0, 8 * 16, cfg)
-    assert read_cycles(one, cfg) == DMA_READ_SETUP + cfg.mem_latency + 16 - 1
+    assert read_cycles(one, cfg) == DMA_READ_SETUP + cfg.mem_latency + 16 - 1 + DMA_DONE_LATENCY
     # many bursts: AR one per cycle keeps the beats back to back
     many = split_row(0, 8 * 16 * 8, cfg)
-    assert read_cycles(many, cfg) == DMA_READ_SETUP + cfg.mem_latency + 128 - 1
+    assert read_cycles(many, cfg) == (DMA_READ_SETUP + cfg.mem_latency + 128 - 1 + DMA_DONE_LATENCY)
     # single-beat bursts with a long latency: max_outstanding limits the AR rate
     slow = cfg.replace(mem_latency=20)
     rows = descriptor_bursts(0, 8, 12, 64, 1, 0, slow)
     n = slow.max_outstanding
     # every n bursts wait for the first of them to finish: latency + 1 per group of n
-    assert read_cycles(rows, slow) == DMA_READ_SETUP + 3 * (slow.mem_latency + 1) - 1 + n - 1
+    assert read_cycles(rows, slow) == (
+        DMA_READ_SETUP + 3 * (slow.mem_latency + 1) - 1 + n - 1 + DMA_DONE_LATENCY
+    )
 
 
 def test_write_cycles_first_principles():
     cfg = PRESETS["tiny"]
     one = split_row(0, 8 * 4, cfg)
     assert write_cycles(one, cfg) == (
-        DMA_WRITE_SETUP + DMA_WRITE_DATA_LATENCY + 4 - 1 + cfg.mem_latency
+        DMA_WRITE_SETUP + DMA_WRITE_DATA_LATENCY + 4 - 1 + cfg.mem_latency + DMA_DONE_LATENCY
     )
     many = split_row(0, 8 * 16 * 8, cfg)
     assert write_cycles(many, cfg) == (
-        DMA_WRITE_SETUP + DMA_WRITE_DATA_LATENCY + 128 - 1 + cfg.mem_latency
+        DMA_WRITE_SETUP + DMA_WRITE_DATA_LATENCY + 128 - 1 + cfg.mem_latency + DMA_DONE_LATENCY
     )
