@@ -522,8 +522,14 @@ class ComputeEngine(wiring.Component):
         for lane in range(n):
             sh = Signal(signed(a + 1), name=f"sh{lane}")
             m.d.comb += sh.eq(s1.sum[lane] >> s1.shift)
-            y = Mux(sh > hi, hi, Mux(sh < lo, lo, sh))
-            m.d.sync += s2[lane].eq(Mux(s1.relu & (y < 0), 0, y))
+            # the sign is the sum's (an arithmetic shift keeps it): ReLU and the saturation
+            # side come from the stage-1 register; sh fits d bits when its bits from d - 1
+            # up are all equal (no compare chains after the shifter)
+            neg = s1.sum[lane][-1]
+            top = sh[d - 1 :]
+            fits = (top == 0) | (top == (1 << len(top)) - 1)
+            y = Mux(fits, sh[:d], Mux(neg, lo, hi))
+            m.d.sync += s2[lane].eq(Mux(s1.relu & neg, 0, y))
         m.d.sync += [s2_valid.eq(s1.valid), s2_addr.eq(s1.addr)]
 
         # ---- vector buffer and vector unit ------------------------------------------------
