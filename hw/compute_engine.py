@@ -6,7 +6,9 @@ cycle rules the timing model counts.
 MAC pipeline, for an issue in cycle ``t``: buffer reads (``t``), operands registered
 (``t+1``), products registered (``t+2``), accumulators updated (``t+3``), sums valid in
 ``t+4`` (operands to accumulators: one :class:`~snowsim.hw.vmac.VMac` per CU and vMAC) —
-written back to the accumulator memory, or captured by the drain chain, which requantises
+written back to the accumulator memory (whose row was read in ``t+1`` and registered in
+``t+2``; rows the three steps ahead write back are forwarded), or captured by the drain
+chain, which requantises
 (bias, round half up, shift, saturate, ReLU: two register stages) and writes one vector word
 per cycle from ``t+7``.
 
@@ -161,7 +163,7 @@ class ComputeEngine(wiring.Component):
                 m.submodules[f"acc{c}_{v}"] = amem = Memory(data=self._acc[c][v])
                 awp = amem.write_port()
                 acc_wp[c].append(awp)
-                acc_rp[c].append(amem.read_port(transparent_for=(awp,)))
+                acc_rp[c].append(amem.read_port())  # not transparent: see the datapath
 
         # ---- instruction slot and dispatch --------------------------------------------
         slot = Signal(INSTR_BITS)
@@ -434,10 +436,27 @@ class ComputeEngine(wiring.Component):
         m.d.sync += [c1.eq(c0), c2.eq(c1), c3.eq(c2), c4.eq(c3)]
 
         # ---- datapath: operands (t+1), products (t+2), accumulate (t+3) ---------------
+        # A step's first product starts from its accumulator row.  The row is read in t+1,
+        # registered in t+2 (mem_q: nothing between the block RAM output and a flip-flop)
+        # and used in t+3.  Write-backs happen in t+4, so the read misses the writes of the
+        # three steps ahead of it; those rows come from the accumulators instead, selected
+        # by hazard flags registered a cycle ahead:
+        #   hit3: written in the reader's t+1 (the same cycle as the read): wb_q, folded
+        #         into mem_q in t+2;
+        #   hit2: written in the reader's t+2: wb_q (the accumulators one cycle late) in t+3;
+        #   hit1: written in the reader's t+3: the accumulators themselves.
         vmacs = [[VMac(cfg) for v in range(nv)] for c in range(ncu)]
         acc = [[vmacs[c][v].acc for v in range(nv)] for c in range(ncu)]
-        fwd_row = Signal(12)  # row written back this cycle by a step that just ended
-        fwd_ok = Signal()
+
+        def writes_back(s):
+            return s.valid & s.last & ~s.drain
+
+        hit1, hit2, hit3 = Signal(), Signal(), Signal()
+        m.d.sync += [
+            hit1.eq(writes_back(c3) & (c3.acc_row == c2.acc_row)),
+            hit2.eq(writes_back(c4) & (c4.acc_row == c2.acc_row)),
+            hit3.eq(writes_back(c4) & (c4.acc_row == c1.acc_row)),
+        ]
         for c in range(ncu):
             word = maps_rp[c].data
             sel = c1.sel[c * le : (c + 1) * le] if le else Const(0)
@@ -447,26 +466,23 @@ class ComputeEngine(wiring.Component):
                 vm = vmacs[c][v]
                 m.submodules[f"vmac{c}_{v}"] = vm
                 m.d.comb += [vm.x.eq(x), vm.w.eq(w_rp[c][v].data)]
-                # accumulator memory read for a step's first product: issued in t+2
-                m.d.comb += [acc_rp[c][v].addr.eq(c2.acc_row), acc_rp[c][v].en.eq(1)]
+                m.d.comb += [acc_rp[c][v].addr.eq(c1.acc_row), acc_rp[c][v].en.eq(1)]
+                wb_q = Signal(accs, name=f"wb_q{c}_{v}")
+                mem_q = Signal(accs, name=f"mem_q{c}_{v}")
+                m.d.sync += [
+                    wb_q.eq(acc[c][v]),
+                    mem_q.eq(Mux(hit3, wb_q, acc_rp[c][v].data)),
+                ]
                 init = Signal(accs, name=f"init{c}_{v}")
-                mem_init = Signal(accs)
-                m.d.comb += mem_init.eq(acc_rp[c][v].data)
-                with m.If(c3.clear):
-                    m.d.comb += init.eq(0)
-                with m.Elif(fwd_ok & (fwd_row == c3.acc_row)):
-                    m.d.comb += init.eq(acc[c][v])  # the row is being written back now
-                with m.Else():
-                    m.d.comb += init.eq(mem_init)
+                m.d.comb += init.eq(Mux(c3.clear, 0, Mux(hit1, acc[c][v], Mux(hit2, wb_q, mem_q))))
                 m.d.comb += [vm.valid.eq(c3.valid), vm.first.eq(c3.first), vm.init.eq(init)]
                 # write-back of a non-draining step's sums: t+4
                 m.d.comb += [
                     acc_wp[c][v].addr.eq(c4.acc_row),
                     acc_wp[c][v].data.eq(acc[c][v]),
-                    acc_wp[c][v].en.eq(c4.valid & c4.last & ~c4.drain),
+                    acc_wp[c][v].en.eq(writes_back(c4)),
                 ]
                 m.d.comb += [b_rp[c][v].addr.eq(c3.bias_addr), b_rp[c][v].en.eq(1)]
-        m.d.comb += [fwd_row.eq(c4.acc_row), fwd_ok.eq(c4.valid & c4.last & ~c4.drain)]
 
         # ---- drain chain: capture in t+4, requantise, one vector word per cycle ---------
         entry = data.StructLayout(

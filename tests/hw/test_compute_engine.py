@@ -5,7 +5,7 @@ between the first and the last MAC)."""
 
 import numpy as np
 from amaranth.sim import Simulator
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from snowsim.hw.compute_engine import ComputeEngine
@@ -198,3 +198,46 @@ def test_vec_completion_waits_for_an_earlier_mac():
     last_issue = max(i for i, a in enumerate(trace) if a)
     assert dones[0] < dones[1] == dones[0] + 1  # reported the cycle after the MAC's
     assert dones[0] > last_issue
+
+
+def accumulate(k, *, px, acc, clear):
+    fields = {"k0_count": k, "px_count": px, "py_count": 1, "drain": 0, "acc_clear": clear}
+    fields.update(acc_addr=acc, out_pix_stride=1)  # px_stride 0: every pixel reads x[:k]
+    return Instruction(Op.MAC, fields)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    steps=st.lists(
+        st.tuples(st.integers(1, 3), st.integers(1, 3), st.integers(0, 3), st.booleans()),
+        min_size=1,
+        max_size=8,
+    ),
+    seed=st.integers(0, 2**32 - 1),
+)
+# rows re-read 1 (K = 2 then the next instruction), 2 (K = 1: the next issues a cycle
+# later), 3 and 4 cycles (two pixels of K = 1, 2 in between) after their write-back
+@example(steps=[(2, 1, 0, True), (1, 1, 0, False), (1, 1, 0, False)], seed=1)
+@example(steps=[(1, 2, 0, True), (2, 2, 0, False), (3, 2, 0, False), (1, 1, 0, False)], seed=2)
+def test_accumulator_rows_reread_one_two_and_three_cycles_after_their_write_back(steps, seed):
+    """Non-draining MACs of K = 1..3 over 1..3 pixels on overlapping accumulator rows, back
+    to back: a step reads the row an earlier step writes back in the same cycle, one cycle
+    before, or two before (the forwarding and the read-port bypass), then one draining MAC
+    per row reads the sums out.  Every row's total against a Python sum."""
+    rng = np.random.default_rng(seed)
+    x, w, bias = _random(rng, 3, -64, 64)
+    dot = [np.einsum("k,cvkn->cvn", x[:k], w[:, :, :k]) for k in range(4)]
+    rows = {r: np.zeros((NCU, NV, N), np.int64) for r in range(6)}
+    program = []
+    for k, px, acc, clear in steps:
+        program.append(accumulate(k, px=px, acc=acc, clear=int(clear)))
+        for p in range(px):
+            rows[acc + p] = (0 if clear else rows[acc + p]) + dot[k]
+    for r in rows:
+        program.append(mac(1, clear=0, acc=r, out=r * NCU * NV))
+    _, _, vec = simulate(make_engine(x, w, bias), program)
+    for r, total in rows.items():
+        want = fx.requant(total + dot[1] + bias, 8)
+        for c in range(NCU):
+            for v in range(NV):
+                assert _lanes(vec[r * NCU * NV + c * NV + v]) == list(want[c, v]), (r, c, v)
