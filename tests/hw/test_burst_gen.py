@@ -97,6 +97,24 @@ def _run(cfg, d, stalls=()):
     return got
 
 
+def _descriptor(cfg, addr_el, row_el, rows, planes, gap, pgap=0, buf_beat=0):
+    """A descriptor of ``rows`` x ``planes`` rows of ``row_el`` elements from element
+    ``addr_el``, ``gap`` elements between rows and ``pgap`` between planes, in DRAM and (at
+    the same element offset in a beat, from beat ``buf_beat``) in the buffer."""
+    e = cfg.bus_elems
+    return {
+        "dram_addr": 2 * addr_el,
+        "row_bytes": 2 * row_el,
+        "rows": rows,
+        "row_stride": 2 * (row_el + gap),
+        "planes": planes,
+        "plane_stride": 2 * (rows * (row_el + gap) + pgap),
+        "buf_addr": addr_el % e + buf_beat * e,
+        "buf_row_stride": row_el + gap,
+        "buf_plane_stride": rows * (row_el + gap) + pgap,
+    }
+
+
 @settings(max_examples=40, deadline=None)
 @given(
     preset=st.sampled_from(["tiny", "snowflake"]),
@@ -109,18 +127,7 @@ def _run(cfg, d, stalls=()):
 )
 def test_bursts_match_model(preset, addr_el, row_el, rows, planes, gap, pgap):
     cfg = PRESETS[preset]
-    e = cfg.bus_elems
-    d = {
-        "dram_addr": 2 * addr_el,
-        "row_bytes": 2 * row_el,
-        "rows": rows,
-        "row_stride": 2 * (row_el + gap),
-        "planes": planes,
-        "plane_stride": 2 * (rows * (row_el + gap) + pgap),
-        "buf_addr": addr_el % e + 8 * e,
-        "buf_row_stride": row_el + gap,
-        "buf_plane_stride": rows * (row_el + gap) + pgap,
-    }
+    d = _descriptor(cfg, addr_el, row_el, rows, planes, gap, pgap, buf_beat=8)
     assert _run(cfg, d) == _expected(cfg, d)
 
 
@@ -158,17 +165,6 @@ def test_bursts_match_model_any_bus_and_burst_limit(
         bus_bits = base.bus_data_bits
     max_burst = min(max_burst, 4096 * 8 // bus_bits)  # a burst stays within 4 KiB
     cfg = dataclasses.replace(base, bus_data_bits=bus_bits, max_burst_beats=max_burst)
-    e = cfg.bus_elems
-    d = {
-        "dram_addr": 2 * addr_el,
-        "row_bytes": 2 * row_el,
-        "rows": rows,
-        "row_stride": 2 * (row_el + gap),
-        "planes": planes,
-        "plane_stride": 2 * rows * (row_el + gap),
-        "buf_addr": addr_el % e,
-        "buf_row_stride": row_el + gap,
-        "buf_plane_stride": rows * (row_el + gap),
-    }
+    d = _descriptor(cfg, addr_el, row_el, rows, planes, gap)
     # the pattern repeats; its last cycle always advances
     assert _run(cfg, d, (*stalls, False)) == _expected(cfg, d)
