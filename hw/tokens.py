@@ -61,12 +61,15 @@ class TokenCounters(wiring.Component):
         for q in QUEUES:
             n = _name(q)
             count = Signal(self.width, name=f"count_{n}")
+            # avail (count != 0) is a flip-flop of its own, updated with the count, so that
+            # a unit's issue decision starts at a register, not at a compare of the count
+            avail = Signal(name=f"avail_q_{n}")
             push, pop = getattr(self, f"push_{n}"), getattr(self, f"pop_{n}")
-            m.d.comb += getattr(self, f"avail_{n}").eq(count != 0)
+            m.d.comb += getattr(self, f"avail_{n}").eq(avail)
             with m.If(self.clear):
-                m.d.sync += count.eq(0)
+                m.d.sync += [count.eq(0), avail.eq(0)]
             with m.Elif(push & ~pop):
-                m.d.sync += count.eq(count + 1)
+                m.d.sync += [count.eq(count + 1), avail.eq(1)]
             with m.Elif(pop & ~push):
-                m.d.sync += count.eq(count - 1)
+                m.d.sync += [count.eq(count - 1), avail.eq(count != 1)]
         return m
