@@ -341,7 +341,8 @@ PRESETS: dict[str, AcceleratorConfig] = {
     # The largest array for a Lattice LFE5U-85F (156 MULT18X18D, 208 DP16KD): block RAM, not
     # multipliers, is the limit.  Each vMAC's accumulator memory (16 lanes x 44 bits) takes
     # 20 DP16KD whatever its depth, its weights 8; 4 vMACs + maps + vector + program memories
-    # come to ~170 DP16KD, a fifth vMAC would not fit.  docs/fpga.md has the measured counts.
+    # came to 194 DP16KD by Yosys (73665ad), a fifth vMAC would not fit.  docs/fpga.md has
+    # the measured counts.
     "ecp5": AcceleratorConfig(
         name="ecp5",
         n_cu=2,
