@@ -25,6 +25,8 @@ CAPACITY = {
     "ecp5": {"device": "LFE5U-85F", "luts": 83640, "ffs": 83640, "dsps": 156, "brams": 208},
     "xilinx": {"device": "XC7Z045", "luts": 218600, "ffs": 437200, "dsps": 900, "brams": 545},
 }
+#: ECP5 speed grades nextpnr times (6 is the slowest and its default).
+ECP5_SPEEDS = (6, 7, 8)
 
 
 @dataclass
@@ -44,6 +46,7 @@ class SynthResult:
     seconds: float
     cells: dict[str, int] = field(default_factory=dict)
     capacity: dict[str, int | str] = field(default_factory=dict)
+    speed: int | None = None  # ECP5 speed grade nextpnr timed (None: no place and route)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -103,11 +106,17 @@ def synthesize(
     freq_mhz: float = 150.0,
     place_and_route: bool = True,
     seed: int = 1,
+    speed: int = 6,
 ) -> SynthResult:
     """Synthesise ``top`` from ``verilog`` for ``target``; on ECP5 also place and route it
-    (unless ``place_and_route`` is false: then the counts are Yosys's and Fmax is unknown)."""
+    (unless ``place_and_route`` is false: then the counts are Yosys's and Fmax is unknown)
+    and time it at speed grade ``speed`` (6, the slowest and nextpnr's default, 7 or 8)."""
     if target not in TARGETS:
         raise ValueError(f"unknown target {target!r}; valid targets: {', '.join(TARGETS)}")
+    if speed not in ECP5_SPEEDS:
+        raise ValueError(
+            f"unknown ECP5 speed grade {speed!r}; valid: {', '.join(map(str, ECP5_SPEEDS))}"
+        )
     if freq_mhz <= 0:
         raise ValueError(f"clock frequency must be positive, not {freq_mhz!r} MHz")
     workdir.mkdir(parents=True, exist_ok=True)
@@ -150,6 +159,7 @@ def synthesize(
     dsps = cells.get("MULT18X18D", 0)
     brams: float = cells.get("DP16KD", 0)
     fmax = None
+    timed = speed if place_and_route else None
     if place_and_route:
         (workdir / "clock.lpf").write_text(f'FREQUENCY PORT "clk" {freq_mhz} MHz;\n')
         _run(
@@ -171,6 +181,8 @@ def synthesize(
                 "report.json",
                 "--seed",
                 str(seed),
+                "--speed",
+                str(speed),
                 "--log",
                 "nextpnr.log",
             ],
@@ -197,6 +209,7 @@ def synthesize(
         seconds=time.perf_counter() - t0,
         cells=cells,
         capacity=CAPACITY["ecp5"],
+        speed=timed,
     )
 
 
@@ -216,6 +229,9 @@ def result_table(r: SynthResult) -> str:
         rows.append(f"| {label} | {used:g} | {cap:g} | {100 * used / cap:.1f} % |")
     if r.fmax_mhz is not None:
         met = "met" if r.fmax_mhz >= r.freq_mhz else "NOT met"
-        rows.append(f"| Fmax (clk) | {r.fmax_mhz:.1f} MHz | goal {r.freq_mhz:g} MHz | {met} |")
+        grade = f", speed {r.speed}" if r.speed is not None else ""
+        rows.append(
+            f"| Fmax (clk{grade}) | {r.fmax_mhz:.1f} MHz | goal {r.freq_mhz:g} MHz | {met} |"
+        )
     rows.append(f"| fits | {'yes' if r.fits() else 'NO'} | | |")
     return "\n".join(rows)

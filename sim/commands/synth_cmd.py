@@ -18,6 +18,12 @@ def _args(p: argparse.ArgumentParser) -> None:
         "--freq", type=float, help="clock constraint in MHz (default: the config's clock)"
     )
     p.add_argument("--seed", type=int, default=1, help="nextpnr placer seed")
+    p.add_argument(
+        "--speed",
+        type=int,
+        default=6,
+        help="ECP5: speed grade nextpnr times: 6 (the slowest, default), 7 or 8",
+    )
     p.add_argument("--no-pnr", action="store_true", help="ECP5: stop after Yosys (no Fmax, faster)")
     p.add_argument("--workdir", help="where the tools run (default: build/synth/<top>_<target>)")
     p.add_argument(
@@ -37,10 +43,15 @@ def _args(p: argparse.ArgumentParser) -> None:
 
 @command("synth", "synthesise (and on ECP5 place and route) the generated top", _args)
 def run(args: argparse.Namespace) -> int:
-    from snowsim.sim.synth import TARGETS, result_table, synthesize
+    from snowsim.sim.synth import ECP5_SPEEDS, TARGETS, result_table, synthesize
 
     if args.target not in TARGETS:
         raise CliError(f"unknown target {args.target!r}; valid targets: {', '.join(TARGETS)}")
+    if args.speed not in ECP5_SPEEDS or (args.speed != 6 and args.target != "ecp5"):
+        raise CliError(
+            f"--speed {args.speed}: valid speed grades are {', '.join(map(str, ECP5_SPEEDS))}, "
+            f"for --target ecp5 only (not {args.target!r})"
+        )
     if args.paths is not None and (args.target != "ecp5" or args.paths < 0 or args.buffers):
         raise CliError(
             f"--paths {args.paths} needs --target ecp5 (not {args.target!r}), a count >= 0 "
@@ -83,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
             freq_mhz=freq,
             place_and_route=not args.no_pnr,
             seed=args.seed,
+            speed=args.speed,
         )
     except RuntimeError as exc:
         raise CliError(str(exc)) from None

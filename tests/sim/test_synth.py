@@ -49,6 +49,8 @@ def test_vmac_synthesises_for_xilinx(tmp_path):
 def test_unknown_target_is_refused_before_any_tool_runs(tmp_path):
     with pytest.raises(ValueError, match="unknown target 'ice40'; valid targets: ecp5, xilinx"):
         synthesize(tmp_path / "none.v", "x", "ice40", tmp_path)
+    with pytest.raises(ValueError, match="unknown ECP5 speed grade 5; valid: 6, 7, 8"):
+        synthesize(tmp_path / "none.v", "x", "ecp5", tmp_path, speed=5)
 
 
 def test_buffer_shapes_are_the_engines_memories():

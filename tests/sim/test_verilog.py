@@ -89,6 +89,9 @@ def test_fusesoc_core_lints_through_fusesoc(generated, tmp_path):
         (["verilog", "--config", "nosuch"], "tiny, ecp5, snowflake"),
         (["synth", "--target", "ice40"], "ecp5, xilinx"),
         (["synth", "--config", "nosuch", "--target", "ecp5"], "tiny, ecp5, snowflake"),
+        (["synth", "--target", "ecp5", "--speed", "5"], "6, 7, 8"),
+        (["synth", "--target", "xilinx", "--speed", "8"], "for --target ecp5 only"),
+        (["synth", "--target", "xilinx", "--paths", "5"], "needs --target ecp5"),
     ],
 )
 def test_bad_names_list_the_valid_ones(argv, valid, capsys):
