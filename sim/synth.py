@@ -16,7 +16,15 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-__all__ = ["CAPACITY", "TARGETS", "SynthResult", "result_table", "synthesize"]
+__all__ = [
+    "CAPACITY",
+    "ECP5_SPEEDS",
+    "TARGETS",
+    "SynthResult",
+    "check_speed",
+    "result_table",
+    "synthesize",
+]
 
 TARGETS = ("ecp5", "xilinx")
 
@@ -27,6 +35,19 @@ CAPACITY = {
 }
 #: ECP5 speed grades nextpnr times (6 is the slowest and its default).
 ECP5_SPEEDS = (6, 7, 8)
+
+
+def check_speed(target: str, speed: int | None) -> None:
+    """Refuse a speed grade nextpnr does not know, or one given for a target it does not
+    place and route (``None``: the default, grade 6 on ECP5)."""
+    if speed is None:
+        return
+    if target != "ecp5":
+        raise ValueError(f"speed grade {speed}: for --target ecp5 only (not {target!r})")
+    if speed not in ECP5_SPEEDS:
+        raise ValueError(
+            f"unknown ECP5 speed grade {speed!r}; valid: {', '.join(map(str, ECP5_SPEEDS))}"
+        )
 
 
 @dataclass
@@ -106,17 +127,14 @@ def synthesize(
     freq_mhz: float = 150.0,
     place_and_route: bool = True,
     seed: int = 1,
-    speed: int = 6,
+    speed: int | None = None,
 ) -> SynthResult:
     """Synthesise ``top`` from ``verilog`` for ``target``; on ECP5 also place and route it
     (unless ``place_and_route`` is false: then the counts are Yosys's and Fmax is unknown)
-    and time it at speed grade ``speed`` (6, the slowest and nextpnr's default, 7 or 8)."""
+    and time it at speed grade ``speed`` (6, the slowest and the default, 7 or 8)."""
     if target not in TARGETS:
         raise ValueError(f"unknown target {target!r}; valid targets: {', '.join(TARGETS)}")
-    if speed not in ECP5_SPEEDS:
-        raise ValueError(
-            f"unknown ECP5 speed grade {speed!r}; valid: {', '.join(map(str, ECP5_SPEEDS))}"
-        )
+    check_speed(target, speed)
     if freq_mhz <= 0:
         raise ValueError(f"clock frequency must be positive, not {freq_mhz!r} MHz")
     workdir.mkdir(parents=True, exist_ok=True)
@@ -159,7 +177,7 @@ def synthesize(
     dsps = cells.get("MULT18X18D", 0)
     brams: float = cells.get("DP16KD", 0)
     fmax = None
-    timed = speed if place_and_route else None
+    timed = (speed or 6) if place_and_route else None
     if place_and_route:
         (workdir / "clock.lpf").write_text(f'FREQUENCY PORT "clk" {freq_mhz} MHz;\n')
         _run(
@@ -182,7 +200,7 @@ def synthesize(
                 "--seed",
                 str(seed),
                 "--speed",
-                str(speed),
+                str(timed),
                 "--log",
                 "nextpnr.log",
             ],

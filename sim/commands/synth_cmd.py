@@ -21,7 +21,6 @@ def _args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--speed",
         type=int,
-        default=6,
         help="ECP5: speed grade nextpnr times: 6 (the slowest, default), 7 or 8",
     )
     p.add_argument("--no-pnr", action="store_true", help="ECP5: stop after Yosys (no Fmax, faster)")
@@ -43,15 +42,11 @@ def _args(p: argparse.ArgumentParser) -> None:
 
 @command("synth", "synthesise (and on ECP5 place and route) the generated top", _args)
 def run(args: argparse.Namespace) -> int:
-    from snowsim.sim.synth import ECP5_SPEEDS, TARGETS, result_table, synthesize
+    from snowsim.sim.synth import TARGETS, check_speed, result_table, synthesize
 
     if args.target not in TARGETS:
         raise CliError(f"unknown target {args.target!r}; valid targets: {', '.join(TARGETS)}")
-    if args.speed not in ECP5_SPEEDS or (args.speed != 6 and args.target != "ecp5"):
-        raise CliError(
-            f"--speed {args.speed}: valid speed grades are {', '.join(map(str, ECP5_SPEEDS))}, "
-            f"for --target ecp5 only (not {args.target!r})"
-        )
+    check_speed(args.target, args.speed)  # before the Verilog is generated
     if args.paths is not None and (args.target != "ecp5" or args.paths < 0 or args.buffers):
         raise CliError(
             f"--paths {args.paths} needs --target ecp5 (not {args.target!r}), a count >= 0 "

@@ -222,8 +222,8 @@ def accumulate(k, *, px, acc, clear):
 def test_accumulator_rows_reread_one_two_and_three_cycles_after_their_write_back(steps, seed):
     """Non-draining MACs of K = 1..3 over 1..3 pixels on overlapping accumulator rows, back
     to back: a step reads the row an earlier step writes back in the same cycle, one cycle
-    before, or two before (the forwarding and the read-port bypass), then one draining MAC
-    per row reads the sums out.  Every row's total against a Python sum."""
+    before, or two before (the three forwards: hit1, hit2, hit3), then one draining MAC per
+    row reads the sums out.  Every row's total against a Python sum."""
     rng = np.random.default_rng(seed)
     x, w, bias = _random(rng, 3, -64, 64)
     dot = [np.einsum("k,cvkn->cvn", x[:k], w[:, :, :k]) for k in range(4)]
