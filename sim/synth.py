@@ -18,10 +18,11 @@ from pathlib import Path
 
 __all__ = [
     "CAPACITY",
+    "ECP5_ROUTERS",
     "ECP5_SPEEDS",
     "TARGETS",
     "SynthResult",
-    "check_speed",
+    "check_pnr",
     "result_table",
     "synthesize",
 ]
@@ -35,19 +36,23 @@ CAPACITY = {
 }
 #: ECP5 speed grades nextpnr times (6 is the slowest and its default).
 ECP5_SPEEDS = (6, 7, 8)
+#: nextpnr's routers (router1 is its default; router2 finishes large designs much sooner).
+ECP5_ROUTERS = ("router1", "router2")
 
 
-def check_speed(target: str, speed: int | None) -> None:
-    """Refuse a speed grade nextpnr does not know, or one given for a target it does not
-    place and route (``None``: the default, grade 6 on ECP5)."""
-    if speed is None:
-        return
-    if target != "ecp5":
-        raise ValueError(f"speed grade {speed}: for --target ecp5 only (not {target!r})")
-    if speed not in ECP5_SPEEDS:
-        raise ValueError(
-            f"unknown ECP5 speed grade {speed!r}; valid: {', '.join(map(str, ECP5_SPEEDS))}"
-        )
+def check_pnr(target: str, speed: int | None = None, router: str | None = None) -> None:
+    """Refuse a speed grade or router nextpnr does not know, or either given for a target it
+    does not place and route (``None``: nextpnr's default, grade 6 and router1, on ECP5)."""
+    for what, value, valid in (
+        ("speed grade", speed, ECP5_SPEEDS),
+        ("router", router, ECP5_ROUTERS),
+    ):
+        if value is None:
+            continue
+        if target != "ecp5":
+            raise ValueError(f"{what} {value}: for --target ecp5 only (not {target!r})")
+        if value not in valid:
+            raise ValueError(f"unknown ECP5 {what} {value!r}; valid: {', '.join(map(str, valid))}")
 
 
 @dataclass
@@ -68,6 +73,7 @@ class SynthResult:
     cells: dict[str, int] = field(default_factory=dict)
     capacity: dict[str, int | str] = field(default_factory=dict)
     speed: int | None = None  # ECP5 speed grade nextpnr timed (None: no place and route)
+    router: str | None = None  # nextpnr's router (None: no place and route)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -128,13 +134,15 @@ def synthesize(
     place_and_route: bool = True,
     seed: int = 1,
     speed: int | None = None,
+    router: str | None = None,
 ) -> SynthResult:
     """Synthesise ``top`` from ``verilog`` for ``target``; on ECP5 also place and route it
     (unless ``place_and_route`` is false: then the counts are Yosys's and Fmax is unknown)
-    and time it at speed grade ``speed`` (6, the slowest and the default, 7 or 8)."""
+    with nextpnr's ``router`` (``router1``, its default, or ``router2``) and time it at speed
+    grade ``speed`` (6, the slowest and the default, 7 or 8)."""
     if target not in TARGETS:
         raise ValueError(f"unknown target {target!r}; valid targets: {', '.join(TARGETS)}")
-    check_speed(target, speed)
+    check_pnr(target, speed, router)
     if freq_mhz <= 0:
         raise ValueError(f"clock frequency must be positive, not {freq_mhz!r} MHz")
     workdir.mkdir(parents=True, exist_ok=True)
@@ -178,6 +186,7 @@ def synthesize(
     brams: float = cells.get("DP16KD", 0)
     fmax = None
     timed = (speed or 6) if place_and_route else None
+    routed = (router or "router1") if place_and_route else None
     if place_and_route:
         (workdir / "clock.lpf").write_text(f'FREQUENCY PORT "clk" {freq_mhz} MHz;\n')
         _run(
@@ -201,6 +210,8 @@ def synthesize(
                 str(seed),
                 "--speed",
                 str(timed),
+                "--router",
+                str(routed),
                 "--log",
                 "nextpnr.log",
             ],
@@ -228,6 +239,7 @@ def synthesize(
         cells=cells,
         capacity=CAPACITY["ecp5"],
         speed=timed,
+        router=routed,
     )
 
 
@@ -248,6 +260,7 @@ def result_table(r: SynthResult) -> str:
     if r.fmax_mhz is not None:
         met = "met" if r.fmax_mhz >= r.freq_mhz else "NOT met"
         grade = f", speed {r.speed}" if r.speed is not None else ""
+        grade += f", {r.router}" if r.router is not None else ""
         rows.append(
             f"| Fmax (clk{grade}) | {r.fmax_mhz:.1f} MHz | goal {r.freq_mhz:g} MHz | {met} |"
         )

@@ -23,6 +23,10 @@ def _args(p: argparse.ArgumentParser) -> None:
         type=int,
         help="ECP5: speed grade nextpnr times: 6 (the slowest, default), 7 or 8",
     )
+    p.add_argument(
+        "--router",
+        help="ECP5: nextpnr's router: router1 (its default) or router2 (faster on big designs)",
+    )
     p.add_argument("--no-pnr", action="store_true", help="ECP5: stop after Yosys (no Fmax, faster)")
     p.add_argument("--workdir", help="where the tools run (default: build/synth/<top>_<target>)")
     p.add_argument(
@@ -42,11 +46,11 @@ def _args(p: argparse.ArgumentParser) -> None:
 
 @command("synth", "synthesise (and on ECP5 place and route) the generated top", _args)
 def run(args: argparse.Namespace) -> int:
-    from snowsim.sim.synth import TARGETS, check_speed, result_table, synthesize
+    from snowsim.sim.synth import TARGETS, check_pnr, result_table, synthesize
 
     if args.target not in TARGETS:
         raise CliError(f"unknown target {args.target!r}; valid targets: {', '.join(TARGETS)}")
-    check_speed(args.target, args.speed)  # before the Verilog is generated
+    check_pnr(args.target, args.speed, args.router)  # before the Verilog is generated
     if args.paths is not None and (args.target != "ecp5" or args.paths < 0 or args.buffers):
         raise CliError(
             f"--paths {args.paths} needs --target ecp5 (not {args.target!r}), a count >= 0 "
@@ -90,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
             place_and_route=not args.no_pnr,
             seed=args.seed,
             speed=args.speed,
+            router=args.router,
         )
     except RuntimeError as exc:
         raise CliError(str(exc)) from None

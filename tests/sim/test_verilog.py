@@ -91,6 +91,8 @@ def test_fusesoc_core_lints_through_fusesoc(generated, tmp_path):
         (["synth", "--config", "nosuch", "--target", "ecp5"], "tiny, ecp5, snowflake"),
         (["synth", "--target", "ecp5", "--speed", "5"], "6, 7, 8"),
         (["synth", "--target", "xilinx", "--speed", "8"], "for --target ecp5 only"),
+        (["synth", "--target", "ecp5", "--router", "sa"], "router1, router2"),
+        (["synth", "--target", "xilinx", "--router", "router2"], "for --target ecp5 only"),
         (["synth", "--target", "xilinx", "--paths", "5"], "needs --target ecp5"),
     ],
 )
