@@ -21,7 +21,8 @@ class BurstGen(wiring.Component):
     Members
     -------
     load : In(1)
-        Pulse: start a descriptor (the ``d_*`` inputs are sampled).
+        Pulse: start a descriptor (the ``d_*`` inputs are sampled in that cycle; its first
+        burst is presented two cycles later).
     d_dram_addr, d_row_bytes, d_rows, d_dram_row_stride, d_planes, d_dram_plane_stride,
     d_buf_addr, d_buf_row_stride, d_buf_plane_stride : In
         The descriptor (byte lengths and addresses for DRAM, element addresses for the buffer).
@@ -136,34 +137,66 @@ class BurstGen(wiring.Component):
                 buf_beat.eq(elem >> le),
             ]
 
-        with m.If(self.load):
-            d_nb1 = Signal(19)
-            m.d.comb += d_nb1.eq(self.d_row_bytes + (bus - 1))
-            d_c_l = d_nb1 - (lim + 1) * bus
-            d_c_4k = d_nb1 - (page + 1) * bus
-            d_tail = self.d_row_bytes[:lb] if lb else C(0, 1)
+        # The descriptor is registered before any of it is used (DMA_READ_SETUP /
+        # DMA_WRITE_SETUP = 2): the staging registers below take the d_* inputs every cycle,
+        # with no enable, so that the descriptor handshake (``load``) drives one flip-flop
+        # (``pending``) instead of the enables of every walker register, and the row-start
+        # arithmetic (one carry chain) starts from registers.  The per-row constants that
+        # take two carry chains of the row length are formed here, in the staging cycle.
+        s_addr, s_nb1, s_c_l, s_c_4k = (
+            Signal(32),
+            Signal(19),
+            Signal(signed(21)),
+            Signal(signed(21)),
+        )
+        s_tail = Signal(max(lb, 1))
+        s_rows, s_row_stride = Signal(16), Signal(32)
+        s_planes, s_plane_stride = Signal(16), Signal(32)
+        s_elem, s_brow_stride, s_bplane_stride = Signal(24), Signal(24), Signal(24)
+        s_empty = Signal()
+        pending = Signal()
+        d_nb1 = Signal(19)
+        m.d.comb += d_nb1.eq(self.d_row_bytes + (bus - 1))
+        m.d.sync += [
+            pending.eq(self.load),
+            s_addr.eq(self.d_dram_addr),
+            s_nb1.eq(d_nb1),
+            s_c_l.eq(d_nb1 - (lim + 1) * bus),
+            s_c_4k.eq(d_nb1 - (page + 1) * bus),
+            s_tail.eq(self.d_row_bytes[:lb] if lb else C(0, 1)),
+            s_rows.eq(self.d_rows),
+            s_row_stride.eq(self.d_dram_row_stride),
+            s_planes.eq(self.d_planes),
+            s_plane_stride.eq(self.d_dram_plane_stride),
+            s_elem.eq(self.d_buf_addr),
+            s_brow_stride.eq(self.d_buf_row_stride),
+            s_bplane_stride.eq(self.d_buf_plane_stride),
+            s_empty.eq((self.d_rows == 0) | (self.d_planes == 0) | (self.d_row_bytes == 0)),
+        ]
+
+        with m.If(pending):
             m.d.sync += [
-                nb1.eq(d_nb1),
-                c_l.eq(d_c_l),
-                c_4k.eq(d_c_4k),
-                nb_tail.eq(d_tail),
-                rows.eq(self.d_rows),
-                rows_one.eq(self.d_rows == 1),
-                row_stride.eq(self.d_dram_row_stride),
-                plane_stride.eq(self.d_dram_plane_stride),
-                brow_stride.eq(self.d_buf_row_stride),
-                bplane_stride.eq(self.d_buf_plane_stride),
-                rows_left.eq(self.d_rows),
-                planes_left.eq(self.d_planes),
-                last_row.eq(self.d_rows == 1),
-                last_plane.eq(self.d_planes == 1),
-                nrow_addr.eq(self.d_dram_addr + self.d_dram_row_stride),
-                nrow_elem.eq(self.d_buf_addr + self.d_buf_row_stride),
-                nplane_addr.eq(self.d_dram_addr + self.d_dram_plane_stride),
-                nplane_elem.eq(self.d_buf_addr + self.d_buf_plane_stride),
-                active.eq((self.d_rows != 0) & (self.d_planes != 0) & (self.d_row_bytes != 0)),
+                nb1.eq(s_nb1),
+                c_l.eq(s_c_l),
+                c_4k.eq(s_c_4k),
+                nb_tail.eq(s_tail),
+                rows.eq(s_rows),
+                rows_one.eq(s_rows == 1),
+                row_stride.eq(s_row_stride),
+                plane_stride.eq(s_plane_stride),
+                brow_stride.eq(s_brow_stride),
+                bplane_stride.eq(s_bplane_stride),
+                rows_left.eq(s_rows),
+                planes_left.eq(s_planes),
+                last_row.eq(s_rows == 1),
+                last_plane.eq(s_planes == 1),
+                nrow_addr.eq(s_addr + s_row_stride),
+                nrow_elem.eq(s_elem + s_brow_stride),
+                nplane_addr.eq(s_addr + s_plane_stride),
+                nplane_elem.eq(s_elem + s_bplane_stride),
+                active.eq(~s_empty),
             ]
-            m.d.sync += start_row(self.d_dram_addr, self.d_buf_addr, d_nb1, d_c_l, d_c_4k, d_tail)
+            m.d.sync += start_row(s_addr, s_elem, s_nb1, s_c_l, s_c_4k, s_tail)
         with m.Elif(active & self.next):
             with m.If(~row_done):
                 m.d.sync += first.eq(0)

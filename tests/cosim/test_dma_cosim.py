@@ -195,5 +195,5 @@ def test_single_beat_write_gap():
     case = _case(cfg, 2, rows=20, gap=6)
     cfg, (res,) = _run("icarus", "tiny", [case], "gap")
     assert res["ld_cycles"] == read_cycles(_bursts(case["ld"], cfg), cfg)
-    assert write_cycles(_bursts(case["st"], cfg), cfg) == 26
-    assert res["st_cycles"] == 38
+    assert write_cycles(_bursts(case["st"], cfg), cfg) == 27
+    assert res["st_cycles"] == 39

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from snowsim.hw.burst_gen import BurstGen
 from snowsim.model.config import PRESETS
 from snowsim.model.dma import descriptor_bursts
+from snowsim.model.latencies import DMA_READ_SETUP, DMA_WRITE_SETUP
 
 
 def _expected(cfg, d):
@@ -48,22 +49,32 @@ def _run(cfg, d, stalls=()):
     dut = BurstGen(cfg)
     got = []
 
+    fields = (
+        ("dram_addr", d["dram_addr"]),
+        ("row_bytes", d["row_bytes"]),
+        ("rows", d["rows"]),
+        ("dram_row_stride", d["row_stride"]),
+        ("planes", d["planes"]),
+        ("dram_plane_stride", d["plane_stride"]),
+        ("buf_addr", d["buf_addr"]),
+        ("buf_row_stride", d["buf_row_stride"]),
+        ("buf_plane_stride", d["buf_plane_stride"]),
+    )
+
     async def tb(ctx):
-        for k, v in (
-            ("dram_addr", d["dram_addr"]),
-            ("row_bytes", d["row_bytes"]),
-            ("rows", d["rows"]),
-            ("dram_row_stride", d["row_stride"]),
-            ("planes", d["planes"]),
-            ("dram_plane_stride", d["plane_stride"]),
-            ("buf_addr", d["buf_addr"]),
-            ("buf_row_stride", d["buf_row_stride"]),
-            ("buf_plane_stride", d["buf_plane_stride"]),
-        ):
+        for k, v in fields:
             ctx.set(getattr(dut, f"d_{k}"), v)
         ctx.set(dut.load, 1)
         await ctx.tick()
         ctx.set(dut.load, 0)
+        # the descriptor was sampled with load: what the inputs hold afterwards is ignored
+        for k, _ in fields:
+            port = getattr(dut, f"d_{k}")
+            ctx.set(port, (1 << len(port)) - 1)
+        # the first burst is presented DMA_READ_SETUP (= DMA_WRITE_SETUP) cycles after load
+        for _ in range(DMA_READ_SETUP - 1):
+            assert not ctx.get(dut.valid)
+            await ctx.tick()
         for i in range(200_000):
             if not ctx.get(dut.valid):
                 break
@@ -95,6 +106,9 @@ def _run(cfg, d, stalls=()):
     sim.add_testbench(tb)
     sim.run()
     return got
+
+
+assert DMA_READ_SETUP == DMA_WRITE_SETUP  # one burst generator serves both
 
 
 def _descriptor(cfg, addr_el, row_el, rows, planes, gap, pgap=0, buf_beat=0):
