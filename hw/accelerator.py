@@ -100,6 +100,11 @@ class Accelerator(wiring.Component):
         # --- controller ---------------------------------------------------------------------
         busy, fetching, running, stopping = Signal(), Signal(), Signal(), Signal()
         resetting = Signal()
+        # running, stopping and resetting are assigned through their next values (*_n), so
+        # that the job gate below can be a flip-flop holding exactly their combination
+        running_n, stopping_n, resetting_n = Signal(), Signal(), Signal()
+        m.d.comb += [running_n.eq(running), stopping_n.eq(stopping), resetting_n.eq(resetting)]
+        m.d.sync += [running.eq(running_n), stopping.eq(stopping_n), resetting.eq(resetting_n)]
         err, err_code, err_addr = Signal(), Signal(4), Signal(32)
         start_seq = Signal()
         m.d.sync += start_seq.eq(0)
@@ -119,18 +124,18 @@ class Accelerator(wiring.Component):
         m.d.comb += regs.done.eq(done_status)
 
         def fail(code, addr=0):
-            return [err.eq(1), err_code.eq(code), err_addr.eq(addr), stopping.eq(1)]
+            m.d.sync += [err.eq(1), err_code.eq(code), err_addr.eq(addr)]
+            m.d.comb += stopping_n.eq(1)
 
         with m.If(regs.start & ~busy):
             m.d.sync += [
                 busy.eq(1),
                 fetching.eq(1),
-                running.eq(0),
-                stopping.eq(0),
                 err.eq(0),
                 err_code.eq(0),
                 done_status.eq(0),
             ]
+            m.d.comb += [running_n.eq(0), stopping_n.eq(0)]
         fetch_go = Signal()
         m.d.sync += fetch_go.eq(regs.start & ~busy)  # cycle 0: the first BUSY cycle
         m.d.comb += [rd.req_to_prog.eq(fetching)]
@@ -138,18 +143,19 @@ class Accelerator(wiring.Component):
             with m.If(rd.done):
                 m.d.sync += fetching.eq(0)
                 with m.If(rd.error):
-                    m.d.sync += fail(rd.err_code, rd.err_addr)
+                    fail(rd.err_code, rd.err_addr)
                 with m.Elif(loader.illegal):
-                    m.d.sync += fail(ErrorCode.ILLEGAL_INSTRUCTION)
+                    fail(ErrorCode.ILLEGAL_INSTRUCTION)
                 with m.Elif(loader.overflow):
-                    m.d.sync += fail(ErrorCode.PROGRAM_TOO_LONG)
+                    fail(ErrorCode.PROGRAM_TOO_LONG)
                 with m.Else():
-                    m.d.sync += [running.eq(1), start_seq.eq(1)]
+                    m.d.sync += start_seq.eq(1)
+                    m.d.comb += running_n.eq(1)
         with m.If(running & ~stopping):
             with m.If(rd.done & rd.error):
-                m.d.sync += fail(rd.err_code, rd.err_addr)
+                fail(rd.err_code, rd.err_addr)
             with m.Elif(wr.done & wr.error):
-                m.d.sync += fail(wr.err_code, wr.err_addr)
+                fail(wr.err_code, wr.err_addr)
         finish = Signal()
         m.d.comb += finish.eq(
             busy
@@ -158,24 +164,23 @@ class Accelerator(wiring.Component):
             & ((running & ~stopping & halted) | (stopping & dma_idle & fill.ready))
         )
         with m.If(finish):
-            m.d.sync += [busy.eq(0), running.eq(0), stopping.eq(0), done_status.eq(1)]
+            m.d.sync += [busy.eq(0), done_status.eq(1)]
+            m.d.comb += [running_n.eq(0), stopping_n.eq(0)]
             m.d.comb += [regs.set_irq_done.eq(~stopping), regs.set_irq_error.eq(stopping)]
 
         # soft reset: wait for the DMA engine to be idle, then reset the core for a cycle
         with m.If(regs.soft_reset):
-            m.d.sync += [resetting.eq(1), stopping.eq(busy)]
+            m.d.comb += [resetting_n.eq(1), stopping_n.eq(busy)]
         # START also resets the core: whatever an aborted job left in flight is dropped
         # (the DMA engine is idle whenever BUSY is 0)
         with m.If(regs.start & ~busy):
             m.d.comb += core_rst.eq(1)
         with m.If(resetting & dma_idle):
             m.d.comb += core_rst.eq(1)
+            m.d.comb += [resetting_n.eq(0), running_n.eq(0), stopping_n.eq(0)]
             m.d.sync += [
-                resetting.eq(0),
                 busy.eq(0),
-                running.eq(0),
                 fetching.eq(0),
-                stopping.eq(0),
                 done_status.eq(0),
                 err.eq(0),
                 err_code.eq(0),
@@ -187,7 +192,10 @@ class Accelerator(wiring.Component):
         ls = seq[Unit.LOAD]
         op_l = ls.instr[0:4]
         is_fill = op_l == Op.FILL
-        gate = running & ~stopping & ~resetting  # no issue outside a healthy job
+        # no issue outside a healthy job: the gate is a flip-flop (its value is exactly
+        # running & ~stopping & ~resetting), for it drives every unit's issue handshake
+        gate = Signal()
+        m.d.sync += gate.eq(running_n & ~stopping_n & ~resetting_n)
         m.d.comb += ls.hold.eq(~gate)
         with m.If(fetch_go):
             m.d.comb += [
