@@ -2,7 +2,7 @@
 buffers (or, for the program fetch, into the program loader).
 
 Bursts come from :class:`~snowsim.hw.burst_gen.BurstGen`; up to ``max_outstanding`` are in
-flight; R is always accepted and every beat is written to the buffer in the cycle it arrives
+flight; R is always accepted and every beat is written to the buffer the cycle after it arrives
 (``BufWriteSignature``: never stalls).  An ``SLVERR``/``DECERR`` stops new ARs, the
 remaining beats are accepted and dropped, and the descriptor ends with ``done`` and
 ``error``.  Timing is :func:`snowsim.model.dma.read_cycles`.
@@ -172,13 +172,19 @@ class DmaRead(wiring.Component):
         )
         bad = (self.m_axi_rresp == Resp.SLVERR) | (self.m_axi_rresp == Resp.DECERR)
         write = r_fire & ~failed & ~bad
-        m.d.comb += [
+        # the buffer write leaves from flip-flops, the cycle after its R beat (the address
+        # sum from the in-flight FIFO's head and the element mask are off the buffers'
+        # write-enable paths); the load's done comes DMA_DONE_LATENCY = 1 cycle after its
+        # last beat, with that beat's write, so no reader can see the buffer before it
+        m.d.sync += [
             self.wr.valid.eq(write & ~to_prog),
             self.wr.buf.eq(buf),
             self.wr.cu_mask.eq(cu_mask),
             self.wr.addr.eq(head.buf_beat + beat),
             self.wr.data.eq(self.m_axi_rdata),
             self.wr.mask.eq(mask),
+        ]
+        m.d.comb += [
             self.prog_valid.eq(write & to_prog),
             self.prog_data.eq(self.m_axi_rdata),
             self.stat_beat.eq(r_fire),
