@@ -24,12 +24,12 @@ reported in program order.
 from amaranth import Array, Cat, Const, Module, Mux, Signal, signed, unsigned
 from amaranth.hdl import MemoryData
 from amaranth.lib import data, wiring
-from amaranth.lib.fifo import SyncFIFO
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from snowsim.hw.instr_fields import field
 from snowsim.hw.ports import VEC_ADDR_BITS, BufReadSignature, BufWriteSignature
+from snowsim.hw.shift_fifo import ShiftFIFO
 from snowsim.hw.vector_unit import VectorUnit
 from snowsim.hw.vmac import VMac
 from snowsim.model.config import AcceleratorConfig
@@ -224,7 +224,7 @@ class ComputeEngine(wiring.Component):
         # token pushes in that order): the kind of every accepted instruction is queued,
         # completions not yet reportable are counted, and the oldest is reported as soon
         # as it is complete, one per cycle.
-        m.submodules.order = order = SyncFIFO(width=1, depth=COMPUTE_IN_FLIGHT)
+        m.submodules.order = order = ShiftFIFO(width=1, depth=COMPUTE_IN_FLIGHT)
         vec_done = Signal()  # a VEC completes (the cycle after the vector unit's done)
         mac_pend = Signal(range(COMPUTE_IN_FLIGHT + 1))
         vec_pend = Signal(range(COMPUTE_IN_FLIGHT + 1))

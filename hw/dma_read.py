@@ -10,12 +10,12 @@ remaining beats are accepted and dropped, and the descriptor ends with ``done`` 
 
 from amaranth import Cat, Module, Signal
 from amaranth.lib import data, wiring
-from amaranth.lib.fifo import SyncFIFO
 from amaranth.lib.wiring import In, Out
 
 from snowsim.hw.axi import Resp, axi4_read_master
 from snowsim.hw.burst_gen import BurstGen
 from snowsim.hw.ports import BufWriteSignature
+from snowsim.hw.shift_fifo import ShiftFIFO
 from snowsim.model.config import AcceleratorConfig
 from snowsim.model.regmap import ErrorCode
 
@@ -94,7 +94,7 @@ class DmaRead(wiring.Component):
             # compares with a FIFO output instead of subtracting from it
             {"addr": 32, "last": 8, "first_mask": e, "last_mask": e, "buf_beat": 24}
         )
-        m.submodules.fifo = fifo = SyncFIFO(width=rec.size, depth=cfg.max_outstanding)
+        m.submodules.fifo = fifo = ShiftFIFO(width=rec.size, depth=cfg.max_outstanding)
 
         busy = Signal()
         buf, cu_mask, to_prog = Signal(2), Signal(cfg.n_cu), Signal()

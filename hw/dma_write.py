@@ -18,6 +18,7 @@ from amaranth.lib.wiring import In, Out
 from snowsim.hw.axi import Resp, axi4_write_master
 from snowsim.hw.burst_gen import BurstGen
 from snowsim.hw.ports import BufReadSignature
+from snowsim.hw.shift_fifo import ShiftFIFO
 from snowsim.model.config import AcceleratorConfig
 from snowsim.model.latencies import BUFFER_READ_LATENCY, DMA_MAX_WRITES_IN_FLIGHT
 from snowsim.model.regmap import ErrorCode
@@ -82,12 +83,13 @@ class DmaWrite(wiring.Component):
         e, eb = cfg.bus_elems, cfg.elem_bytes
         m.submodules.gen = gen = BurstGen(cfg)
         rec = data.StructLayout(
-            # last: the burst's last beat index (beats - 1: AWLEN)
-            {"addr": 32, "last": 8, "first_mask": e, "last_mask": e, "buf_beat": 24}
+            # last: the burst's last beat index (beats - 1: AWLEN); the burst's address waits
+            # for its B in bq
+            {"last": 8, "first_mask": e, "last_mask": e, "buf_beat": 24}
         )
         n_fl = DMA_MAX_WRITES_IN_FLIGHT
         # bursts announced on AW whose W beats are not all read yet
-        m.submodules.wq = wq = SyncFIFO(width=rec.size, depth=n_fl)
+        m.submodules.wq = wq = ShiftFIFO(width=rec.size, depth=n_fl)
         # addresses of bursts awaiting B (for ERR_ADDR)
         m.submodules.bq = bq = SyncFIFO(width=32, depth=n_fl)
         wbeat = data.StructLayout({"data": cfg.bus_data_bits, "strb": cfg.bus_bytes, "last": 1})
@@ -129,7 +131,6 @@ class DmaWrite(wiring.Component):
         aw_fire = aw_ok & self.m_axi_awready
         new = rec(Signal(rec.size))
         m.d.comb += [
-            new.addr.eq(gen.addr),
             new.last.eq(awlen),
             new.first_mask.eq(gen.first_mask),
             new.last_mask.eq(gen.last_mask),

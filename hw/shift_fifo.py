@@ -1,0 +1,77 @@
+"""A small synchronous FIFO whose head, ``r_rdy`` and ``w_rdy`` come straight out of
+flip-flops: a drop-in for :class:`amaranth.lib.fifo.SyncFIFO` (same ports, same cycle
+behaviour) on paths where the LUT-RAM FIFO's asynchronous read limited Fmax.
+
+The entries are a shift register: a pop moves every entry one place towards the head, a
+push writes the first free place after that move.  It costs ``width * depth`` flip-flops,
+so it is meant for the short queues of the DMA engine and the controller (4-16 entries).
+"""
+
+from amaranth import Module, Mux, Signal
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+__all__ = ["ShiftFIFO"]
+
+
+class ShiftFIFO(wiring.Component):
+    """Parameters
+    ----------
+    width : int
+        Bits per entry (>= 1).
+    depth : int
+        Entries (>= 1).
+
+    Members
+    -------
+    w_data : In(width), w_en : In(1), w_rdy : Out(1)
+        Write port: ``w_data`` is stored when ``w_en`` and ``w_rdy`` (not full).
+    r_data : Out(width), r_en : In(1), r_rdy : Out(1)
+        Read port: ``r_data`` is the oldest entry while ``r_rdy`` (not empty); ``r_en``
+        removes it.  An entry written in one cycle is readable the next (as ``SyncFIFO``).
+    level : Out(range(depth + 1))
+        Entries held.
+    """
+
+    def __init__(self, *, width: int, depth: int):
+        if not isinstance(width, int) or width < 1:
+            raise ValueError(f"ShiftFIFO width must be an integer >= 1, not {width!r}")
+        if not isinstance(depth, int) or depth < 1:
+            raise ValueError(f"ShiftFIFO depth must be an integer >= 1, not {depth!r}")
+        self.width, self.depth = width, depth
+        super().__init__(
+            {
+                "w_data": In(width),
+                "w_en": In(1),
+                "w_rdy": Out(1),
+                "r_data": Out(width),
+                "r_en": In(1),
+                "r_rdy": Out(1),
+                "level": Out(range(depth + 1)),
+            }
+        )
+
+    def elaborate(self, platform):
+        m = Module()
+        n = self.depth
+        q = [Signal(self.width, name=f"entry{i}") for i in range(n)]
+        nonempty, notfull = Signal(), Signal(init=1)
+        m.d.comb += [
+            self.r_data.eq(q[0]),
+            self.r_rdy.eq(nonempty),
+            self.w_rdy.eq(notfull),
+        ]
+        push = self.w_en & notfull
+        pop = self.r_en & nonempty
+        level = self.level
+        for i in range(n):
+            shifted = Mux(pop, q[i + 1], q[i]) if i + 1 < n else Mux(pop, 0, q[i])
+            # the first free place after this cycle's pop: level - pop
+            here = Mux(pop, level == i + 1, level == i)
+            m.d.sync += q[i].eq(Mux(push & here, self.w_data, shifted))
+        m.d.sync += level.eq(level + push - pop)
+        with m.If(push & ~pop):
+            m.d.sync += [nonempty.eq(1), notfull.eq(level != n - 1)]
+        with m.Elif(pop & ~push):
+            m.d.sync += [nonempty.eq(level != 1), notfull.eq(1)]
+        return m
