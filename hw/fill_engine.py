@@ -49,14 +49,21 @@ class FillEngine(wiring.Component):
         m = Module()
         cfg = self.cfg
         e = cfg.bus_elems
-        ebits = max(1, (e - 1).bit_length())
+        eb = (e - 1).bit_length()  # bus_elems is a power of two >= 2
         value = Signal(cfg.data_bits)
         count = Signal(_width("count"))
-        rows_left = Signal(_width("rows"))
         row_stride = Signal(_width("row_stride"))
-        row_start = Signal(24)  # element address of the current row
-        beat = Signal(24)  # beat address being written
-        last_beat = Signal(24)
+        # Every decision below comes from flip-flops (Fmax): the current beat, the element
+        # offset of the row in its first beat, `span` = the elements from the current beat's
+        # start to the row's end (the row ends with this beat when span <= e), a last-row
+        # flag, and the next row's start, walked one row ahead.
+        beat = Signal(24)
+        first = Signal()
+        off = Signal(eb)
+        span = Signal(_width("count") + 1)
+        rows_left = Signal(_width("rows"))
+        last_row = Signal()
+        nxt = Signal(25)  # element address of the next row
         busy = Signal()
         empty = Signal()  # a FILL with no rows or no elements completes after one cycle
         m.d.comb += self.ready.eq(~busy & ~empty)
@@ -64,15 +71,18 @@ class FillEngine(wiring.Component):
             m.d.comb += self.done.eq(1)
             m.d.sync += empty.eq(0)
 
-        row_end = Signal(25)
-        m.d.comb += row_end.eq(row_start + count)
-        m.d.comb += last_beat.eq((row_end - 1) >> ebits if e > 1 else row_end - 1)
-        mask = []
-        for i in range(e):
-            elem = Cat(Signal(ebits, init=i), beat) if e > 1 else beat
-            mask.append((elem >= row_start) & (elem < row_end))
-        final = Signal()
-        m.d.comb += final.eq((rows_left == 1) & (beat == last_beat))
+        span_hi = span[eb:] != 0  # span >= e
+        last_beat = ~span_hi | (span == e)
+        mask = [(~first | (off <= i)) & (span_hi | (span[:eb] > i)) for i in range(e)]
+
+        def start_row(addr):
+            return [
+                beat.eq(addr[eb:]),
+                off.eq(addr[:eb]),
+                span.eq(addr[:eb] + count),
+                first.eq(1),
+            ]
+
         with m.If(busy):
             m.d.comb += [
                 self.wr.valid.eq(1),
@@ -82,15 +92,16 @@ class FillEngine(wiring.Component):
                 self.wr.data.eq(Cat(*([value] * e))),
                 self.wr.mask.eq(Cat(*mask)),
             ]
-            with m.If(beat == last_beat):
+            with m.If(last_beat):
                 m.d.sync += [
                     rows_left.eq(rows_left - 1),
-                    row_start.eq(row_start + row_stride),
-                    beat.eq((row_start + row_stride) >> ebits if e > 1 else row_start + row_stride),
+                    last_row.eq(rows_left == 2),
+                    nxt.eq(nxt + row_stride),
+                    *start_row(nxt),
                 ]
             with m.Else():
-                m.d.sync += beat.eq(beat + 1)
-            with m.If(final):
+                m.d.sync += [beat.eq(beat + 1), span.eq(span - e), first.eq(0)]
+            with m.If(last_beat & last_row):
                 m.d.comb += self.done.eq(1)
                 m.d.sync += busy.eq(0)
         with m.Elif(self.valid):
@@ -98,9 +109,13 @@ class FillEngine(wiring.Component):
                 value.eq(self.value),
                 count.eq(self.count),
                 rows_left.eq(self.rows),
+                last_row.eq(self.rows == 1),
                 row_stride.eq(self.row_stride),
-                row_start.eq(self.addr),
-                beat.eq(self.addr >> ebits if e > 1 else self.addr),
+                nxt.eq(self.addr + self.row_stride),
+                beat.eq(self.addr[eb:]),
+                off.eq(self.addr[:eb]),
+                span.eq(self.addr[:eb] + self.count),
+                first.eq(1),
                 busy.eq((self.rows != 0) & (self.count != 0)),
                 empty.eq((self.rows == 0) | (self.count == 0)),
             ]

@@ -12,10 +12,11 @@ from snowsim.model.costs import fill_cycles
 from snowsim.model.isa import Instruction, Op
 
 CFG = PRESETS["tiny"]
+WIDE = PRESETS["ecp5"]  # 8 elements per beat (tiny: 4)
 
 
-def _fill(fields):
-    dut = FillEngine(CFG)
+def _fill(fields, cfg=CFG):
+    dut = FillEngine(cfg)
     mem = np.full(512, -1, dtype=np.int64)
     out = {}
 
@@ -28,10 +29,10 @@ def _fill(fields):
         for cyc in range(1, 400):
             if ctx.get(dut.wr.valid):
                 beat, data, mask = ctx.get(dut.wr.addr), ctx.get(dut.wr.data), ctx.get(dut.wr.mask)
-                for i in range(CFG.bus_elems):
+                for i in range(cfg.bus_elems):
                     if mask >> i & 1:
                         v = (data >> (16 * i)) & 0xFFFF
-                        mem[beat * CFG.bus_elems + i] = v - (1 << 16) if v >> 15 else v
+                        mem[beat * cfg.bus_elems + i] = v - (1 << 16) if v >> 15 else v
             if ctx.get(dut.done):
                 out["cycles"] = cyc
                 break
@@ -44,15 +45,17 @@ def _fill(fields):
     return mem, out.get("cycles")
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(
     addr=st.integers(0, 60),
     count=st.integers(1, 21),
     rows=st.integers(1, 4),
     extra=st.integers(0, 9),
     value=st.integers(-32768, 32767),
+    wide=st.booleans(),
 )
-def test_fill_writes_exactly_its_rows(addr, count, rows, extra, value):
+def test_fill_writes_exactly_its_rows(addr, count, rows, extra, value, wide):
+    cfg = WIDE if wide else CFG
     stride = count + extra
     fields = {
         "value": value & 0xFFFF,
@@ -61,12 +64,12 @@ def test_fill_writes_exactly_its_rows(addr, count, rows, extra, value):
         "rows": rows,
         "row_stride": stride,
     }
-    mem, cycles = _fill(fields)
+    mem, cycles = _fill(fields, cfg)
     want = np.full(512, -1, dtype=np.int64)
     for r in range(rows):
         want[addr + r * stride : addr + r * stride + count] = value
     assert (mem == want).all()
-    assert cycles == fill_cycles(Instruction(Op.FILL, fields), CFG)
+    assert cycles == fill_cycles(Instruction(Op.FILL, fields), cfg)
 
 
 @pytest.mark.parametrize("fields", [{"rows": 0, "count": 4}, {"rows": 2, "count": 0}])
