@@ -531,22 +531,25 @@ class ComputeEngine(wiring.Component):
             s1.relu.eq(head.relu),
             s1.shift.eq(head.shift),
         ]
-        # stage 2: shift, saturate, ReLU
-        lo, hi = -(1 << (d - 1)), (1 << (d - 1)) - 1
-        s2 = Signal(lanes)
-        s2_valid, s2_addr = Signal(), Signal(VEC_ADDR_BITS)
+        # stage 2: the arithmetic shift (a barrel shifter: registered on its own, Fmax)
+        s2 = Signal(data.ArrayLayout(signed(a + 1), n))
+        s2_valid, s2_addr, s2_relu = Signal(), Signal(VEC_ADDR_BITS), Signal()
         for lane in range(n):
-            sh = Signal(signed(a + 1), name=f"sh{lane}")
-            m.d.comb += sh.eq(s1.sum[lane] >> s1.shift)
-            # the sign is the sum's (an arithmetic shift keeps it): ReLU and the saturation
-            # side come from the stage-1 register; sh fits d bits when its bits from d - 1
-            # up are all equal (no compare chains after the shifter)
-            neg = s1.sum[lane][-1]
+            m.d.sync += s2[lane].eq(s1.sum[lane] >> s1.shift)
+        m.d.sync += [s2_valid.eq(s1.valid), s2_addr.eq(s1.addr), s2_relu.eq(s1.relu)]
+        # stage 3: saturate, ReLU.  The shifted value fits d bits when its bits from d - 1
+        # up are all equal; its sign is the sum's (the shift is arithmetic)
+        lo, hi = -(1 << (d - 1)), (1 << (d - 1)) - 1
+        s3 = Signal(lanes)
+        s3_valid, s3_addr = Signal(), Signal(VEC_ADDR_BITS)
+        for lane in range(n):
+            sh = s2[lane]
+            neg = sh[-1]
             top = sh[d - 1 :]
             fits = (top == 0) | (top == (1 << len(top)) - 1)
             y = Mux(fits, sh[:d], Mux(neg, lo, hi))
-            m.d.sync += s2[lane].eq(Mux(s1.relu & neg, 0, y))
-        m.d.sync += [s2_valid.eq(s1.valid), s2_addr.eq(s1.addr)]
+            m.d.sync += s3[lane].eq(Mux(s2_relu & neg, 0, y))
+        m.d.sync += [s3_valid.eq(s2_valid), s3_addr.eq(s2_addr)]
 
         # ---- vector buffer and vector unit ------------------------------------------------
         m.submodules.vbuf = vbuf = Memory(data=self._vec)
@@ -565,7 +568,7 @@ class ComputeEngine(wiring.Component):
         with m.If(vu.wr.en):
             m.d.comb += [vwp.en.eq(1), vwp.addr.eq(vu.wr.addr), vwp.data.eq(vu.wr.data)]
         with m.Else():
-            m.d.comb += [vwp.en.eq(s2_valid), vwp.addr.eq(s2_addr), vwp.data.eq(s2)]
+            m.d.comb += [vwp.en.eq(s3_valid), vwp.addr.eq(s3_addr), vwp.data.eq(s3)]
         # store reads: beat b of word b >> log2(word_beats)
         sr = self.store_rd
         part = Signal(max(wb_bits, 1))

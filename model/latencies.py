@@ -54,9 +54,9 @@ MAC_START = 2
 #: valid (operands, products, accumulate) and written back to the accumulator memory.
 MAC_ACC_DONE = 4
 #: From the last MAC issue of a draining instruction to the write of its first vector word
-#: is MAC_DRAIN_DONE + 1 (sums valid 4, capture, bias/round stage, shift/saturate stage);
-#: its completion is the write of the last of the n_cu * n_vmac words.
-MAC_DRAIN_DONE = 6
+#: is MAC_DRAIN_DONE + 1 (sums valid 4, capture, bias/round stage, shift stage,
+#: saturate/ReLU stage); its completion is the write of the last of the n_cu * n_vmac words.
+MAC_DRAIN_DONE = 7
 #: Registers in the vector unit from the buffer's read data to the result register: operands
 #: (1), single-adder ops / product / activation clamp (1), product rounding / activation ROM
 #: (1), activation multiply (1), activation add (1), result (1).
