@@ -18,6 +18,7 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
 
+from snowsim.hw.shift_fifo import ShiftFIFO
 from snowsim.model.config import AcceleratorConfig
 from snowsim.model.isa import HEADER, INSTR_BITS, Op
 
@@ -114,10 +115,9 @@ class UnitSequencer(wiring.Component):
         is_end = opcode == Op.END
         bit = {k: head[header_bit(k)] for k in ("pop_prev", "pop_next", "push_prev", "push_next")}
 
-        # in-order completion FIFO of push flags
-        fifo = Array(Signal(2, name=f"push_flags_{i}") for i in range(n))
-        wr = Signal(range(n))
-        rd = Signal(range(n))
+        # in-order completion FIFO of push flags (its head in flip-flops: the pushes it
+        # drives go straight into the token counters)
+        m.submodules.push_flags = flags = ShiftFIFO(width=2, depth=n)
         count = self.outstanding
         full = count == n
 
@@ -131,13 +131,15 @@ class UnitSequencer(wiring.Component):
             self.pop_next.eq(fire & bit["pop_next"]),
         ]
         with m.If(self.done & (count != 0)):
-            m.d.comb += [self.push_prev.eq(fifo[rd][0]), self.push_next.eq(fifo[rd][1])]
-            m.d.sync += rd.eq(0 if n == 1 else (rd + 1) % n)
-        with m.If(fire):
-            m.d.sync += [
-                fifo[wr].eq(bit["push_prev"] | (bit["push_next"] << 1)),
-                wr.eq(0 if n == 1 else (wr + 1) % n),
+            m.d.comb += [
+                self.push_prev.eq(flags.r_data[0]),
+                self.push_next.eq(flags.r_data[1]),
+                flags.r_en.eq(1),
             ]
+        m.d.comb += [
+            flags.w_en.eq(fire),
+            flags.w_data.eq(bit["push_prev"] | (bit["push_next"] << 1)),
+        ]
         m.d.sync += count.eq(count + fire - (self.done & (count != 0)))
 
         # prefetch: a read may start when its data will find a free entry whatever the
@@ -163,7 +165,5 @@ class UnitSequencer(wiring.Component):
                 occupied.eq(0),
                 rd_pending.eq(0),
                 count.eq(0),
-                wr.eq(0),
-                rd.eq(0),
             ]
         return m
