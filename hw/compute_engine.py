@@ -180,14 +180,18 @@ class ComputeEngine(wiring.Component):
         hazard = Mux(in_vec, vec_busy | (drain_cnt != 0), in_drain & vec_busy)
         m.d.comb += self.ready.eq(~slot_valid & ~hazard)
         accept = self.valid & self.ready
-        with m.If(accept):
+        # the empty slot takes the offered instruction every cycle (its enable is the
+        # slot_valid flip-flop, not the handshake: that fanned out to every slot bit); it
+        # is only used once slot_valid says it was accepted
+        with m.If(~slot_valid):
             m.d.sync += [
                 slot.eq(self.instr),
-                slot_valid.eq(1),
                 slot_npix.eq(
                     field(self.instr, Op.MAC, "px_count") * field(self.instr, Op.MAC, "py_count")
                 ),
             ]
+        with m.If(accept):
+            m.d.sync += slot_valid.eq(1)
         slot_is_vec = slot[0:4] == Op.VEC
 
         # MAC completions, in order among MACs: a shift register with a bit per cycle ahead
