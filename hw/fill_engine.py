@@ -73,7 +73,11 @@ class FillEngine(wiring.Component):
 
         span_hi = span[eb:] != 0  # span >= e
         last_beat = ~span_hi | (span == e)
-        mask = [(~first | (off <= i)) & (span_hi | (span[:eb] > i)) for i in range(e)]
+        # element i is in the row when past the first beat's offset and before its end
+        # (the last element always passes the first test and only fails the second with a
+        # span below e: no compare against constants, which Verilator would flag)
+        mask = [(~first | (off <= i)) & (span_hi | (span[:eb] > i)) for i in range(e - 1)]
+        mask.append(span_hi)
 
         def start_row(addr):
             return [
