@@ -143,12 +143,8 @@ class BurstGen(wiring.Component):
         # (``pending``) instead of the enables of every walker register, and the row-start
         # arithmetic (one carry chain) starts from registers.  The per-row constants that
         # take two carry chains of the row length are formed here, in the staging cycle.
-        s_addr, s_nb1, s_c_l, s_c_4k = (
-            Signal(32),
-            Signal(19),
-            Signal(signed(21)),
-            Signal(signed(21)),
-        )
+        s_addr, s_nb1 = Signal(32), Signal(19)
+        s_c_l, s_c_4k = Signal(signed(21)), Signal(signed(21))
         s_tail = Signal(max(lb, 1))
         s_rows, s_row_stride = Signal(16), Signal(32)
         s_planes, s_plane_stride = Signal(16), Signal(32)

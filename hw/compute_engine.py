@@ -9,7 +9,7 @@ MAC pipeline, for an issue in cycle ``t``: buffer reads (``t``), operands regist
 written back to the accumulator memory (whose row was read in ``t+1`` and registered in
 ``t+2``; rows the three steps ahead write back are forwarded), or captured by the drain
 chain, which requantises
-(bias, round half up, shift, saturate, ReLU: two register stages) and writes one vector word
+(bias, round half up, shift, saturate, ReLU: three register stages) and writes one vector word
 per cycle from ``t+7``.
 
 Instruction flow: an accepted instruction waits in a one-deep slot and becomes current when
