@@ -10,7 +10,7 @@ written back to the accumulator memory (whose row was read in ``t+1`` and regist
 ``t+2``; rows the three steps ahead write back are forwarded), or captured by the drain
 chain, which requantises
 (bias, round half up, shift, saturate, ReLU: three register stages) and writes one vector word
-per cycle from ``t+7``.
+per cycle from ``t+8``.
 
 Instruction flow: an accepted instruction waits in a one-deep slot and becomes current when
 the previous one issues its last MAC, so MAC instructions follow each other with no idle
