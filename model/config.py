@@ -15,7 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["PRESETS", "AcceleratorConfig", "load_config"]
+__all__ = ["MAX_OUTSTANDING", "PRESETS", "AcceleratorConfig", "load_config"]
+
+#: Most read bursts the DMA may keep in flight: each one's record (address, last beat,
+#: masks, buffer beat) waits in a shift register of flip-flops (``hw/shift_fifo.py``).
+MAX_OUTSTANDING = 64
 
 
 def _is_pow2(x: int) -> bool:
@@ -61,7 +65,7 @@ class AcceleratorConfig:
     max_burst_beats : int
         Longest INCR burst the DMA issues (1..256).
     max_outstanding : int
-        Read bursts the DMA keeps in flight.
+        Read bursts the DMA keeps in flight (1..``MAX_OUTSTANDING``).
     mem_latency : int
         Cycles from an accepted AR to its first R beat in the memory the timing model assumes
         (the co-simulation's memory model is set to the same value).
@@ -202,6 +206,11 @@ class AcceleratorConfig:
             raise ValueError(
                 f"max_burst_beats {self.max_burst_beats} x {self.bus_bytes} bytes exceeds the "
                 f"4 KiB an AXI4 burst may cover; at most {4096 // self.bus_bytes}"
+            )
+        if self.max_outstanding > MAX_OUTSTANDING:
+            raise ValueError(
+                f"max_outstanding must be in 1..{MAX_OUTSTANDING} (the DMA keeps every "
+                f"in-flight burst's record in flip-flops), not {self.max_outstanding!r}"
             )
         if not isinstance(self.mem_latency, int) or not 0 <= self.mem_latency <= 1000:
             raise ValueError(f"mem_latency must be in 0..1000 cycles, not {self.mem_latency!r}")

@@ -89,6 +89,7 @@ def test_json_and_toml_files_with_base(tmp_path):
             r"exceeds the 4 KiB an AXI4 burst may cover",
         ),
         ({"mem_latency": -1}, r"mem_latency must be in 0..1000 cycles, not -1"),
+        ({"max_outstanding": 65}, r"max_outstanding must be in 1..64 .*, not 65"),
     ],
 )
 def test_bad_configs_name_the_value(changes, match):
