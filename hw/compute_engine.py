@@ -60,7 +60,7 @@ class ComputeEngine(wiring.Component):
     store_rd : In(BufReadSignature)
         The store side's read port of the vector buffer.
     mac_active : Out(16)
-        MAC lanes doing useful work this cycle.
+        MAC lanes that issued useful work in the previous cycle (the MAC_ACTIVE increment).
     """
 
     def __init__(self, cfg: AcceleratorConfig):
@@ -434,10 +434,12 @@ class ComputeEngine(wiring.Component):
                 m.d.comb += c0.sel[c * le : (c + 1) * le].eq(addrs[c][:le])
             for v in range(nv):
                 m.d.comb += [w_rp[c][v].addr.eq(f["w_addr"] + kidx), w_rp[c][v].en.eq(1)]
-        ones = sum(cu_valid[c] for c in range(ncu))
-        m.d.comb += self.mac_active.eq(Mux(issue, ones * (nv * n), 0))
         c1, c2, c3, c4 = (Signal(ctl, name=f"ctl{i}") for i in (1, 2, 3, 4))
         m.d.sync += [c1.eq(c0), c2.eq(c1), c3.eq(c2), c4.eq(c3)]
+        # the MAC_ACTIVE counter's increment, from the issue's registered copy (t+1, off
+        # the issue logic's paths; the count is complete long before the job ends)
+        ones = sum(c1.cu_valid[c] for c in range(ncu))
+        m.d.comb += self.mac_active.eq(Mux(c1.valid, ones * (nv * n), 0))
 
         # ---- datapath: operands (t+1), products (t+2), accumulate (t+3) ---------------
         # A step's first product starts from its accumulator row.  The row is read in t+1,
