@@ -79,7 +79,7 @@ class FillEngine(wiring.Component):
         mask = [(~first | (off <= i)) & (span_hi | (span[:eb] > i)) for i in range(e - 1)]
         mask.append(span_hi)
 
-        def start_row(addr):
+        def start_row(addr, count):
             return [
                 beat.eq(addr[eb:]),
                 off.eq(addr[:eb]),
@@ -101,7 +101,7 @@ class FillEngine(wiring.Component):
                     rows_left.eq(rows_left - 1),
                     last_row.eq(rows_left == 2),
                     nxt.eq(nxt + row_stride),
-                    *start_row(nxt),
+                    *start_row(nxt, count),
                 ]
             with m.Else():
                 m.d.sync += [beat.eq(beat + 1), span.eq(span - e), first.eq(0)]
@@ -116,10 +116,7 @@ class FillEngine(wiring.Component):
                 last_row.eq(self.rows == 1),
                 row_stride.eq(self.row_stride),
                 nxt.eq(self.addr + self.row_stride),
-                beat.eq(self.addr[eb:]),
-                off.eq(self.addr[:eb]),
-                span.eq(self.addr[:eb] + self.count),
-                first.eq(1),
+                *start_row(self.addr, self.count),
                 busy.eq((self.rows != 0) & (self.count != 0)),
                 empty.eq((self.rows == 0) | (self.count == 0)),
             ]
