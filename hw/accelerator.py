@@ -241,8 +241,8 @@ class Accelerator(wiring.Component):
                 continue
             m.d.comb += getattr(wr, f"req_{name}").eq(field(ss.instr, Op.STORE, name))
 
-        # --- compute unit: MAC / VEC into the engine (which checks the vector-buffer
-        # hazards before it accepts one) -------------------------------------------------
+        # --- compute unit: MAC / VEC into the engine's slot (the engine checks the
+        # vector-buffer hazards when an instruction leaves the slot) ----------------------
         cs = seq[Unit.COMPUTE]
         m.d.comb += [
             cs.hold.eq(~gate),

@@ -12,9 +12,12 @@ chain, which requantises
 (bias, round half up, shift, saturate, ReLU: three register stages) and writes one vector word
 per cycle from ``t+8``.
 
-Instruction flow: an accepted instruction waits in a one-deep slot and becomes current when
-the previous one issues its last MAC, so MAC instructions follow each other with no idle
-cycle (an instruction accepted while the array is idle starts issuing two cycles later).  A
+Instruction flow: the engine accepts an instruction whenever its one-deep slot is empty
+(``ready`` is a flip-flop).  A MAC leaves the slot and becomes current when the previous one
+issues its last MAC, so MAC instructions follow each other with no idle cycle (one accepted
+while the array is idle starts issuing two cycles later); a VEC leaves it for the vector
+unit.  The vector-buffer hazards hold an instruction in the slot, not in the sequencer: a VEC
+waits for the previous VEC and every draining MAC to complete, a draining MAC for the VEC.  A
 pixel step of a draining MAC may not end sooner than ``n_cu * n_vmac`` cycles after the
 previous draining step (the drain chain's length).  A VEC runs in the vector unit beside
 MAC instructions that do not drain (they touch no vector-buffer word); completions are
@@ -166,19 +169,21 @@ class ComputeEngine(wiring.Component):
                 acc_rp[c].append(amem.read_port())  # not transparent: see the datapath
 
         # ---- instruction slot and dispatch --------------------------------------------
+        # The engine accepts an instruction whenever its one-deep slot is empty: `ready` is
+        # a flip-flop, so the sequencer's issue decision never waits on the engine's logic.
+        # The vector-buffer hazards are checked when the instruction leaves the slot: a VEC
+        # waits until the previous VEC and every draining MAC are complete; a draining MAC
+        # waits until the VEC is complete.  A MAC that does not drain touches no
+        # vector-buffer word and runs beside a VEC (docs/architecture.md section 5).
         slot = Signal(INSTR_BITS)
         slot_valid = Signal()
         slot_npix = Signal(24)  # px_count * py_count of the slot's MAC, multiplied on entry
-        # Vector-buffer hazards, checked on the offered instruction: a VEC waits until the
-        # previous VEC and every draining MAC are complete; a draining MAC waits until the
-        # VEC is complete.  A MAC that does not drain touches no vector-buffer word and
-        # runs beside a VEC (docs/architecture.md section 5).
-        vec_busy = Signal()  # a VEC accepted and not complete
-        drain_cnt = Signal(range(COMPUTE_IN_FLIGHT + 1))  # draining MACs accepted, not complete
+        slot_is_vec, slot_drain = Signal(), Signal()  # decoded on entry
+        vec_busy = Signal()  # a VEC taken from the slot and not complete
+        drain_cnt = Signal(range(COMPUTE_IN_FLIGHT + 1))  # draining MACs taken, not complete
         in_vec = self.instr[0:4] == Op.VEC
         in_drain = (self.instr[0:4] == Op.MAC) & field(self.instr, Op.MAC, "drain")
-        hazard = Mux(in_vec, vec_busy | (drain_cnt != 0), in_drain & vec_busy)
-        m.d.comb += self.ready.eq(~slot_valid & ~hazard)
+        m.d.comb += self.ready.eq(~slot_valid)
         accept = self.valid & self.ready
         # the empty slot takes the offered instruction every cycle (its enable is the
         # slot_valid flip-flop, not the handshake: that fanned out to every slot bit); it
@@ -186,13 +191,18 @@ class ComputeEngine(wiring.Component):
         with m.If(~slot_valid):
             m.d.sync += [
                 slot.eq(self.instr),
+                slot_is_vec.eq(in_vec),
+                slot_drain.eq(in_drain),
                 slot_npix.eq(
                     field(self.instr, Op.MAC, "px_count") * field(self.instr, Op.MAC, "py_count")
                 ),
             ]
         with m.If(accept):
             m.d.sync += slot_valid.eq(1)
-        slot_is_vec = slot[0:4] == Op.VEC
+        can_take = Signal()  # the slot's MAC becomes current (MAC sequencer, below)
+        vec_take = Signal()  # the slot's VEC goes to the vector unit
+        vu_ready = Signal()  # the vector unit is idle (it is built below)
+        m.d.comb += vec_take.eq(slot_valid & slot_is_vec & ~vec_busy & (drain_cnt == 0) & vu_ready)
 
         # MAC completions, in order among MACs: a shift register with a bit per cycle ahead
         # (bit i: a completion i + 1 cycles after this one), set on the instruction's last
@@ -243,9 +253,9 @@ class ComputeEngine(wiring.Component):
         m.d.sync += [
             mac_pend.eq(mac_pend + mac_done - (report & ~head_vec)),
             vec_pend.eq(vec_pend + vec_done - (report & head_vec)),
-            drain_cnt.eq(drain_cnt + (accept & in_drain) - (mac_done & done_drains)),
+            drain_cnt.eq(drain_cnt + (can_take & slot_drain) - (mac_done & done_drains)),
         ]
-        with m.If(accept & in_vec):
+        with m.If(vec_take):
             m.d.sync += vec_busy.eq(1)
         with m.Elif(vec_done):
             m.d.sync += vec_busy.eq(0)
@@ -288,7 +298,9 @@ class ComputeEngine(wiring.Component):
 
         # load a new instruction from the slot when idle or on the current's last issue
         s = {name: field(slot, Op.MAC, name) for name, _ in FIELDS[Op.MAC]}
-        can_take = slot_valid & ~slot_is_vec & (~active | last_issue)
+        m.d.comb += can_take.eq(
+            slot_valid & ~slot_is_vec & ~(slot_drain & vec_busy) & (~active | last_issue)
+        )
         s_adv = Mux(s["pixel_mode"], ncu * s["px_stride"], s["px_stride"])
         s_ends = [
             s["k0_count"] - 1,
@@ -586,10 +598,9 @@ class ComputeEngine(wiring.Component):
         else:
             m.d.comb += sr.data.eq(store_port.data)
 
-        # VEC instructions go to the vector unit at once (the hazards were checked on entry:
-        # no draining MAC is in flight, so the vector buffer's write port is the VEC's)
-        vec_take = slot_valid & slot_is_vec & vu.ready
-        m.d.comb += [vu.valid.eq(vec_take), vu.instr.eq(slot)]
+        # VEC instructions go to the vector unit as soon as their hazards clear (no draining
+        # MAC in flight: the vector buffer's write port is the VEC's)
+        m.d.comb += [vu_ready.eq(vu.ready), vu.valid.eq(vec_take), vu.instr.eq(slot)]
         with m.If(vec_take):
             m.d.sync += slot_valid.eq(0)
 

@@ -62,9 +62,10 @@ MAC_DRAIN_DONE = 7
 #: (1), activation multiply (1), activation add (1), result (1).
 VEC_STAGES = 6
 #: A VEC instruction with positions completes this many cycles plus one per position after
-#: its handshake: slot (1), vector-unit register (1), read (1), VEC_STAGES, report (1) - the
-#: last position issued in cycle start + 1 + positions.
-VEC_DONE = 3 + VEC_STAGES
+#: it leaves the engine's slot (the handshake + 1 when no hazard holds it): vector-unit
+#: register (1), read (1), VEC_STAGES, report (1) - the last position issued in cycle
+#: take + positions.
+VEC_DONE = 2 + VEC_STAGES
 #: A VEC instruction without positions (a SYNC, which only moves tokens) completes this many
-#: cycles after its handshake.
-VEC_SYNC_DONE = 4
+#: cycles after it leaves the slot.
+VEC_SYNC_DONE = 3

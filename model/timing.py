@@ -112,11 +112,6 @@ def predict(program: list[Instruction], cfg: AcceleratorConfig) -> Prediction:
                     n_fl = lat.COMPUTE_IN_FLIGHT
                     if len(c_done) >= n_fl:  # the sequencer's in-flight limit
                         start = max(start, c_done[-n_fl] + 1)
-                    # vector-buffer hazards (the engine checks them before accepting)
-                    if f.op == Op.VEC:
-                        start = max(start, vec_done + 1, drain_done + 1)
-                    elif f["drain"]:
-                        start = max(start, vec_done + 1)
                 wait[u] += start - ready
                 for q in queues:
                     pops[q] += 1
@@ -139,8 +134,11 @@ def predict(program: list[Instruction], cfg: AcceleratorConfig) -> Prediction:
                     next_free = done + lat.UNIT_NEXT
                 elif f.op == Op.MAC:
                     # the slot is taken when the array is idle or on the previous MAC's
-                    # last issue; issuing starts the cycle after
+                    # last issue, and, for a draining MAC, once the last VEC is complete
+                    # (vector-buffer hazard); issuing starts the cycle after
                     take = max(start + lat.MAC_START - 1, mac_last)
+                    if f["drain"]:
+                        take = max(take, vec_done + 1)
                     first = take + 1
                     steps, cu_steps = mac_steps(f, cfg)
                     k = reduction(f)
@@ -161,9 +159,12 @@ def predict(program: list[Instruction], cfg: AcceleratorConfig) -> Prediction:
                         drain_done = done
                     next_free = take + 1
                 else:  # VEC
+                    # the slot is taken once the previous VEC and the last draining MAC
+                    # are complete (vector-buffer hazards)
+                    take = max(start + 1, vec_done + 1, drain_done + 1)
                     n = vec_cycles(f)
-                    done = start + (n + lat.VEC_DONE if n else lat.VEC_SYNC_DONE)
-                    next_free = start + 2
+                    done = take + (n + lat.VEC_DONE if n else lat.VEC_SYNC_DONE)
+                    next_free = take + 1
                     vec_done = done
                     pred.vec_spans.append((start, done))
                 if u == Unit.COMPUTE:

@@ -4,6 +4,7 @@ the requantiser, and the throughput of a long back-to-back run (the array busy o
 between the first and the last MAC)."""
 
 import numpy as np
+import pytest
 from amaranth.sim import Simulator
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -12,6 +13,7 @@ from snowsim.hw.compute_engine import ComputeEngine
 from snowsim.model import fixedpoint as fx
 from snowsim.model.config import PRESETS
 from snowsim.model.isa import Instruction, Op, VecOp, encode
+from snowsim.model.timing import predict
 
 CFG = PRESETS["tiny"]
 NCU, NV, N, D, E = CFG.n_cu, CFG.n_vmac, CFG.n_lanes, CFG.data_bits, CFG.bus_elems
@@ -198,6 +200,36 @@ def test_vec_completion_waits_for_an_earlier_mac():
     last_issue = max(i for i, a in enumerate(trace) if a)
     assert dones[0] < dones[1] == dones[0] + 1  # reported the cycle after the MAC's
     assert dones[0] > last_issue
+
+
+@pytest.mark.parametrize(
+    "program",
+    [
+        # VEC after a draining MAC, draining MAC after a VEC, a MAC beside the VEC
+        [mac(3, out=0), vec_copy(4, 0, 32), mac(3, drain=0, acc=1), mac(2, out=16)],
+        # back-to-back VECs (the second waits for the first), a SYNC, drains around them
+        [
+            mac(1, out=0),
+            vec_copy(4, 0, 32),
+            vec_copy(2, 32, 40),
+            Instruction(Op.VEC, {}),
+            mac(5, out=8),
+            mac(1, out=12),
+            vec_copy(8, 8, 48),
+        ],
+    ],
+)
+def test_completions_are_the_timing_models(program):
+    """The engine accepts an instruction whenever its slot is empty and holds it there
+    until its vector-buffer hazard clears: every completion lands in the cycle the timing
+    model's compute rules give it (counted from the first handshake)."""
+    rng = np.random.default_rng(5)
+    x, w, bias = _random(rng, 8, -64, 64)
+    _, dones, _ = simulate(make_engine(x, w, bias), program)
+    pred = predict([*program, Instruction(Op.END)], CFG)
+    t0 = pred.fetch_cycles
+    want = [done - t0 for unit, _, _, done in pred.trace if unit == "COMPUTE"]
+    assert dones == want
 
 
 def accumulate(k, *, px, acc, clear):
