@@ -20,6 +20,7 @@ from amaranth.lib.wiring import In, Out
 
 from snowsim.hw.axi import axi4_lite_slave, axi4_master
 from snowsim.hw.compute_engine import ComputeEngine
+from snowsim.hw.credits import CreditCounter
 from snowsim.hw.dma_read import DmaRead
 from snowsim.hw.dma_write import DmaWrite
 from snowsim.hw.fill_engine import FillEngine
@@ -30,7 +31,7 @@ from snowsim.hw.sequencer import UnitSequencer
 from snowsim.hw.tokens import TokenCounters
 from snowsim.model.config import AcceleratorConfig
 from snowsim.model.isa import FIELDS, INSTR_BITS, INSTR_BYTES, Op, Unit
-from snowsim.model.latencies import COMPUTE_IN_FLIGHT
+from snowsim.model.latencies import COMPUTE_IN_FLIGHT, ENGINE_CREDITS
 from snowsim.model.regmap import ErrorCode
 
 __all__ = ["Accelerator"]
@@ -67,6 +68,8 @@ class Accelerator(wiring.Component):
         core.submodules.tokens = tokens = TokenCounters()
         core.submodules.fill = fill = FillEngine(cfg)
         core.submodules.engine = engine = ComputeEngine(cfg)
+        # the compute sequencer's credits for the engine's instruction queue
+        core.submodules.engine_credits = credits = CreditCounter(ENGINE_CREDITS)
         seq = {
             Unit.LOAD: UnitSequencer(cfg, 1),
             Unit.COMPUTE: UnitSequencer(cfg, COMPUTE_IN_FLIGHT),
@@ -241,14 +244,16 @@ class Accelerator(wiring.Component):
                 continue
             m.d.comb += getattr(wr, f"req_{name}").eq(field(ss.instr, Op.STORE, name))
 
-        # --- compute unit: MAC / VEC into the engine's slot (the engine checks the
-        # vector-buffer hazards when an instruction leaves the slot) ----------------------
+        # --- compute unit: MAC / VEC into the engine's queue, paced by credits (the
+        # engine checks the vector-buffer hazards when an instruction leaves the queue) ------
         cs = seq[Unit.COMPUTE]
         m.d.comb += [
             cs.hold.eq(~gate),
-            engine.valid.eq(cs.issue_valid),
+            cs.issue_ready.eq(credits.avail),
+            credits.spend.eq(cs.issue_valid & credits.avail),
+            credits.ret.eq(engine.credit),
+            engine.valid.eq(cs.issue_valid & credits.avail),
             engine.instr.eq(cs.instr),
-            cs.issue_ready.eq(engine.ready),
             cs.done.eq(engine.done),
         ]
 

@@ -12,16 +12,18 @@ chain, which requantises
 (bias, round half up, shift, saturate, ReLU: three register stages) and writes one vector word
 per cycle from ``t+8``.
 
-Instruction flow: the engine accepts an instruction whenever its one-deep slot is empty
-(``ready`` is a flip-flop).  A MAC leaves the slot and becomes current when the previous one
-issues its last MAC, so MAC instructions follow each other with no idle cycle (one accepted
-while the array is idle starts issuing two cycles later); a VEC leaves it for the vector
-unit.  The vector-buffer hazards hold an instruction in the slot, not in the sequencer: a VEC
-waits for the previous VEC and every draining MAC to complete, a draining MAC for the VEC.  A
-pixel step of a draining MAC may not end sooner than ``n_cu * n_vmac`` cycles after the
-previous draining step (the drain chain's length).  A VEC runs in the vector unit beside
-MAC instructions that do not drain (they touch no vector-buffer word); completions are
-reported in program order.
+Instruction flow: instructions arrive through a register into a queue of
+``ENGINE_CREDITS`` entries, paced by credits (the sender fires while it holds one; a credit
+returns, from a flip-flop, as an instruction leaves the queue), so no handshake signal
+crosses between the sequencer and the engine in one cycle.  The queue's head is the slot.  A
+MAC leaves it and becomes current when the previous one issues its last MAC, so MAC
+instructions follow each other with no idle cycle (one handed over while the array is idle
+starts issuing three cycles later); a VEC leaves it for the vector unit.  The vector-buffer
+hazards hold an instruction in the slot: a VEC waits for the previous VEC and every draining
+MAC to complete, a draining MAC for the VEC.  A pixel step of a draining MAC may not end
+sooner than ``n_cu * n_vmac`` cycles after the previous draining step (the drain chain's
+length).  A VEC runs in the vector unit beside MAC instructions that do not drain (they
+touch no vector-buffer word); completions are reported in program order.
 """
 
 from amaranth import Array, Cat, Const, Module, Mux, Signal, signed, unsigned
@@ -37,7 +39,12 @@ from snowsim.hw.vector_unit import VectorUnit
 from snowsim.hw.vmac import VMac
 from snowsim.model.config import AcceleratorConfig
 from snowsim.model.isa import FIELDS, INSTR_BITS, Buf, Op
-from snowsim.model.latencies import COMPUTE_IN_FLIGHT, MAC_ACC_DONE, MAC_DRAIN_DONE
+from snowsim.model.latencies import (
+    COMPUTE_IN_FLIGHT,
+    ENGINE_CREDITS,
+    MAC_ACC_DONE,
+    MAC_DRAIN_DONE,
+)
 
 __all__ = ["ComputeEngine"]
 
@@ -53,8 +60,13 @@ class ComputeEngine(wiring.Component):
 
     Members
     -------
-    valid : In(1), ready : Out(1), instr : In(INSTR_BITS)
-        MAC and VEC instructions, in program order.
+    valid : In(1), instr : In(INSTR_BITS)
+        MAC and VEC instructions, in program order, registered on entry.  The sender
+        offers one (``valid``) only while it holds a credit: it starts with
+        ``ENGINE_CREDITS`` (:class:`~snowsim.hw.credits.CreditCounter`).
+    credit : Out(1)
+        Pulse, from a flip-flop: an instruction left the engine's queue; one credit
+        returns to the sender.
     done : Out(1)
         Pulse: the oldest accepted instruction not yet reported is complete (program
         order; at most ``COMPUTE_IN_FLIGHT`` accepted and not reported).
@@ -94,8 +106,8 @@ class ComputeEngine(wiring.Component):
         super().__init__(
             {
                 "valid": In(1),
-                "ready": Out(1),
                 "instr": In(INSTR_BITS),
+                "credit": Out(1),
                 "done": Out(1),
                 "dma_wr": In(BufWriteSignature(cfg)),
                 "store_rd": In(BufReadSignature(cfg)),
@@ -168,41 +180,48 @@ class ComputeEngine(wiring.Component):
                 acc_wp[c].append(awp)
                 acc_rp[c].append(amem.read_port())  # not transparent: see the datapath
 
-        # ---- instruction slot and dispatch --------------------------------------------
-        # The engine accepts an instruction whenever its one-deep slot is empty: `ready` is
-        # a flip-flop, so the sequencer's issue decision never waits on the engine's logic.
-        # The vector-buffer hazards are checked when the instruction leaves the slot: a VEC
-        # waits until the previous VEC and every draining MAC are complete; a draining MAC
-        # waits until the VEC is complete.  A MAC that does not drain touches no
-        # vector-buffer word and runs beside a VEC (docs/architecture.md section 5).
-        slot = Signal(INSTR_BITS)
-        slot_valid = Signal()
-        slot_npix = Signal(24)  # px_count * py_count of the slot's MAC, multiplied on entry
-        slot_is_vec, slot_drain = Signal(), Signal()  # decoded on entry
+        # ---- issue queue and dispatch -----------------------------------------------
+        # The sequencer hands instructions over through a register and a queue of
+        # ENGINE_CREDITS entries, paced by credits (hw/credits.py): it fires while it holds
+        # a credit, and the engine returns one, from a flip-flop, for every instruction that
+        # leaves the queue.  No signal of the handshake crosses between the two in the same
+        # cycle (the compute issue handshake limited Fmax).  The head of the queue is the
+        # slot: a MAC leaves it when the array is idle or on the current MAC's last issue, a
+        # VEC for the vector unit.  The vector-buffer hazards are checked there: a VEC waits
+        # until the previous VEC and every draining MAC are complete; a draining MAC until
+        # the VEC is complete.  A MAC that does not drain touches no vector-buffer word and
+        # runs beside a VEC (docs/architecture.md section 5).
+        in_valid = Signal()
+        in_instr = Signal(INSTR_BITS)
+        m.d.sync += [in_valid.eq(self.valid), in_instr.eq(self.instr)]
+        in_vec = in_instr[0:4] == Op.VEC
+        entry = data.StructLayout({"instr": INSTR_BITS, "npix": 24, "vec": 1, "drain": 1})
+        m.submodules.slots = slots = ShiftFIFO(width=entry.size, depth=ENGINE_CREDITS)
+        w_entry, head = Signal(entry), Signal(entry)
+        m.d.comb += [
+            w_entry.instr.eq(in_instr),
+            # px_count * py_count of a MAC, multiplied on entry
+            w_entry.npix.eq(
+                field(in_instr, Op.MAC, "px_count") * field(in_instr, Op.MAC, "py_count")
+            ),
+            w_entry.vec.eq(in_vec),
+            w_entry.drain.eq((in_instr[0:4] == Op.MAC) & field(in_instr, Op.MAC, "drain")),
+            slots.w_data.eq(w_entry),
+            slots.w_en.eq(in_valid),
+            head.eq(slots.r_data),
+        ]
+        slot, slot_valid, slot_npix = head.instr, slots.r_rdy, head.npix
+        slot_is_vec, slot_drain = head.vec, head.drain
         vec_busy = Signal()  # a VEC taken from the slot and not complete
         drain_cnt = Signal(range(COMPUTE_IN_FLIGHT + 1))  # draining MACs taken, not complete
-        in_vec = self.instr[0:4] == Op.VEC
-        in_drain = (self.instr[0:4] == Op.MAC) & field(self.instr, Op.MAC, "drain")
-        m.d.comb += self.ready.eq(~slot_valid)
-        accept = self.valid & self.ready
-        # the empty slot takes the offered instruction every cycle (its enable is the
-        # slot_valid flip-flop, not the handshake: that fanned out to every slot bit); it
-        # is only used once slot_valid says it was accepted
-        with m.If(~slot_valid):
-            m.d.sync += [
-                slot.eq(self.instr),
-                slot_is_vec.eq(in_vec),
-                slot_drain.eq(in_drain),
-                slot_npix.eq(
-                    field(self.instr, Op.MAC, "px_count") * field(self.instr, Op.MAC, "py_count")
-                ),
-            ]
-        with m.If(accept):
-            m.d.sync += slot_valid.eq(1)
         can_take = Signal()  # the slot's MAC becomes current (MAC sequencer, below)
         vec_take = Signal()  # the slot's VEC goes to the vector unit
         vu_ready = Signal()  # the vector unit is idle (it is built below)
-        m.d.comb += vec_take.eq(slot_valid & slot_is_vec & ~vec_busy & (drain_cnt == 0) & vu_ready)
+        m.d.comb += [
+            vec_take.eq(slot_valid & slot_is_vec & ~vec_busy & (drain_cnt == 0) & vu_ready),
+            slots.r_en.eq(can_take | vec_take),
+        ]
+        m.d.sync += self.credit.eq(can_take | vec_take)
 
         # MAC completions, in order among MACs: a shift register with a bit per cycle ahead
         # (bit i: a completion i + 1 cycles after this one), set on the instruction's last
@@ -245,7 +264,7 @@ class ComputeEngine(wiring.Component):
         head_vec = order.r_data[0]
         report = order.r_rdy & Mux(head_vec, (vec_pend != 0) | vec_done, (mac_pend != 0) | mac_done)
         m.d.comb += [
-            order.w_en.eq(accept),
+            order.w_en.eq(in_valid),
             order.w_data.eq(in_vec),
             order.r_en.eq(report),
             self.done.eq(report),
@@ -310,7 +329,6 @@ class ComputeEngine(wiring.Component):
         s_pixels = Mux(s["pixel_mode"], ncu, 1)
         with m.If(can_take):
             m.d.sync += [
-                slot_valid.eq(0),
                 active.eq(1),
                 k0.eq(0),
                 k1.eq(0),
@@ -601,8 +619,6 @@ class ComputeEngine(wiring.Component):
         # VEC instructions go to the vector unit as soon as their hazards clear (no draining
         # MAC in flight: the vector buffer's write port is the VEC's)
         m.d.comb += [vu_ready.eq(vu.ready), vu.valid.eq(vec_take), vu.instr.eq(slot)]
-        with m.If(vec_take):
-            m.d.sync += slot_valid.eq(0)
 
         # ---- completions ------------------------------------------------------------------
         with m.If(last_issue):

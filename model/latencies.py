@@ -47,9 +47,16 @@ DMA_DONE_LATENCY = 1
 DMA_MAX_WRITES_IN_FLIGHT = 16
 
 # --- compute engine (hw/compute_engine.py, hw/vector_unit.py) --------------------------------
-#: A MAC instruction accepted while the array is idle issues its first MAC this many cycles
-#: after its handshake (the instruction slot, then the loop registers).
-MAC_START = 2
+#: Credits of the compute issue interface: entries of the engine's instruction queue.  The
+#: compute sequencer fires only while it holds one; one returns in the cycle after an
+#: instruction leaves the queue (from a flip-flop), and may be spent in that cycle.
+ENGINE_CREDITS = 2
+#: An instruction can leave the engine's queue (its *take*) this many cycles after its
+#: handshake, at the earliest: the input register (1), the queue entry (1).
+COMPUTE_TAKE = 2
+#: A MAC instruction handed over while the array is idle issues its first MAC this many
+#: cycles after its handshake (the take, then the loop registers).
+MAC_START = COMPUTE_TAKE + 1
 #: From the last MAC issue of a non-draining instruction to its completion: the sums are
 #: valid (operands, products, accumulate) and written back to the accumulator memory.
 MAC_ACC_DONE = 4

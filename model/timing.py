@@ -87,6 +87,7 @@ def predict(program: list[Instruction], cfg: AcceleratorConfig) -> Prediction:
     mac_last = -(10**9)  # last MAC issue cycle of the previous MAC
     drain_last = -(10**9)  # last issue of the previous draining step
     c_done: list[int] = []  # reported completions of compute instructions (program order)
+    c_take = [-(10**9)]  # cycles compute instructions left the engine's queue (the slot)
     mac_done = vec_done = drain_done = -(10**9)  # completion of the last MAC / VEC / drain
     busy_spans: list[tuple[int, int]] = []
     while len(halted) < len(Unit):
@@ -112,6 +113,9 @@ def predict(program: list[Instruction], cfg: AcceleratorConfig) -> Prediction:
                     n_fl = lat.COMPUTE_IN_FLIGHT
                     if len(c_done) >= n_fl:  # the sequencer's in-flight limit
                         start = max(start, c_done[-n_fl] + 1)
+                    n_cr = lat.ENGINE_CREDITS
+                    if len(c_take) >= n_cr:  # a credit: returned the cycle after a take
+                        start = max(start, c_take[-n_cr] + 1)
                 wait[u] += start - ready
                 for q in queues:
                     pops[q] += 1
@@ -136,7 +140,7 @@ def predict(program: list[Instruction], cfg: AcceleratorConfig) -> Prediction:
                     # the slot is taken when the array is idle or on the previous MAC's
                     # last issue, and, for a draining MAC, once the last VEC is complete
                     # (vector-buffer hazard); issuing starts the cycle after
-                    take = max(start + lat.MAC_START - 1, mac_last)
+                    take = max(start + lat.COMPUTE_TAKE, mac_last, c_take[-1] + 1)
                     if f["drain"]:
                         take = max(take, vec_done + 1)
                     first = take + 1
@@ -157,16 +161,19 @@ def predict(program: list[Instruction], cfg: AcceleratorConfig) -> Prediction:
                     mac_done = done
                     if f["drain"]:
                         drain_done = done
-                    next_free = take + 1
+                    c_take.append(take)
+                    next_free = start + 1
                 else:  # VEC
                     # the slot is taken once the previous VEC and the last draining MAC
                     # are complete (vector-buffer hazards)
-                    take = max(start + 1, vec_done + 1, drain_done + 1)
+                    take = max(start + lat.COMPUTE_TAKE, c_take[-1] + 1, vec_done + 1)
+                    take = max(take, drain_done + 1)
                     n = vec_cycles(f)
                     done = take + (n + lat.VEC_DONE if n else lat.VEC_SYNC_DONE)
-                    next_free = take + 1
+                    c_take.append(take)
+                    next_free = start + 1
                     vec_done = done
-                    pred.vec_spans.append((start, done))
+                    pred.vec_spans.append((take, done))
                 if u == Unit.COMPUTE:
                     # reported in program order, one per cycle; tokens move when reported
                     if c_done:

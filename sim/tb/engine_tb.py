@@ -35,12 +35,15 @@ async def engine_job(dut):
     dut.dma_wr__valid.value = 0
     queue = [int(i) for i in job["instructions"]]
     issued = done = cycle = active = 0
+    credits = job["credits"]  # the engine's contract: fire only while holding a credit
     first_issue = last_issue = None
     dut.valid.value = 1
     dut.instr.value = queue[0]
     while done < len(queue) and cycle < job["max_cycles"]:
         await ReadOnly()
-        fire = int(dut.valid.value) and int(dut.ready.value)
+        returned = int(dut.credit.value)
+        fire = int(dut.valid.value)
+        credits += returned - fire
         done += int(dut.done.value)
         if int(dut.mac_active.value):
             active += int(dut.mac_active.value)
@@ -48,7 +51,8 @@ async def engine_job(dut):
             last_issue = cycle
         await RisingEdge(dut.clk)
         issued += fire
-        dut.valid.value = int(issued < len(queue))
+        # a credit returned in this cycle is usable in the next only (the pulse is over)
+        dut.valid.value = int(issued < len(queue) and credits > 0)
         if issued < len(queue):
             dut.instr.value = queue[issued]
         cycle += 1

@@ -14,6 +14,7 @@ from snowsim.hw.compute_engine import ComputeEngine
 from snowsim.model import fixedpoint as fx
 from snowsim.model.config import PRESETS
 from snowsim.model.isa import Buf, Instruction, Op, encode
+from snowsim.model.latencies import ENGINE_CREDITS
 from snowsim.sim.runner import SIMULATORS, run_cocotb, write_verilog
 
 CFG = PRESETS["tiny"]
@@ -59,6 +60,7 @@ def _job(k, rng):
         "instructions": [encode(i) for i in program],
         "reads": list(range(2 * NCU * NV * CFG.word_beats)),
         "max_cycles": 5000,
+        "credits": ENGINE_CREDITS,
     }
     return job, want
 

@@ -13,6 +13,7 @@ from snowsim.hw.compute_engine import ComputeEngine
 from snowsim.model import fixedpoint as fx
 from snowsim.model.config import PRESETS
 from snowsim.model.isa import Instruction, Op, VecOp, encode
+from snowsim.model.latencies import ENGINE_CREDITS
 from snowsim.model.timing import predict
 
 CFG = PRESETS["tiny"]
@@ -50,19 +51,22 @@ def mac(k, *, drain=1, clear=1, relu=0, shift=8, out=0, acc=0):
 
 
 def simulate(dut, program, max_cycles=20000):
-    """Issue ``program`` through valid/ready; return the per-cycle mac_active trace, the
-    cycles of the done pulses, and the vector buffer."""
+    """Issue ``program`` one instruction per cycle while a credit is held (the engine's
+    contract: ENGINE_CREDITS at the start, one back with every ``credit`` pulse, usable in
+    that cycle); return the per-cycle mac_active trace, the cycles of the done pulses, and
+    the vector buffer."""
     trace, dones = [], []
 
     async def tb(ctx):
         queue = list(program)
+        credits = ENGINE_CREDITS
         for cycle in range(max_cycles):
+            returned = ctx.get(dut.credit)
+            took = bool(queue) and (credits > 0 or returned)
+            ctx.set(dut.valid, took)
             if queue:
                 ctx.set(dut.instr, encode(queue[0]))
-                ctx.set(dut.valid, 1)
-            else:
-                ctx.set(dut.valid, 0)
-            took = bool(queue) and ctx.get(dut.ready)
+            credits += returned - took
             trace.append(ctx.get(dut.mac_active))
             if ctx.get(dut.done):
                 dones.append(cycle)
