@@ -60,8 +60,9 @@ class RegisterBlock(wiring.Component):
     set_irq_done, set_irq_error : In(1)
         Pulses setting IRQ_STATUS bits.
     inc_<counter> : In(16)
-        Added to the counter every cycle (``counter`` is each name of ``COUNTERS``, lower
-        case).
+        Added to the counter every cycle, one cycle later (registered first: no logic that
+        computes an increment reaches a 64-bit counter's carry chain in the same cycle;
+        ``counter`` is each name of ``COUNTERS``, lower case).
     irq : Out(1)
     """
 
@@ -99,10 +100,14 @@ class RegisterBlock(wiring.Component):
         clear = Signal()
         m.d.comb += clear.eq(self.start | self.soft_reset)
         for n, _ in COUNTERS:
+            inc = Signal(INC_BITS, name=f"inc_q_{n.lower()}")
             with m.If(clear):
-                m.d.sync += [counters[n].eq(0), hi_latch[n].eq(0)]
+                m.d.sync += [counters[n].eq(0), hi_latch[n].eq(0), inc.eq(0)]
             with m.Else():
-                m.d.sync += counters[n].eq(counters[n] + getattr(self, f"inc_{n.lower()}"))
+                m.d.sync += [
+                    inc.eq(getattr(self, f"inc_{n.lower()}")),
+                    counters[n].eq(counters[n] + inc),
+                ]
 
         # -- write channel: AW and W independently, then B --------------------------------
         aw_have, w_have, bvalid = Signal(), Signal(), Signal()

@@ -207,6 +207,14 @@ def registers_markdown() -> str:
         lines.append(
             f"| 0x{r.offset:02X} | {r.name} | {r.access.value} | 0x{r.reset:08X} | {r.doc} |"
         )
+    lines += [
+        "",
+        "The 64-bit counters (`*_LO` / `*_HI`) add each cycle's increment one cycle later (it",
+        "is registered first, for Fmax): read while `STATUS.BUSY` is 1 they lag the job by a",
+        "cycle, and they hold the job's totals from the cycle after `STATUS.DONE` rises, so a",
+        "read issued after DONE (or `irq`) was seen returns them.  START and soft reset clear",
+        "them.",
+    ]
     lines += ["", "## Fields", ""]
     for r in REGISTERS:
         for f in r.fields:

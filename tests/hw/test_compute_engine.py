@@ -136,8 +136,9 @@ def test_edges_saturation_rounding_ties_and_size_one_loops():
 
 def test_back_to_back_macs_keep_the_array_busy_every_cycle(capsys):
     """Throughput: 20 MAC instructions of mixed K, accumulating.  Every cycle from the first
-    MAC to the last issues on every lane.  (K >= 2: the one-deep slot refills one cycle after
-    a take, so a run of K = 1 instructions issues every other cycle — docs/timing.md.)"""
+    MAC to the last issues on every lane.  (K >= 2: the two-entry instruction queue refills
+    through credits that take three cycles to travel round, so a run of K = 1 instructions
+    issues in two of every three cycles — docs/architecture.md.)"""
     rng = np.random.default_rng(7)
     ks = [int(k) for k in rng.integers(2, 30, 20)]
     kmax = max(ks)
