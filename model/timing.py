@@ -47,7 +47,8 @@ class Prediction:
     trace: list[tuple[str, str, int, int]] = field(default_factory=list)
     #: (first, last) issue cycle of every MAC instruction
     mac_spans: list[tuple[int, int]] = field(default_factory=list)
-    #: (start, completion) of every VEC instruction
+    #: (first, last) cycle every VEC instruction runs in the vector unit: from the cycle
+    #: after it leaves the engine's slot to its completion
     vec_spans: list[tuple[int, int]] = field(default_factory=list)
 
     def to_dict(self) -> dict:
@@ -55,6 +56,12 @@ class Prediction:
         for key in ("trace", "mac_spans", "vec_spans"):
             d.pop(key)
         return d
+
+    @property
+    def vec_cycles(self) -> int:
+        """Cycles in which a VEC runs in the vector unit (VECs never overlap: each waits
+        for the previous one to complete)."""
+        return sum(last - first + 1 for first, last in self.vec_spans)
 
     @property
     def vec_alone_cycles(self) -> int:
@@ -173,7 +180,7 @@ def predict(program: list[Instruction], cfg: AcceleratorConfig) -> Prediction:
                     c_take.append(take)
                     next_free = start + 1
                     vec_done = done
-                    pred.vec_spans.append((take, done))
+                    pred.vec_spans.append((take + 1, done))
                 if u == Unit.COMPUTE:
                     # reported in program order, one per cycle; tokens move when reported
                     if c_done:

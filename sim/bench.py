@@ -234,7 +234,7 @@ def _entry(name: str, compiled: CompiledLayer, cfg: AcceleratorConfig, report) -
             "mac_issue_cycles": facts["mac_issue_cycles"],
             "mapping_efficiency": compiled.useful_macs
             / max(facts["mac_issue_cycles"] * cfg.macs, 1),
-            "vec_cycles": sum(t[3] - t[2] for t in pred.trace if t[1] == "VEC"),
+            "vec_cycles": pred.vec_cycles,
             "vec_alone_cycles": pred.vec_alone_cycles,
             "fetch_cycles": pred.fetch_cycles,
             "load_busy": pred.load_busy,
