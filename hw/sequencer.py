@@ -143,9 +143,12 @@ class UnitSequencer(wiring.Component):
         m.d.sync += count.eq(count + fire - (self.done & (count != 0)))
 
         # prefetch: a read may start when its data will find a free entry whatever the
-        # next cycle issues (entries after this cycle <= 1)
+        # next cycle issues (entries after this cycle <= 1).  The memory reads `pc` every
+        # cycle the unit runs (its enable a flip-flop: the issue decision never reaches the
+        # block RAM, which is placed away from the sequencer); `want` only advances `pc` and
+        # marks the next cycle's data as the instruction to keep.
         want = running & ((occupied + rd_pending <= 1) | fire)
-        m.d.comb += [self.imem_addr.eq(pc), self.imem_en.eq(want)]
+        m.d.comb += [self.imem_addr.eq(pc), self.imem_en.eq(running)]
         with m.If(want):
             m.d.sync += pc.eq(pc + 1)
         m.d.sync += rd_pending.eq(want)
