@@ -8,10 +8,15 @@ import pytest
 
 from snowsim.model.compiler import compile_layer
 from snowsim.model.config import load_config
+from snowsim.model.costs import vec_cycles
+from snowsim.model.isa import Op
+from snowsim.model.latencies import VEC_DONE, VEC_SYNC_DONE
+from snowsim.model.layers import Conv2d
 from snowsim.model.timing import predict
 from snowsim.sim.bench import bench_layers, program_facts
 from snowsim.sim.cli import main
 from snowsim.sim.commands.report_cmd import BANDWIDTH_COLUMNS, COMPUTE_COLUMNS
+from snowsim.sim.commands.validate_cmd import regression_set
 
 TINY = load_config("tiny")
 
@@ -115,3 +120,20 @@ def test_report_rejects_a_file_that_is_not_a_report(tmp_path, capsys):
     bad.write_text(json.dumps({"hello": 1}))
     assert main(["report", str(bad), "--csv", str(tmp_path)]) == 2
     assert "is not a co-simulation report" in capsys.readouterr().err
+
+
+def test_vec_cycles_are_the_vector_units_running_cycles():
+    """The bench's VEC share (Prediction.vec_cycles): every VEC runs ``positions +
+    VEC_DONE`` cycles from its take; the sum is a share of the job (pooling waits in the
+    engine's slot for its drains, and that wait is not counted), and the VEC-alone cycles
+    are part of it."""
+    # the regression set's first pooling conv (docs/validation.md)
+    layer = next(x for x in regression_set() if isinstance(x, Conv2d) and x.pool is not None)
+    program = compile_layer(layer, TINY).program
+    pred = predict(program, TINY)
+    vecs = [i for i in program if i.op == Op.VEC]
+    want = sum(vec_cycles(i) + VEC_DONE for i in vecs if vec_cycles(i))
+    want += sum(VEC_SYNC_DONE for i in vecs if not vec_cycles(i))
+    assert len(pred.vec_spans) == len(vecs)
+    assert pred.vec_cycles == want
+    assert 0 < pred.vec_alone_cycles <= pred.vec_cycles < pred.cycles
