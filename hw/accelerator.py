@@ -247,12 +247,13 @@ class Accelerator(wiring.Component):
         # --- compute unit: MAC / VEC into the engine's queue, paced by credits (the
         # engine checks the vector-buffer hazards when an instruction leaves the queue) ------
         cs = seq[Unit.COMPUTE]
+        c_fire = cs.issue_valid & credits.avail
         m.d.comb += [
             cs.hold.eq(~gate),
             cs.issue_ready.eq(credits.avail),
-            credits.spend.eq(cs.issue_valid & credits.avail),
+            credits.spend.eq(c_fire),
             credits.ret.eq(engine.credit),
-            engine.valid.eq(cs.issue_valid & credits.avail),
+            engine.valid.eq(c_fire),
             engine.instr.eq(cs.instr),
             cs.done.eq(engine.done),
         ]

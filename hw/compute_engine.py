@@ -194,7 +194,6 @@ class ComputeEngine(wiring.Component):
         in_valid = Signal()
         in_instr = Signal(INSTR_BITS)
         m.d.sync += [in_valid.eq(self.valid), in_instr.eq(self.instr)]
-        in_vec = in_instr[0:4] == Op.VEC
         entry = data.StructLayout({"instr": INSTR_BITS, "npix": 24, "vec": 1, "drain": 1})
         m.submodules.slots = slots = ShiftFIFO(width=entry.size, depth=ENGINE_CREDITS)
         w_entry, head = Signal(entry), Signal(entry)
@@ -204,7 +203,7 @@ class ComputeEngine(wiring.Component):
             w_entry.npix.eq(
                 field(in_instr, Op.MAC, "px_count") * field(in_instr, Op.MAC, "py_count")
             ),
-            w_entry.vec.eq(in_vec),
+            w_entry.vec.eq(in_instr[0:4] == Op.VEC),
             w_entry.drain.eq((in_instr[0:4] == Op.MAC) & field(in_instr, Op.MAC, "drain")),
             slots.w_data.eq(w_entry),
             slots.w_en.eq(in_valid),
@@ -221,7 +220,7 @@ class ComputeEngine(wiring.Component):
             vec_take.eq(slot_valid & slot_is_vec & ~vec_busy & (drain_cnt == 0) & vu_ready),
             slots.r_en.eq(can_take | vec_take),
         ]
-        m.d.sync += self.credit.eq(can_take | vec_take)
+        m.d.sync += self.credit.eq(slots.r_en)
 
         # MAC completions, in order among MACs: a shift register with a bit per cycle ahead
         # (bit i: a completion i + 1 cycles after this one), set on the instruction's last
@@ -265,7 +264,7 @@ class ComputeEngine(wiring.Component):
         report = order.r_rdy & Mux(head_vec, (vec_pend != 0) | vec_done, (mac_pend != 0) | mac_done)
         m.d.comb += [
             order.w_en.eq(in_valid),
-            order.w_data.eq(in_vec),
+            order.w_data.eq(w_entry.vec),
             order.r_en.eq(report),
             self.done.eq(report),
         ]

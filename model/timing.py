@@ -144,10 +144,12 @@ def predict(program: list[Instruction], cfg: AcceleratorConfig) -> Prediction:
                     done = start + fill_cycles(f, cfg)
                     next_free = done + lat.UNIT_NEXT
                 elif f.op == Op.MAC:
-                    # the slot is taken when the array is idle or on the previous MAC's
-                    # last issue, and, for a draining MAC, once the last VEC is complete
-                    # (vector-buffer hazard); issuing starts the cycle after
-                    take = max(start + lat.COMPUTE_TAKE, mac_last, c_take[-1] + 1)
+                    # the slot (the engine queue's head) is taken at the earliest
+                    # COMPUTE_TAKE after the handshake, one take per cycle; a MAC when the
+                    # array is idle or on the previous MAC's last issue, and, if it drains,
+                    # once the last VEC is complete (vector-buffer hazard); issuing starts
+                    # the cycle after
+                    take = max(start + lat.COMPUTE_TAKE, c_take[-1] + 1, mac_last)
                     if f["drain"]:
                         take = max(take, vec_done + 1)
                     first = take + 1
@@ -168,20 +170,18 @@ def predict(program: list[Instruction], cfg: AcceleratorConfig) -> Prediction:
                     mac_done = done
                     if f["drain"]:
                         drain_done = done
-                    c_take.append(take)
-                    next_free = start + 1
                 else:  # VEC
-                    # the slot is taken once the previous VEC and the last draining MAC
-                    # are complete (vector-buffer hazards)
-                    take = max(start + lat.COMPUTE_TAKE, c_take[-1] + 1, vec_done + 1)
-                    take = max(take, drain_done + 1)
+                    # ... a VEC once the previous VEC and the last draining MAC are
+                    # complete (vector-buffer hazards)
+                    hazard = max(vec_done, drain_done) + 1
+                    take = max(start + lat.COMPUTE_TAKE, c_take[-1] + 1, hazard)
                     n = vec_cycles(f)
                     done = take + (n + lat.VEC_DONE if n else lat.VEC_SYNC_DONE)
-                    c_take.append(take)
-                    next_free = start + 1
                     vec_done = done
                     pred.vec_spans.append((take + 1, done))
                 if u == Unit.COMPUTE:
+                    c_take.append(take)
+                    next_free = start + 1  # the sequencer fires one per cycle (credits above)
                     # reported in program order, one per cycle; tokens move when reported
                     if c_done:
                         done = max(done, c_done[-1] + 1)
