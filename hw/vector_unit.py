@@ -24,6 +24,7 @@ from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 from snowsim.hw.instr_fields import field
+from snowsim.hw.multiplier import PipelinedMultiplier
 from snowsim.hw.ports import VecReadSignature, VecWriteSignature
 from snowsim.model.activations import pwl
 from snowsim.model.config import AcceleratorConfig
@@ -74,23 +75,18 @@ class VectorUnit(wiring.Component):
             ge.eq(x >= p.hi),
         ]
         i = u >> p.fbits
-        # stage B: ROM
-        base, slope = Signal(signed(d + 1), name=f"{tag}_t"), Signal(signed(d + 2), name=f"{tag}_s")
-        fr = Signal(p.fbits, name=f"{tag}_f")
+        # stage B: ROM; the slope and the fraction are the multiplier's operand registers
+        base = Signal(signed(d + 1), name=f"{tag}_t")
         lt_b, ge_b = Signal(), Signal()
-        m.d.sync += [
-            base.eq(knots[i]),
-            slope.eq(slopes[i]),
-            fr.eq(u[: p.fbits]),
-            lt_b.eq(lt),
-            ge_b.eq(ge),
-        ]
-        # stage C: multiply
+        m.d.sync += [base.eq(knots[i]), lt_b.eq(lt), ge_b.eq(ge)]
+        mul = m.submodules[f"{tag}_mul"] = PipelinedMultiplier(signed(d + 2), p.fbits)
+        m.d.comb += [mul.a.eq(slopes[i]), mul.b.eq(u[: p.fbits])]
+        # stage C: multiply (the multiplier's product register)
         prod = Signal(signed(d + 3 + p.fbits), name=f"{tag}_p")
+        m.d.comb += prod.eq(mul.p)
         base_c = Signal(signed(d + 1))
         lt_c, ge_c = Signal(), Signal()
         m.d.sync += [
-            prod.eq(slope * fr),
             base_c.eq(base),
             lt_c.eq(lt_b),
             ge_c.eq(ge_b),
@@ -332,8 +328,10 @@ class VectorUnit(wiring.Component):
                     m.d.sync += simple.eq(Mux(e1_pair & (y > x), y, x))
                 with m.Default():
                     m.d.sync += simple.eq(x)
-            prod = Signal(signed(2 * d), name=f"mul{lane}")
-            m.d.sync += prod.eq(x * y)
+            # the product of the operands x and y: its own operand registers are x's and y's
+            mul_e = m.submodules[f"mul{lane}"] = PipelinedMultiplier(signed(d), signed(d))
+            m.d.comb += [mul_e.a.eq(av[lane]), mul_e.b.eq(bv[lane])]
+            prod = mul_e.p
             # E3: round and saturate the product
             mul = Signal(signed(d), name=f"mulq{lane}")
             m.d.sync += mul.eq(sat((prod + (1 << (fb - 1))) >> fb))

@@ -4,15 +4,16 @@ Pipeline (``docs/architecture.md`` section 4, MAC): the operands presented in cy
 registered (``t+1``), their products registered (``t+2``), and the accumulators updated at the
 end of ``t+2`` when ``valid`` (the controls ``valid``, ``first`` and ``init`` belong to that
 cycle, i.e. they arrive two cycles after their operands).  ``first`` starts a new sum from
-``init`` instead of the running value.  No combinational path is longer than one multiply or
-one ``acc_bits`` add, so the lanes map onto FPGA multipliers with registered inputs and
-outputs.
+``init`` instead of the running value.  Each lane's operand and product registers are a
+:class:`~snowsim.hw.multiplier.PipelinedMultiplier`, so they can be the FPGA multiplier's own
+registers; no other path is longer than one ``acc_bits`` add.
 """
 
-from amaranth import Module, Mux, Signal, signed
+from amaranth import Module, Mux, signed
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
+from snowsim.hw.multiplier import PipelinedMultiplier
 from snowsim.model.config import AcceleratorConfig
 
 __all__ = ["VMac"]
@@ -58,12 +59,11 @@ class VMac(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         d, n = self.cfg.data_bits, self.cfg.n_lanes
-        x_r = Signal(signed(d))
-        w_r = Signal(data.ArrayLayout(signed(d), n))
-        prod = Signal(data.ArrayLayout(signed(2 * d), n))
-        m.d.sync += [x_r.eq(self.x), w_r.eq(self.w)]
+        prod = []
         for lane in range(n):
-            m.d.sync += prod[lane].eq(x_r * w_r[lane])
+            mul = m.submodules[f"mul{lane}"] = PipelinedMultiplier(signed(d), signed(d))
+            m.d.comb += [mul.a.eq(self.x), mul.b.eq(self.w[lane])]
+            prod.append(mul.p)
         with m.If(self.valid):
             for lane in range(n):
                 base = Mux(self.first, self.init[lane], self.acc[lane])

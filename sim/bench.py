@@ -296,11 +296,11 @@ def run_bench(
             continue
         plan.append((name, layer, compiled, "", predict(compiled.program, cfg).cycles))
     t0 = time.monotonic()
-    verilog, top = build_top(cfg)
+    sources, top = build_top(cfg)
     t1 = time.monotonic()
     # the simulator is built (or its cached build found) before the clock starts for the
     # first layer: per-layer wall times are co-simulation only
-    build_simulation(sim, top, [verilog], build_tag=cfg.name)
+    build_simulation(sim, top, sources, build_tag=cfg.name)
     facts: dict[str, Any] = {
         **_machine_facts(sim),
         "config": cfg.name,

@@ -98,20 +98,29 @@ def _rtl_key(cfg: AcceleratorConfig) -> str:
     return h.hexdigest()
 
 
-def build_top(cfg: AcceleratorConfig) -> tuple[Path, str]:
-    """Generate the accelerator's Verilog for ``cfg``, or reuse the file generated from the
-    same config and sources (the snowflake top takes over a minute to generate)."""
+def build_top(cfg: AcceleratorConfig, primitives: str = "generic") -> tuple[list[Path], str]:
+    """Generate the accelerator's Verilog for ``cfg`` in primitive family ``primitives``
+    (``snowsim.hw.primitives``), or reuse the file generated from the same config and
+    sources (the snowflake top takes over a minute to generate).  Returns the sources to
+    simulate (the top, then the models of the primitives it instantiates) and the top's name."""
+    from snowsim.hw.primitives import sim_models
     from snowsim.hw.top import top_name, top_verilog
     from snowsim.sim.runner import BUILD_ROOT, write_if_changed
 
     name = top_name(cfg)
-    path = BUILD_ROOT / "verilog" / f"{name}.v"
+    stem = name if primitives == "generic" else f"{name}_{primitives}"
+    path = BUILD_ROOT / "verilog" / f"{stem}.v"
     stamp = path.with_suffix(".key")
-    key = _rtl_key(cfg)
+    key = _rtl_key(cfg) + primitives
     if not (path.exists() and stamp.exists() and stamp.read_text() == key):
-        write_if_changed(path, top_verilog(cfg))
+        write_if_changed(path, top_verilog(cfg, primitives))
         stamp.write_text(key)
-    return path, name
+    sources = [path]
+    models = sim_models(primitives)
+    if models:
+        sources.append(BUILD_ROOT / "verilog" / f"{primitives}_models.v")
+        write_if_changed(sources[-1], models)
+    return sources, name
 
 
 def run_layer(
@@ -123,9 +132,12 @@ def run_layer(
     waves: bool = False,
     pause_seed: int | None = None,
     compiled: CompiledLayer | None = None,
+    primitives: str = "generic",
 ) -> tuple[CosimReport, dict[str, Any]]:
     """Co-simulate one layer; returns the report and the tensors (incl. ``output`` from the
-    RTL and ``expected`` from the golden model)."""
+    RTL and ``expected`` from the golden model).  ``primitives`` picks the form of the RTL
+    (``snowsim.hw.primitives.FAMILIES``): ``ecp5`` runs the netlist ``snowsim synth --target
+    ecp5`` measures, its hard multipliers simulated by ``sim_models("ecp5")``."""
     from snowsim.sim.runner import check_simulator, run_cocotb
 
     compiled = compiled or compile_layer(layer, cfg)
@@ -137,7 +149,7 @@ def run_layer(
     image = np.zeros(size, dtype=np.uint8)
     for addr, data in compiled.dram_image(tensors):
         image[addr : addr + len(data)] = np.frombuffer(data, dtype=np.uint8)
-    verilog, top = build_top(cfg)
+    sources, top = build_top(cfg, primitives)
     work = Path(tempfile.mkdtemp(prefix="snowsim-job-"))
     (work / "dram.bin").write_bytes(image.tobytes())
     job = {
@@ -152,12 +164,12 @@ def run_layer(
     test_dir = run_cocotb(
         sim,
         top,
-        [verilog],
+        sources,
         "snowsim.sim.tb.accel_tb",
         testcase="run_job",
         waves=waves,
         env={"SNOWSIM_JOB_DIR": str(work)},
-        build_tag=cfg.name,
+        build_tag=cfg.name if primitives == "generic" else f"{cfg.name}-{primitives}",
     )
     result = json.loads((test_dir / "result.json").read_text())
     final = np.frombuffer((test_dir / "dram_out.bin").read_bytes(), dtype=np.uint8)

@@ -27,6 +27,12 @@ def _args(p: argparse.ArgumentParser) -> None:
         "--router",
         help="ECP5: nextpnr's router: router1 (its default) or router2 (faster on big designs)",
     )
+    p.add_argument(
+        "--primitives",
+        help="form of the Verilog (snowsim.hw.primitives): ecp5 (the default for --target "
+        "ecp5: MULT18X18D instances with their registers) or generic (inferred, the only "
+        "form for xilinx)",
+    )
     p.add_argument("--no-pnr", action="store_true", help="ECP5: stop after Yosys (no Fmax, faster)")
     p.add_argument("--workdir", help="where the tools run (default: build/synth/<top>_<target>)")
     p.add_argument(
@@ -56,15 +62,20 @@ def run(args: argparse.Namespace) -> int:
             f"--paths {args.paths} needs --target ecp5 (not {args.target!r}), a count >= 0 "
             "and no --buffers"
         )
+    primitives = args.primitives or ("ecp5" if args.target == "ecp5" else "generic")
+    if primitives not in ("generic", args.target):
+        raise CliError(
+            f"--primitives {primitives!r} does not suit --target {args.target!r}; "
+            f"valid: generic{' or ecp5' if args.target == 'ecp5' else ''}"
+        )
     cfg = load_config_arg(args.config)
-    from snowsim.hw.top import top_name, top_verilog
-    from snowsim.sim.runner import BUILD_ROOT, _prepare_env, write_if_changed
+    from snowsim.sim.cosim import build_top
+    from snowsim.sim.runner import BUILD_ROOT, _prepare_env
 
-    top = top_name(cfg)
-    workdir = Path(args.workdir) if args.workdir else BUILD_ROOT / "synth" / f"{top}_{args.target}"
     _prepare_env()
-    verilog = BUILD_ROOT / "verilog" / f"{top}.v"
-    write_if_changed(verilog, top_verilog(cfg))
+    sources, top = build_top(cfg, primitives)
+    verilog = sources[0]  # the models of the primitives are for simulation only
+    workdir = Path(args.workdir) if args.workdir else BUILD_ROOT / "synth" / f"{top}_{args.target}"
     if args.buffers:
         from snowsim.sim.bram import buffer_table, probe_buffers
         from snowsim.sim.synth import CAPACITY
@@ -83,7 +94,11 @@ def run(args: argparse.Namespace) -> int:
         return 0
     freq = args.freq if args.freq is not None else cfg.clock_mhz
     what = "yosys" if args.target == "xilinx" or args.no_pnr else "yosys + nextpnr"
-    print(f"{what}: {top} for {args.target} at {freq:g} MHz in {workdir} ...", flush=True)
+    print(
+        f"{what}: {top} ({primitives} primitives) for {args.target} at {freq:g} MHz "
+        f"in {workdir} ...",
+        flush=True,
+    )
     try:
         result = synthesize(
             verilog,
@@ -106,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
         table += "\n\n" + paths_table(paths, freq, args.paths)
     print(table)
     print(f"({result.seconds:.0f} s; logs and reports in {workdir})")
-    write_json(args.json, {"config": cfg.to_dict(), **result.to_dict()})
+    write_json(args.json, {"config": cfg.to_dict(), "primitives": primitives, **result.to_dict()})
     if args.markdown:
         Path(args.markdown).write_text(table + "\n")
     return 0

@@ -16,24 +16,35 @@ def _args(p: argparse.ArgumentParser) -> None:
         help="also write <top>.core (FuseSoC CAPI2) and <top>.vlt (lint waivers) next to it",
     )
     p.add_argument(
+        "--primitives",
+        default="generic",
+        help="generic (inferred, portable; the default) or ecp5 (Lattice MULT18X18D instances "
+        "with their input and output registers: what snowsim synth --target ecp5 measures)",
+    )
+    p.add_argument(
         "--lint", action="store_true", help="run verilator --lint-only -Wall; fail on any warning"
     )
 
 
 @command("verilog", "generate the Verilog top for a config (deterministic)", _args)
 def run(args: argparse.Namespace) -> int:
+    from snowsim.hw.primitives import FAMILIES
     from snowsim.hw.top import top_name, top_verilog
     from snowsim.sim.fusesoc import core_text
     from snowsim.sim.lint import lint_verilog, waiver_text
     from snowsim.sim.runner import BUILD_ROOT, SimulatorMissing, _prepare_env, write_if_changed
 
+    if args.primitives not in FAMILIES:
+        raise CliError(f"unknown --primitives {args.primitives!r}; valid: {', '.join(FAMILIES)}")
+    if args.lint and args.primitives != "generic":
+        raise CliError("--lint checks the generic form; drop --primitives or --lint")
     cfg = load_config_arg(args.config)
     top = top_name(cfg)
     out = Path(args.output) if args.output else Path("build") / f"{top}.v"
     if out.suffix != ".v":
         raise CliError(f"output file {str(out)!r} must end in .v")
     _prepare_env()  # the builtin Yosys, never a system one: the text depends on it
-    text = top_verilog(cfg)
+    text = top_verilog(cfg, args.primitives)
     write_if_changed(out, text)
     print(f"{out}  ({top}, {len(text.splitlines())} lines)")
     if args.fusesoc:

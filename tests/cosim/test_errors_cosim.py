@@ -39,11 +39,11 @@ def _run(sim, region, side, resp):
             }
         )
     )
-    verilog, top = build_top(CFG)
+    sources, top = build_top(CFG)
     out = run_cocotb(
         sim,
         top,
-        [verilog],
+        sources,
         "snowsim.sim.tb.accel_tb",
         testcase="error_then_reset",
         env={"SNOWSIM_JOB_DIR": str(job_dir)},

@@ -1,0 +1,113 @@
+"""A multiplier with registered operands and a registered product: ``p = a * b``, two
+cycles after ``a`` and ``b`` are presented.
+
+Every multiply in the accelerator (the MAC lanes, the vector unit's elementwise product and
+its activation slopes) goes through this one component, so that it can map onto an FPGA's
+hard multiplier *with* that block's own input and output registers.  The generic form is
+two flip-flop stages around ``*``; Yosys maps that onto an ECP5 MULT18X18D with both
+registers bypassed (``synth_ecp5`` does not pack flip-flops into it), so the multiply and a
+route into and out of the block share one cycle.  Elaborated with
+:data:`snowsim.hw.primitives.ECP5` as the platform, the component instantiates a
+MULT18X18D with ``REG_INPUTA``/``REG_INPUTB``/``REG_OUTPUT`` on ``CLK0``: the same two
+cycles, the same values, the registers inside the block.
+"""
+
+from amaranth import ClockSignal, Const, Instance, Module, ResetSignal, Signal, signed
+from amaranth.hdl import Shape, ShapeCastable
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from snowsim.hw.primitives import family
+
+__all__ = ["PipelinedMultiplier"]
+
+#: ECP5 MULT18X18D operand width (two's complement)
+DSP_BITS = 18
+
+
+def _operand_fits(shape: Shape) -> bool:
+    return shape.width + (0 if shape.signed else 1) <= DSP_BITS
+
+
+class PipelinedMultiplier(wiring.Component):
+    """``p = a * b`` with the operands registered, then the product: latency 2, one
+    product per cycle, no enable.
+
+    Parameters
+    ----------
+    a_shape, b_shape : ShapeLike
+        Operand shapes; each must fit an 18-bit two's-complement operand (signed up to 18
+        bits, unsigned up to 17), the width of the FPGA multipliers it maps onto.
+
+    Members
+    -------
+    a : In(a_shape), b : In(b_shape)
+        The operands of cycle ``t``.
+    p : Out(shape of ``a * b``)
+        Their exact product in cycle ``t + 2`` (zero in the two cycles after a reset).
+    """
+
+    #: cycles from the operands to their product
+    LATENCY = 2
+
+    def __init__(self, a_shape, b_shape):
+        shapes = {}
+        for name, shape in (("a_shape", a_shape), ("b_shape", b_shape)):
+            if not isinstance(shape, (int, range, Shape, ShapeCastable)):
+                raise TypeError(f"{name} must be a shape (int, range, signed(n)...), not {shape!r}")
+            cast = Shape.cast(shape)
+            if cast.width < 1 or not _operand_fits(cast):
+                raise ValueError(
+                    f"{name} {cast!r} does not fit an 18-bit multiplier operand: "
+                    f"valid are signed(1..{DSP_BITS}) and unsigned(1..{DSP_BITS - 1})"
+                )
+            shapes[name] = cast
+        self.a_shape, self.b_shape = shapes["a_shape"], shapes["b_shape"]
+        p_shape = (Const(0, self.a_shape) * Const(0, self.b_shape)).shape()
+        super().__init__({"a": In(self.a_shape), "b": In(self.b_shape), "p": Out(p_shape)})
+
+    def elaborate(self, platform):
+        m = Module()
+        if family(platform) == "ecp5":
+            self._ecp5(m)
+            return m
+        a_r = Signal(self.a_shape)
+        b_r = Signal(self.b_shape)
+        m.d.sync += [a_r.eq(self.a), b_r.eq(self.b), self.p.eq(a_r * b_r)]
+        return m
+
+    def _ecp5(self, m: Module) -> None:
+        """A MULT18X18D with its A, B and output registers on ``CLK0``, always enabled and
+        reset synchronously by the domain's reset, like the generic form's flip-flops."""
+        a = Signal(signed(DSP_BITS))
+        b = Signal(signed(DSP_BITS))
+        p = Signal(signed(2 * DSP_BITS))
+        # sign- or zero-extension to 18 bits: both operands are then signed
+        m.d.comb += [a.eq(self.a), b.eq(self.b), self.p.eq(p)]
+        regs = {}
+        for reg in ("INPUTA", "INPUTB", "OUTPUT"):
+            regs[f"p_REG_{reg}_CLK"] = "CLK0"
+            regs[f"p_REG_{reg}_CE"] = "CE0"
+            regs[f"p_REG_{reg}_RST"] = "RST0"
+        m.submodules.dsp = Instance(
+            "MULT18X18D",
+            **regs,
+            p_REG_INPUTC_CLK="NONE",
+            p_REG_PIPELINE_CLK="NONE",
+            p_GSR="DISABLED",
+            p_RESETMODE="SYNC",
+            p_SOURCEB_MODE="B_SHIFT",
+            p_MULT_BYPASS="DISABLED",
+            p_CAS_MATCH_REG="FALSE",
+            i_CLK0=ClockSignal(),
+            i_CE0=Const(1),
+            i_RST0=ResetSignal(),
+            i_SIGNEDA=Const(1),
+            i_SIGNEDB=Const(1),
+            i_SOURCEA=Const(0),
+            i_SOURCEB=Const(0),
+            **{f"i_A{k}": a[k] for k in range(DSP_BITS)},
+            **{f"i_B{k}": b[k] for k in range(DSP_BITS)},
+            **{f"i_C{k}": Const(0) for k in range(DSP_BITS)},
+            **{f"o_P{k}": p[k] for k in range(2 * DSP_BITS)},
+        )
