@@ -9,10 +9,13 @@ latest arrival, grouped by the register's name, with the path that sets it:
 * cell delays are nextpnr's for the LFE5U at speed grade 6, as its critical-path reports
   print them: flip-flop clock-to-output 0.52 ns, LUT4 0.24 ns, PFUMX 0.26, L6MUX21 0.20,
   CCU2C carry input to COUT 0.45 and COUT to COUT 0.07 per cell, to a sum output 0.44,
-  DP16KD clock-to-output 5.61 ns (no output register), MULT18X18D (no registers) 4.0 ns;
+  DP16KD clock-to-output 5.61 ns (no output register), MULT18X18D by its register settings
+  (speed-6 maxima of prjtrellis-db's ``ECP5/timing/cell_timing_6.html``: no registers, A/B
+  to P 3.93 ns; input and output registers, CLK0 to P 0.74 ns and A/B setup 0.08 ns; input
+  registers only, CLK0 to P 3.86 ns; output register only, A/B setup 3.49 ns);
 * every net costs a fixed ``route_ns`` (1.0 ns by default: the typical hop in nextpnr's
   routed reports of this design, which range from 0.1 to 4 ns);
-* paths start at flip-flops and block RAM outputs; the top's input ports are not timed
+* paths start at flip-flops, block RAM outputs and registered multipliers; the top's input ports are not timed
   (as nextpnr's out-of-context flow does not time them).
 
 It is an estimate, for ranking: the achieved Fmax comes only from place and route.
@@ -30,6 +33,26 @@ __all__ = ["RegisterPath", "paths_table", "register_paths"]
 
 _CLK_TO_Q = {"TRELLIS_FF": 0.52, "DP16KD": 5.61, "TRELLIS_DPR16X4": 1.0}
 _UNTIMED = -1e9  # arrival of a top-level input: never the latest
+#: MULT18X18D timing by (inputs registered, output registered): A/B -> P when neither,
+#: else CLK0 -> P (output side) and A/B setup (input side)
+_MULT_COMB_NS = 3.93
+_MULT_CLK_TO_P = {(True, True): 0.74, (True, False): 3.86, (False, True): 0.74}
+_MULT_SETUP = {(True, True): 0.08, (True, False): 0.08, (False, True): 3.49}
+
+
+def _mult_regs(cell: dict) -> tuple[bool, bool]:
+    """(A and B registered, P registered) of a MULT18X18D, as nextpnr reads them (one
+    input registered alone counts as neither)."""
+    params = cell.get("parameters", {})
+
+    def reg(name: str) -> bool:
+        return str(params.get(f"REG_{name}_CLK", "NONE")).strip() not in ("NONE", "")
+
+    return reg("INPUTA") and reg("INPUTB"), reg("OUTPUT")
+
+
+def _mult_data_inputs(cell: dict) -> list[str]:
+    return [p for p in cell["port_directions"] if p[0] in "AB" and p[1:].isdigit()]
 
 
 @dataclass(frozen=True)
@@ -39,7 +62,8 @@ class RegisterPath:
     Attributes
     ----------
     register : str
-        The register's name in the netlist (its bit index dropped), or ``BRAM <cell>``.
+        The register's name in the netlist (its bit index dropped), ``BRAM <cell>`` or
+        ``DSP <cell>`` (a multiplier with registers).
     pin : str
         The input the path ends at (``DI``, ``CE``, ``LSR``, a block RAM address...).
     arrival_ns : float
@@ -101,8 +125,9 @@ class _Netlist:
                 (b, 0.07 if carry else 0.44) for b in self.bits(cell, ("CIN",))
             ]
         if kind == "MULT18X18D":
-            ins = [p for p in cell["port_directions"] if p[0] in "AB" and p[1:].isdigit()]
-            return [(b, r + 4.0) for b in self.bits(cell, ins)]
+            if any(_mult_regs(cell)):
+                return None  # P starts paths (registered output, or registered inputs)
+            return [(b, r + _MULT_COMB_NS) for b in self.bits(cell, _mult_data_inputs(cell))]
         if kind == "TRELLIS_DPR16X4":  # LUT RAM: asynchronous read
             return [(b, r + 0.5) for b in self.bits(cell, ("RAD",))]
         return None
@@ -122,7 +147,10 @@ class _Netlist:
             kind = self.cells[cname]["type"]
             fanin = None if kind in ("TRELLIS_FF", "DP16KD") else self.fanin(cname, port)
             if fanin is None:
-                self.arrival[b] = (_CLK_TO_Q.get(kind, _UNTIMED), None)
+                start = _CLK_TO_Q.get(kind, _UNTIMED)
+                if kind == "MULT18X18D":
+                    start = _MULT_CLK_TO_P.get(_mult_regs(self.cells[cname]), _UNTIMED)
+                self.arrival[b] = (start, None)
                 stack.pop()
                 continue
             pending = [i for i, _ in fanin if i not in self.arrival]
@@ -167,10 +195,15 @@ def register_paths(netlist: Path | dict, top: str, *, route_ns: float = 1.0) -> 
             pins = tuple(
                 p for p, d in cell["port_directions"].items() if d == "input" and "CLK" not in p
             )
+        elif kind == "MULT18X18D" and any(_mult_regs(cell)):
+            group = "DSP " + cname.split("$")[0]
+            pins = tuple(_mult_data_inputs(cell))
         else:
             continue
         for pin in pins:
             setup = 0.42 if pin == "LSR" else 0.0  # nextpnr's LSR setup; DI/CE: 0
+            if kind == "MULT18X18D":
+                setup = _MULT_SETUP[_mult_regs(cell)]
             for b in net.bits(cell, (pin,)):
                 t = net.latest(b) + net.route + setup
                 if group not in worst or t > worst[group][0]:

@@ -83,6 +83,47 @@ def test_table_counts_the_groups_over_the_period():
     assert "`b`" not in table  # limit=2
 
 
+def _mult(a, p, regs: dict[str, str]):
+    dirs = {"A0": "input", "B0": "input", "CLK0": "input", "P0": "output"}
+    conn = {"A0": [a], "B0": ["0"], "CLK0": [1], "P0": [p]}
+    return {"type": "MULT18X18D", "parameters": regs, "port_directions": dirs, "connections": conn}
+
+
+@pytest.mark.parametrize(
+    "regs, to_dsp, from_dsp",
+    [
+        # no registers: a -> route -> A to P 3.93 -> route -> q
+        ({}, None, 0.52 + 1.0 + 3.93 + 1.0),
+        # input and output registers (hw/multiplier.py's ECP5 form): the block is a register
+        (
+            {"REG_INPUTA_CLK": "CLK0", "REG_INPUTB_CLK": "CLK0", "REG_OUTPUT_CLK": "CLK0"},
+            0.52 + 1.0 + 0.08,
+            0.74 + 1.0,
+        ),
+        # output register only: A/B setup 3.49
+        ({"REG_OUTPUT_CLK": "CLK0"}, 0.52 + 1.0 + 3.49, 0.74 + 1.0),
+        # inputs registered only: CLK0 to P 3.86
+        (
+            {"REG_INPUTA_CLK": "CLK0", "REG_INPUTB_CLK": "CLK0", "REG_OUTPUT_CLK": "NONE"},
+            0.52 + 1.0 + 0.08,
+            3.86 + 1.0,
+        ),
+    ],
+)
+def test_multiplier_timing_follows_its_registers(regs, to_dsp, from_dsp):
+    cells = {"a": _ff(2, 10), "m": _mult(10, 20, regs), "q": _ff(20, 30)}
+    names = {"a": {"bits": [10]}, "prod": {"bits": [20]}, "q": {"bits": [30]}}
+    got = {
+        p.register: p.arrival_ns
+        for p in register_paths({"modules": {"top": {"cells": cells, "netnames": names}}}, "top")
+    }
+    assert got["q"] == pytest.approx(from_dsp)
+    if to_dsp is None:
+        assert "DSP m" not in got
+    else:
+        assert got["DSP m"] == pytest.approx(to_dsp)
+
+
 def test_bad_arguments_are_named():
     with pytest.raises(ValueError, match=r"no module 'nope'.*'top'"):
         register_paths(_netlist(), "nope")
