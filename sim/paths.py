@@ -15,8 +15,8 @@ latest arrival, grouped by the register's name, with the path that sets it:
   registers only, CLK0 to P 3.86 ns; output register only, A/B setup 3.49 ns);
 * every net costs a fixed ``route_ns`` (1.0 ns by default: the typical hop in nextpnr's
   routed reports of this design, which range from 0.1 to 4 ns);
-* paths start at flip-flops, block RAM outputs and registered multipliers; the top's input ports are not timed
-  (as nextpnr's out-of-context flow does not time them).
+* paths start at flip-flops, block RAM outputs and registered multipliers; the top's input
+  ports are not timed (as nextpnr's out-of-context flow does not time them).
 
 It is an estimate, for ranking: the achieved Fmax comes only from place and route.
 """
