@@ -13,8 +13,8 @@ later.  ``END`` stops the sequencer; ``halted`` rises when END is at the head an
 instruction has completed.
 """
 
-from amaranth import Array, Module, Signal
-from amaranth.lib import wiring
+from amaranth import Array, Module, ResetInserter, Signal
+from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
 
@@ -105,21 +105,36 @@ class UnitSequencer(wiring.Component):
         # Two registered entries: the head issues from a register (no path from the
         # instruction memory's output through the issue decision into its read enable:
         # that path limited Fmax), and the second entry keeps back-to-back issue free of
-        # bubbles while a read is in flight.
-        queue = Array(Signal(INSTR_BITS, name=f"queue_{i}") for i in range(2))
+        # bubbles while a read is in flight.  The entries are a ring: an arriving
+        # instruction is written at `wr`, the head is the entry at `rd`, so the issue
+        # decision moves two pointers instead of steering 512 flip-flops' enables (the
+        # issue's fanout limited Fmax).  The few header bits the decision reads are kept
+        # a second time in a two-entry shift register, so the decision starts at
+        # flip-flops and not at the ring's read multiplexer.
+        ring = Array(Signal(INSTR_BITS, name=f"queue_{i}") for i in range(2))
+        rd, wr = Signal(), Signal()
         occupied = Signal(range(3))
         head = self.instr
         head_valid = Signal()
-        m.d.comb += [head.eq(queue[0]), head_valid.eq(occupied != 0)]
-        opcode = head[0:4]
-        is_end = opcode == Op.END
-        bit = {k: head[header_bit(k)] for k in ("pop_prev", "pop_next", "push_prev", "push_next")}
+        m.d.comb += [head.eq(ring[rd]), head_valid.eq(occupied != 0)]
+        dec = data.StructLayout(
+            {"end": 1, "pop_prev": 1, "pop_next": 1, "push_prev": 1, "push_next": 1}
+        )
+        hq = Array(Signal(dec, name=f"hdr_{i}") for i in range(2))
+        arriving = Signal(dec)
+        m.d.comb += arriving.end.eq(self.imem_data[0:4] == Op.END)
+        for k in ("pop_prev", "pop_next", "push_prev", "push_next"):
+            m.d.comb += arriving[k].eq(self.imem_data[header_bit(k)])
+        is_end = hq[0].end
+        bit = {k: hq[0][k] for k in ("pop_prev", "pop_next", "push_prev", "push_next")}
 
         # in-order completion FIFO of push flags (its head in flip-flops: the pushes it
-        # drives go straight into the token counters)
-        m.submodules.push_flags = flags = ShiftFIFO(width=2, depth=n)
-        count = self.outstanding
-        full = count == n
+        # drives go straight into the token counters); its level is the count of issued,
+        # incomplete instructions
+        flags = ShiftFIFO(width=2, depth=n)
+        m.submodules.push_flags = ResetInserter(self.start)(flags)  # empty at every start
+        m.d.comb += self.outstanding.eq(flags.level)
+        full = ~flags.w_rdy
 
         tokens_ok = (~bit["pop_prev"] | self.avail_prev) & (~bit["pop_next"] | self.avail_next)
         m.d.comb += self.issue_valid.eq(
@@ -130,17 +145,16 @@ class UnitSequencer(wiring.Component):
             self.pop_prev.eq(fire & bit["pop_prev"]),
             self.pop_next.eq(fire & bit["pop_next"]),
         ]
-        with m.If(self.done & (count != 0)):
+        with m.If(self.done & flags.r_rdy):
             m.d.comb += [
                 self.push_prev.eq(flags.r_data[0]),
                 self.push_next.eq(flags.r_data[1]),
                 flags.r_en.eq(1),
             ]
         m.d.comb += [
-            flags.w_en.eq(fire),
+            flags.w_en.eq(fire),  # never full when it fires
             flags.w_data.eq(bit["push_prev"] | (bit["push_next"] << 1)),
         ]
-        m.d.sync += count.eq(count + fire - (self.done & (count != 0)))
 
         # prefetch: a read may start when its data will find a free entry whatever the
         # next cycle issues (entries after this cycle <= 1).  The memory reads `pc` every
@@ -152,14 +166,16 @@ class UnitSequencer(wiring.Component):
         with m.If(want):
             m.d.sync += pc.eq(pc + 1)
         m.d.sync += rd_pending.eq(want)
-        with m.If(fire):
-            m.d.sync += queue[0].eq(queue[1])
-        slot = Signal()  # where the arriving instruction goes: occupied - fire is 0 or 1
+        slot = Signal()  # occupied - fire: 0 or 1 whenever an instruction arrives
         m.d.comb += slot.eq(occupied - fire)
+        with m.If(fire):
+            m.d.sync += [rd.eq(~rd), hq[0].eq(hq[1])]
         with m.If(rd_pending):
-            m.d.sync += queue[slot].eq(self.imem_data)
+            m.d.sync += [ring[wr].eq(self.imem_data), wr.eq(~wr)]
+            # the decoded header goes to the first free place after this cycle's shift
+            m.d.sync += hq[slot].eq(arriving)
         m.d.sync += occupied.eq(occupied - fire + rd_pending)
-        m.d.comb += self.halted.eq(running & head_valid & is_end & (count == 0))
+        m.d.comb += self.halted.eq(running & head_valid & is_end & ~flags.r_rdy)
 
         with m.If(self.start):
             m.d.sync += [
@@ -167,6 +183,7 @@ class UnitSequencer(wiring.Component):
                 pc.eq(0),
                 occupied.eq(0),
                 rd_pending.eq(0),
-                count.eq(0),
+                rd.eq(0),
+                wr.eq(0),
             ]
         return m
