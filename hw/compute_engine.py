@@ -33,6 +33,7 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from snowsim.hw.instr_fields import field
+from snowsim.hw.multiplier import PipelinedMultiplier
 from snowsim.hw.ports import VEC_ADDR_BITS, BufReadSignature, BufWriteSignature
 from snowsim.hw.shift_fifo import ShiftFIFO
 from snowsim.hw.vector_unit import VectorUnit
@@ -175,7 +176,13 @@ class ComputeEngine(wiring.Component):
                     bwp.en.eq(Mux(bhit, dw.mask << (bpart * e), 0)),
                 ]
                 b_rp[c].append(bmem.read_port())
-                m.submodules[f"acc{c}_{v}"] = amem = Memory(data=self._acc[c][v])
+                # A read of the row written back in the same cycle is never used (hit3 in
+                # the datapath takes that row from wb_q), so the memory may return anything
+                # then: no_rw_check tells Yosys not to build logic that returns the old row
+                # (docs/fpga.md, "Read-write collisions")
+                m.submodules[f"acc{c}_{v}"] = amem = Memory(
+                    data=self._acc[c][v], attrs={"no_rw_check": 1}
+                )
                 awp = amem.write_port()
                 acc_wp[c].append(awp)
                 acc_rp[c].append(amem.read_port())  # not transparent: see the datapath
@@ -194,15 +201,26 @@ class ComputeEngine(wiring.Component):
         in_valid = Signal()
         in_instr = Signal(INSTR_BITS)
         m.d.sync += [in_valid.eq(self.valid), in_instr.eq(self.instr)]
-        entry = data.StructLayout({"instr": INSTR_BITS, "npix": 24, "vec": 1, "drain": 1})
+        entry = data.StructLayout(
+            {"instr": INSTR_BITS, "npix": 24, "row_span": 28, "vec": 1, "drain": 1}
+        )
         m.submodules.slots = slots = ShiftFIFO(width=entry.size, depth=ENGINE_CREDITS)
         w_entry, head = Signal(entry), Signal(entry)
+        # a MAC's pixel count px_count * py_count and row span px_count * px_stride, from
+        # multipliers whose operand registers load with in_instr: the products arrive with
+        # it and enter the queue entry (no multiplier between two fabric registers)
+        mul_npix = m.submodules.mul_npix = PipelinedMultiplier(12, 12, product_register=False)
+        mul_span = m.submodules.mul_span = PipelinedMultiplier(12, 16, product_register=False)
+        m.d.comb += [
+            mul_npix.a.eq(field(self.instr, Op.MAC, "px_count")),
+            mul_npix.b.eq(field(self.instr, Op.MAC, "py_count")),
+            mul_span.a.eq(field(self.instr, Op.MAC, "px_count")),
+            mul_span.b.eq(field(self.instr, Op.MAC, "px_stride")),
+        ]
         m.d.comb += [
             w_entry.instr.eq(in_instr),
-            # px_count * py_count of a MAC, multiplied on entry
-            w_entry.npix.eq(
-                field(in_instr, Op.MAC, "px_count") * field(in_instr, Op.MAC, "py_count")
-            ),
+            w_entry.npix.eq(mul_npix.p),
+            w_entry.row_span.eq(mul_span.p),
             w_entry.vec.eq(in_instr[0:4] == Op.VEC),
             w_entry.drain.eq((in_instr[0:4] == Op.MAC) & field(in_instr, Op.MAC, "drain")),
             slots.w_data.eq(w_entry),
@@ -345,7 +363,7 @@ class ComputeEngine(wiring.Component):
                 k1_pen.eq(s_ends[1] - 1),
                 k2_pen.eq(s_ends[2] - 1),
                 adv_stride.eq(s_adv),
-                wrap_delta.eq(s_adv + s["py_stride"] - s["px_count"] * s["px_stride"]),
+                wrap_delta.eq(s_adv + s["py_stride"] - head.row_span),
             ]
             m.d.sync += [f[name].eq(s[name]) for name in f]
             for i in range(3):

@@ -45,14 +45,17 @@ def _operands(a_shape: Shape, b_shape: Shape, n: int, seed: int) -> list[tuple[i
     return pairs + [(draw(a_shape), draw(b_shape)) for _ in range(n)]
 
 
+@pytest.mark.parametrize("product_register", [True, False])
 @pytest.mark.parametrize("a_shape,b_shape", SHAPES)
-def test_generic_form_is_the_product_two_cycles_later(a_shape, b_shape):
-    dut = PipelinedMultiplier(a_shape, b_shape)
+def test_generic_form_is_the_product_latency_cycles_later(a_shape, b_shape, product_register):
+    dut = PipelinedMultiplier(a_shape, b_shape, product_register=product_register)
+    lat = dut.latency
+    assert lat == (2 if product_register else 1)
     ops = _operands(Shape.cast(a_shape), Shape.cast(b_shape), 100, seed=a_shape.width)
     seen = []
 
     async def tb(ctx):
-        for a, b in ops + [(0, 0)] * 2:
+        for a, b in ops + [(0, 0)] * lat:
             ctx.set(dut.a, a)
             ctx.set(dut.b, b)
             seen.append(ctx.get(dut.p))
@@ -62,8 +65,8 @@ def test_generic_form_is_the_product_two_cycles_later(a_shape, b_shape):
     sim.add_clock(1e-6)
     sim.add_testbench(tb)
     sim.run()
-    assert seen[:2] == [0, 0]  # nothing from before the first operands
-    assert seen[2:] == [a * b for a, b in ops]
+    assert seen[:lat] == [0] * lat  # nothing from before the first operands
+    assert seen[lat:] == [a * b for a, b in ops]
 
 
 _BENCH = """
@@ -94,13 +97,14 @@ endmodule
 """
 
 
+@pytest.mark.parametrize("product_register", [True, False])
 @pytest.mark.parametrize("a_shape,b_shape", SHAPES[:3])
-def test_ecp5_form_matches_generic_cycle_by_cycle(tmp_path, a_shape, b_shape):
+def test_ecp5_form_matches_generic_cycle_by_cycle(tmp_path, a_shape, b_shape, product_register):
     """The MULT18X18D instance (operand extension, SIGNEDA/B, register settings, reset
     wiring) gives the generic form's value in every cycle, resets included."""
     check_simulator("icarus")
-    gen = PipelinedMultiplier(a_shape, b_shape)
-    ecp = PipelinedMultiplier(a_shape, b_shape)
+    gen = PipelinedMultiplier(a_shape, b_shape, product_register=product_register)
+    ecp = PipelinedMultiplier(a_shape, b_shape, product_register=product_register)
     sources = tmp_path / "mul.v"
     sources.write_text(
         verilog.convert(gen, name="mul_generic", emit_src=False)
@@ -115,6 +119,7 @@ def test_ecp5_form_matches_generic_cycle_by_cycle(tmp_path, a_shape, b_shape):
     )
     text = sources.read_text()
     assert "MULT18X18D #(" in text  # the ECP5 form really is the primitive
+    assert (f'.REG_OUTPUT_CLK("{"CLK0" if product_register else "NONE"}")') in text
     subprocess.run(
         ["iverilog", "-g2005", "-s", "bench", "-o", str(tmp_path / "bench.vvp"), str(sources)],
         check=True,
@@ -158,6 +163,8 @@ endmodule
 def test_bad_operand_shapes_are_refused(a_shape, b_shape, message):
     with pytest.raises((ValueError, TypeError), match=message):
         PipelinedMultiplier(a_shape, b_shape)
+    with pytest.raises(TypeError, match="product_register must be a bool, not 'no'"):
+        PipelinedMultiplier(signed(16), signed(16), product_register="no")
 
 
 def test_unknown_primitive_family_is_refused():
