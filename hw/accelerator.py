@@ -12,19 +12,21 @@ Every cycle count here is the one ``model/timing.py`` uses (constants in
 ``model/latencies.py``).
 """
 
-from amaranth import Module, ResetInserter, Signal
+from amaranth import Cat, Module, ResetInserter, Signal
 from amaranth.hdl import MemoryData
 from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from snowsim.hw.axi import axi4_lite_slave, axi4_master
+from snowsim.hw.collisions import NO_RW_CHECK, collision
 from snowsim.hw.compute_engine import ComputeEngine
 from snowsim.hw.credits import CreditCounter
 from snowsim.hw.dma_read import DmaRead
 from snowsim.hw.dma_write import DmaWrite
 from snowsim.hw.fill_engine import FillEngine
 from snowsim.hw.instr_fields import field
+from snowsim.hw.primitives import checks
 from snowsim.hw.program_loader import ProgramLoader
 from snowsim.hw.registers import RegisterBlock
 from snowsim.hw.sequencer import UnitSequencer
@@ -52,6 +54,9 @@ class Accelerator(wiring.Component):
     def __init__(self, cfg: AcceleratorConfig):
         self.cfg = cfg
         super().__init__({**axi4_master(cfg), **axi4_lite_slave(), "irq": Out(1)})
+        #: simulation check: some memory was read and written at one address in one cycle
+        #: since rst (hw/collisions.py); built only with checks, read by the co-simulation
+        self.sim_collision = Signal(name="sim_collision", attrs={"keep": 1})
         self._imem = {
             u: MemoryData(shape=INSTR_BITS, depth=cfg.program_depth, init=[]) for u in Unit
         }
@@ -70,6 +75,7 @@ class Accelerator(wiring.Component):
         core.submodules.engine = engine = ComputeEngine(cfg)
         # the compute sequencer's credits for the engine's instruction queue
         core.submodules.engine_credits = credits = CreditCounter(ENGINE_CREDITS)
+        imem_hits = []
         seq = {
             Unit.LOAD: UnitSequencer(cfg, 1),
             Unit.COMPUTE: UnitSequencer(cfg, COMPUTE_IN_FLIGHT),
@@ -77,8 +83,11 @@ class Accelerator(wiring.Component):
         }
         for u, s in seq.items():
             core.submodules[f"seq_{u.name.lower()}"] = s
-            core.submodules[f"imem_{u.name.lower()}"] = mem = Memory(data=self._imem[u])
+            core.submodules[f"imem_{u.name.lower()}"] = mem = Memory(
+                data=self._imem[u], attrs=NO_RW_CHECK
+            )
             wp, rp = mem.write_port(), mem.read_port()
+            imem_hits.append(collision(wp, rp, s.imem_keep))
             n = u.name.lower()
             core.d.comb += [
                 wp.en.eq(getattr(loader, f"wr_{n}_en")),
@@ -89,6 +98,9 @@ class Accelerator(wiring.Component):
                 s.imem_data.eq(rp.data),
             ]
         m.submodules.core = ResetInserter(core_rst)(core)
+        if checks(platform):  # sticky until rst, for the co-simulation (hw/collisions.py)
+            with m.If(engine.sim_collision | Cat(*imem_hits).any()):
+                m.d.sync += self.sim_collision.eq(1)
 
         # --- AXI: the register slave, and the master shared by the two DMA sides ---------
         for name, member in axi4_lite_slave().items():

@@ -32,9 +32,11 @@ from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
+from snowsim.hw.collisions import NO_RW_CHECK, collision
 from snowsim.hw.instr_fields import field
 from snowsim.hw.multiplier import PipelinedMultiplier
 from snowsim.hw.ports import VEC_ADDR_BITS, BufReadSignature, BufWriteSignature
+from snowsim.hw.primitives import checks
 from snowsim.hw.shift_fifo import ShiftFIFO
 from snowsim.hw.vector_unit import VectorUnit
 from snowsim.hw.vmac import VMac
@@ -104,6 +106,9 @@ class ComputeEngine(wiring.Component):
             for _ in range(cfg.n_cu)
         ]
         self._vec = MemoryData(shape=n * d, depth=cfg.vector_depth, init=[])
+        #: simulation check (hw/collisions.py): a buffer read and written at one address
+        #: this cycle; driven only when elaborated with checks, not a port
+        self.sim_collision = Signal(name="buffer_collision")
         super().__init__(
             {
                 "valid": In(1),
@@ -131,9 +136,13 @@ class ComputeEngine(wiring.Component):
         # ---- buffers and their DMA side ---------------------------------------------
         dw = self.dma_wr
         maps_rp, w_rp, b_rp, acc_rp, acc_wp = [], [], [], [], []
+        wports: dict = {"maps": [], "w": [], "b": []}
         for c in range(ncu):
-            m.submodules[f"maps{c}"] = mem = Memory(data=self._maps[c])
+            m.submodules[f"maps{c}"] = mem = Memory(data=self._maps[c], attrs=NO_RW_CHECK)
             wp = mem.write_port(granularity=d)
+            wports["maps"].append(wp)
+            wports["w"].append([])
+            wports["b"].append([])
             m.d.comb += [
                 wp.addr.eq(dw.addr),
                 wp.en.eq(Mux(dw.valid & (dw.buf == Buf.MAPS) & dw.cu_mask[c], dw.mask, 0)),
@@ -146,8 +155,11 @@ class ComputeEngine(wiring.Component):
             acc_wp.append([])
             for v in range(nv):
                 # weights: beat b -> vMAC b // (depth*word_beats), word, part of the word
-                m.submodules[f"w{c}_{v}"] = wmem = Memory(data=self._weights[c][v])
+                m.submodules[f"w{c}_{v}"] = wmem = Memory(
+                    data=self._weights[c][v], attrs=NO_RW_CHECK
+                )
                 wwp = wmem.write_port(granularity=d)
+                wports["w"][c].append(wwp)
                 per_vmac = cfg.weights_depth * cfg.word_beats
                 vsel = dw.addr // per_vmac
                 rest = dw.addr % per_vmac
@@ -162,8 +174,9 @@ class ComputeEngine(wiring.Component):
                 ]
                 w_rp[c].append(wmem.read_port())
                 # bias: words of n_lanes x 2*data_bits, written as data_bits halves
-                m.submodules[f"b{c}_{v}"] = bmem = Memory(data=self._bias[c][v])
+                m.submodules[f"b{c}_{v}"] = bmem = Memory(data=self._bias[c][v], attrs=NO_RW_CHECK)
                 bwp = bmem.write_port(granularity=d)
+                wports["b"][c].append(bwp)
                 b_beats = 2 * n // e  # beats per bias word
                 per_vmac_b = cfg.bias_depth * b_beats
                 bvsel = dw.addr // per_vmac_b
@@ -178,11 +191,8 @@ class ComputeEngine(wiring.Component):
                 b_rp[c].append(bmem.read_port())
                 # A read of the row written back in the same cycle is never used (hit3 in
                 # the datapath takes that row from wb_q), so the memory may return anything
-                # then: no_rw_check tells Yosys not to build logic that returns the old row
-                # (docs/fpga.md, "Read-write collisions")
-                m.submodules[f"acc{c}_{v}"] = amem = Memory(
-                    data=self._acc[c][v], attrs={"no_rw_check": 1}
-                )
+                # then (hw/collisions.py); the only buffer whose collisions are not checked
+                m.submodules[f"acc{c}_{v}"] = amem = Memory(data=self._acc[c][v], attrs=NO_RW_CHECK)
                 awp = amem.write_port()
                 acc_wp[c].append(awp)
                 acc_rp[c].append(amem.read_port())  # not transparent: see the datapath
@@ -605,7 +615,7 @@ class ComputeEngine(wiring.Component):
         m.d.sync += [s3_valid.eq(s2_valid), s3_addr.eq(s2_addr)]
 
         # ---- vector buffer and vector unit ------------------------------------------------
-        m.submodules.vbuf = vbuf = Memory(data=self._vec)
+        m.submodules.vbuf = vbuf = Memory(data=self._vec, attrs=NO_RW_CHECK)
         vwp = vbuf.write_port()
         store_port = vbuf.read_port()
         m.submodules.vu = vu = VectorUnit(cfg)
@@ -622,6 +632,18 @@ class ComputeEngine(wiring.Component):
             m.d.comb += [vwp.en.eq(1), vwp.addr.eq(vu.wr.addr), vwp.data.eq(vu.wr.data)]
         with m.Else():
             m.d.comb += [vwp.en.eq(s3_valid), vwp.addr.eq(s3_addr), vwp.data.eq(s3)]
+        if checks(platform):  # the co-simulation's proof that no buffer relies on a collision
+            # maps and weights are read every cycle, used when a MAC issues (stage 0); the
+            # bias word three stages later, used when a draining step's sums are captured
+            capture_next = c3.valid & c3.last & c3.drain
+            hits = [collision(vwp, store_port), collision(vwp, va), collision(vwp, vb, vu.b_used)]
+            for c in range(ncu):
+                hits.append(collision(wports["maps"][c], maps_rp[c], c0.valid))
+                for v in range(nv):
+                    hits.append(collision(wports["w"][c][v], w_rp[c][v], c0.valid))
+                    hits.append(collision(wports["b"][c][v], b_rp[c][v], capture_next))
+            m.d.comb += self.sim_collision.eq(Cat(*hits).any())
+
         # store reads: beat b of word b >> log2(word_beats)
         sr = self.store_rd
         part = Signal(max(wb_bits, 1))

@@ -12,14 +12,25 @@ The accelerator elaborates in one of :data:`FAMILIES`:
     --target ecp5`` measures this form.  Cycles and values are the generic form's.
 
 The family travels as Amaranth's elaboration ``platform`` (``Fragment.get(top, platform)``);
-components ask :func:`family`.  :func:`sim_models` gives Verilog models of the primitives,
-written from Lattice's sysDSP usage guide (FPGA-TN-02205) for the parameter subset that
-:mod:`snowsim.hw.multiplier` uses; a model stops the simulation on any other setting, so a
-co-simulation of the ``ecp5`` form cannot silently run on a behaviour the model never meant
-to describe.
+components ask :func:`family`.  The platform also says whether to build the simulation
+checks (:func:`checks`): logic that only the co-simulation reads, never part of the
+Verilog users take or synthesise (``docs/fpga.md``, "Read-write collisions").
+
+:func:`sim_models` gives Verilog models of the primitives, written from Lattice's sysDSP
+usage guide (FPGA-TN-02205) for the parameter subset that :mod:`snowsim.hw.multiplier`
+uses; a model stops the simulation on any other setting, so a co-simulation of the ``ecp5``
+form cannot silently run on a behaviour the model never meant to describe.
 """
 
-__all__ = ["ECP5", "FAMILIES", "PrimitiveFamily", "family", "platform_for", "sim_models"]
+__all__ = [
+    "ECP5",
+    "FAMILIES",
+    "PrimitiveFamily",
+    "checks",
+    "family",
+    "platform_for",
+    "sim_models",
+]
 
 FAMILIES = ("generic", "ecp5")
 
@@ -31,15 +42,20 @@ class PrimitiveFamily:
     ----------
     name : str
         One of :data:`FAMILIES`.
+    checks : bool
+        Build the simulation checks (default ``False``).
     """
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, *, checks: bool = False):
         if name not in FAMILIES:
             raise ValueError(f"unknown primitive family {name!r}; valid: {', '.join(FAMILIES)}")
+        if not isinstance(checks, bool):
+            raise TypeError(f"checks must be a bool, not {checks!r}")
         self.primitive_family = name
+        self.simulation_checks = checks
 
     def __repr__(self) -> str:
-        return f"PrimitiveFamily({self.primitive_family!r})"
+        return f"PrimitiveFamily({self.primitive_family!r}, checks={self.simulation_checks})"
 
 
 ECP5 = PrimitiveFamily("ecp5")
@@ -50,10 +66,16 @@ def family(platform: object) -> str:
     return getattr(platform, "primitive_family", "generic")
 
 
-def platform_for(name: str) -> PrimitiveFamily | None:
-    """The elaboration platform for family ``name`` (``None`` for ``generic``)."""
-    fam = PrimitiveFamily(name)
-    return None if name == "generic" else fam
+def checks(platform: object) -> bool:
+    """Whether to build the simulation checks (``False`` without a platform)."""
+    return bool(getattr(platform, "simulation_checks", False))
+
+
+def platform_for(name: str, *, checks: bool = False) -> PrimitiveFamily | None:
+    """The elaboration platform for family ``name`` (``None`` for ``generic`` without
+    checks)."""
+    fam = PrimitiveFamily(name, checks=checks)
+    return None if name == "generic" and not checks else fam
 
 
 def _mult18x18d() -> str:

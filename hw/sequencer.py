@@ -54,6 +54,8 @@ class UnitSequencer(wiring.Component):
     imem_en : Out(1)
     imem_data : In(INSTR_BITS)
         Read port of the unit's instruction memory (one cycle of latency).
+    imem_keep : Out(1)
+        This cycle's read is kept (the next cycle's ``imem_data`` enters the queue).
     avail_prev, avail_next : In(1)
         Token queues from the previous / next unit hold a token.
     pop_prev, pop_next, push_prev, push_next : Out(1)
@@ -80,6 +82,7 @@ class UnitSequencer(wiring.Component):
                 "imem_addr": Out(self.addr_bits),
                 "imem_en": Out(1),
                 "imem_data": In(INSTR_BITS),
+                "imem_keep": Out(1),
                 "avail_prev": In(1),
                 "avail_next": In(1),
                 "pop_prev": Out(1),
@@ -162,7 +165,7 @@ class UnitSequencer(wiring.Component):
         # block RAM, which is placed away from the sequencer); `want` only advances `pc` and
         # marks the next cycle's data as the instruction to keep.
         want = running & ((occupied + rd_pending <= 1) | fire)
-        m.d.comb += [self.imem_addr.eq(pc), self.imem_en.eq(running)]
+        m.d.comb += [self.imem_addr.eq(pc), self.imem_en.eq(running), self.imem_keep.eq(want)]
         with m.If(want):
             m.d.sync += pc.eq(pc + 1)
         m.d.sync += rd_pending.eq(want)

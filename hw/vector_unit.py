@@ -19,7 +19,7 @@ Activation pipeline (per lane, per function): clamp and split ``u = x - lo`` int
 outside the range — the same integers as ``model/activations.py``.
 """
 
-from amaranth import Array, Const, Module, Mux, Signal, signed
+from amaranth import Array, Cat, Const, Module, Mux, Signal, signed
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -45,6 +45,8 @@ class VectorUnit(wiring.Component):
 
     def __init__(self, cfg: AcceleratorConfig):
         self.cfg = cfg
+        #: port b's word this cycle is used (not a port: read by the collision check)
+        self.b_used = Signal()
         super().__init__(
             {
                 "valid": In(1),
@@ -192,6 +194,10 @@ class VectorUnit(wiring.Component):
             self.rd_b.en.eq(busy),
             self.rd_b.addr.eq(Mux(pool, a2_win, b_pos)),
         ]
+        # for the collision check (hw/collisions.py): port b's word is used only by the
+        # two-operand ops and by MAXPOOL's second window row
+        two_operands = Cat(f["vop"] == o for o in (VecOp.ADD, VecOp.SUB, VecOp.MUL, VecOp.MAX))
+        m.d.comb += self.b_used.eq(busy & (two_operands.any() | pair))
         with m.If(busy):
             with m.If(~win_last):
                 with m.If(~last_j0):

@@ -98,22 +98,26 @@ def _rtl_key(cfg: AcceleratorConfig) -> str:
     return h.hexdigest()
 
 
-def build_top(cfg: AcceleratorConfig, primitives: str = "generic") -> tuple[list[Path], str]:
+def build_top(
+    cfg: AcceleratorConfig, primitives: str = "generic", *, checks: bool = True
+) -> tuple[list[Path], str]:
     """Generate the accelerator's Verilog for ``cfg`` in primitive family ``primitives``
-    (``snowsim.hw.primitives``), or reuse the file generated from the same config and
-    sources (the snowflake top takes over a minute to generate).  Returns the sources to
-    simulate (the top, then the models of the primitives it instantiates) and the top's name."""
+    (``snowsim.hw.primitives``), with the simulation checks unless ``checks`` is false (for
+    synthesis), or reuse the file generated from the same config and sources (the snowflake
+    top takes over a minute to generate).  Returns the sources to simulate (the top, then
+    the models of the primitives it instantiates) and the top's name."""
     from snowsim.hw.primitives import sim_models
     from snowsim.hw.top import top_name, top_verilog
     from snowsim.sim.runner import BUILD_ROOT, write_if_changed
 
     name = top_name(cfg)
     stem = name if primitives == "generic" else f"{name}_{primitives}"
+    stem += "_sim" if checks else ""
     path = BUILD_ROOT / "verilog" / f"{stem}.v"
     stamp = path.with_suffix(".key")
     key = _rtl_key(cfg) + primitives
     if not (path.exists() and stamp.exists() and stamp.read_text() == key):
-        write_if_changed(path, top_verilog(cfg, primitives))
+        write_if_changed(path, top_verilog(cfg, primitives, checks=checks))
         stamp.write_text(key)
     sources = [path]
     models = sim_models(primitives)

@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     from snowsim.sim.runner import BUILD_ROOT, _prepare_env
 
     _prepare_env()
-    sources, top = build_top(cfg, primitives)
+    sources, top = build_top(cfg, primitives, checks=False)
     verilog = sources[0]  # the models of the primitives are for simulation only
     workdir = Path(args.workdir) if args.workdir else BUILD_ROOT / "synth" / f"{top}_{args.target}"
     if args.buffers:

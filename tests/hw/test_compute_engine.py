@@ -278,3 +278,40 @@ def test_accumulator_rows_reread_one_two_and_three_cycles_after_their_write_back
         for c in range(NCU):
             for v in range(NV):
                 assert _lanes(vec[r * NCU * NV + c * NV + v]) == list(want[c, v]), (r, c, v)
+
+
+@pytest.mark.parametrize("write_at", [None, 10])
+def test_collision_check_sees_a_buffer_read_and_written_in_one_cycle(write_at):
+    """With the simulation checks (hw/collisions.py), ``sim_collision`` rises in a cycle in
+    which the DMA writes the weights word a MAC reads; never when the write misses it."""
+    from amaranth.hdl import Fragment
+
+    from snowsim.hw.primitives import platform_for
+    from snowsim.model.isa import Buf
+
+    k = 64
+    dut = make_engine([1] * k, np.ones((NCU, NV, k, N), np.int64), np.zeros((NCU, NV, N)))
+    # weights words 0..63 of every vMAC are read one per cycle; the DMA writes word
+    # write_at of vMAC 0 (or, for None, word 100, which the MAC never reads) every cycle
+    addr = 100 if write_at is None else write_at
+    seen = []
+
+    async def tb(ctx):
+        ctx.set(dut.dma_wr.valid, 1)
+        ctx.set(dut.dma_wr.buf, Buf.WEIGHTS)
+        ctx.set(dut.dma_wr.cu_mask, (1 << NCU) - 1)
+        ctx.set(dut.dma_wr.addr, addr)
+        ctx.set(dut.dma_wr.mask, (1 << E) - 1)
+        ctx.set(dut.valid, 1)
+        ctx.set(dut.instr, encode(mac(k)))
+        await ctx.tick()
+        ctx.set(dut.valid, 0)
+        for _ in range(k + 20):
+            seen.append(ctx.get(dut.sim_collision))
+            await ctx.tick()
+
+    sim = Simulator(Fragment.get(dut, platform_for("generic", checks=True)))
+    sim.add_clock(1e-6)
+    sim.add_testbench(tb)
+    sim.run()
+    assert any(seen) == (write_at is not None)

@@ -51,6 +51,18 @@ def test_top_module_ports_and_header(generated):
     assert "\\" not in text[text.index("module ") :] and "amr_" in text
 
 
+def test_simulation_checks_stay_out_of_the_users_file(generated):
+    """The co-simulation's collision check (hw/collisions.py) is built only on request; the
+    file users take marks every buffer memory no_rw_check instead."""
+    text = generated.read_text()
+    assert "sim_collision" not in text and "primitives: generic" in text
+    assert text.count("no_rw_check") == 3 + 2 + 3 * 2 * 2 + 1  # imem, maps, w/b/acc, vbuf
+    _prepare_env()
+    checked = top_verilog(TINY, checks=True)
+    assert "reg sim_collision = 1'h0;" in checked
+    assert "simulation checks: built in" in checked
+
+
 def test_verilator_lint_wall_clean(generated, tmp_path):
     assert lint_verilog(generated, "snowsim_tiny", tmp_path) == []
 
@@ -94,6 +106,9 @@ def test_fusesoc_core_lints_through_fusesoc(generated, tmp_path):
         (["synth", "--target", "ecp5", "--router", "sa"], "router1, router2"),
         (["synth", "--target", "xilinx", "--router", "router2"], "for --target ecp5 only"),
         (["synth", "--target", "xilinx", "--paths", "5"], "needs --target ecp5"),
+        (["synth", "--target", "xilinx", "--primitives", "ecp5"], "valid: generic"),
+        (["verilog", "--primitives", "xc7"], "valid: generic, ecp5"),
+        (["verilog", "--primitives", "ecp5", "--lint"], "--lint checks the generic form"),
     ],
 )
 def test_bad_names_list_the_valid_ones(argv, valid, capsys):
