@@ -2,7 +2,7 @@
 cycle on two ports.
 
 Amaranth's read ports return the old word then.  A block RAM returns anything on such a
-collision, so Yosys builds logic to return the old word: on ECP5 about one LUT and two
+collision, so Yosys builds logic to return the old word: on ECP5 one or two LUTs and two
 flip-flops per data bit, and a LUT after every block RAM output.  The accelerator never uses
 a collision's word: the accumulators discard it by construction (``hit3`` in
 ``hw/compute_engine.py``), and every other buffer is read and written at one address in one

@@ -24,6 +24,9 @@ from snowsim.model.isa import HEADER, INSTR_BITS, Op
 
 __all__ = ["UnitSequencer", "header_bit"]
 
+#: the header's token flags
+_FLAGS = ("pop_prev", "pop_next", "push_prev", "push_next")
+
 
 def header_bit(name: str) -> int:
     """Bit position of a one-bit header field (``pop_prev``...)."""
@@ -120,16 +123,14 @@ class UnitSequencer(wiring.Component):
         head = self.instr
         head_valid = Signal()
         m.d.comb += [head.eq(ring[rd]), head_valid.eq(occupied != 0)]
-        dec = data.StructLayout(
-            {"end": 1, "pop_prev": 1, "pop_next": 1, "push_prev": 1, "push_next": 1}
-        )
+        dec = data.StructLayout({"end": 1, **{k: 1 for k in _FLAGS}})
         hq = Array(Signal(dec, name=f"hdr_{i}") for i in range(2))
         arriving = Signal(dec)
         m.d.comb += arriving.end.eq(self.imem_data[0:4] == Op.END)
-        for k in ("pop_prev", "pop_next", "push_prev", "push_next"):
+        for k in _FLAGS:
             m.d.comb += arriving[k].eq(self.imem_data[header_bit(k)])
         is_end = hq[0].end
-        bit = {k: hq[0][k] for k in ("pop_prev", "pop_next", "push_prev", "push_next")}
+        bit = {k: hq[0][k] for k in _FLAGS}
 
         # in-order completion FIFO of push flags (its head in flip-flops: the pushes it
         # drives go straight into the token counters); its level is the count of issued,
