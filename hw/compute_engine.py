@@ -136,13 +136,11 @@ class ComputeEngine(wiring.Component):
         # ---- buffers and their DMA side ---------------------------------------------
         dw = self.dma_wr
         maps_rp, w_rp, b_rp, acc_rp, acc_wp = [], [], [], [], []
-        wports: dict = {"maps": [], "w": [], "b": []}
+        maps_wp, w_wp, b_wp = [], [], []  # the DMA side's ports, for the collision check
         for c in range(ncu):
             m.submodules[f"maps{c}"] = mem = Memory(data=self._maps[c], attrs=NO_RW_CHECK)
             wp = mem.write_port(granularity=d)
-            wports["maps"].append(wp)
-            wports["w"].append([])
-            wports["b"].append([])
+            maps_wp.append(wp)
             m.d.comb += [
                 wp.addr.eq(dw.addr),
                 wp.en.eq(Mux(dw.valid & (dw.buf == Buf.MAPS) & dw.cu_mask[c], dw.mask, 0)),
@@ -150,7 +148,9 @@ class ComputeEngine(wiring.Component):
             ]
             maps_rp.append(mem.read_port())
             w_rp.append([])
+            w_wp.append([])
             b_rp.append([])
+            b_wp.append([])
             acc_rp.append([])
             acc_wp.append([])
             for v in range(nv):
@@ -159,7 +159,7 @@ class ComputeEngine(wiring.Component):
                     data=self._weights[c][v], attrs=NO_RW_CHECK
                 )
                 wwp = wmem.write_port(granularity=d)
-                wports["w"][c].append(wwp)
+                w_wp[c].append(wwp)
                 per_vmac = cfg.weights_depth * cfg.word_beats
                 vsel = dw.addr // per_vmac
                 rest = dw.addr % per_vmac
@@ -176,7 +176,7 @@ class ComputeEngine(wiring.Component):
                 # bias: words of n_lanes x 2*data_bits, written as data_bits halves
                 m.submodules[f"b{c}_{v}"] = bmem = Memory(data=self._bias[c][v], attrs=NO_RW_CHECK)
                 bwp = bmem.write_port(granularity=d)
-                wports["b"][c].append(bwp)
+                b_wp[c].append(bwp)
                 b_beats = 2 * n // e  # beats per bias word
                 per_vmac_b = cfg.bias_depth * b_beats
                 bvsel = dw.addr // per_vmac_b
@@ -638,10 +638,10 @@ class ComputeEngine(wiring.Component):
             capture_next = c3.valid & c3.last & c3.drain
             hits = [collision(vwp, store_port), collision(vwp, va), collision(vwp, vb, vu.b_used)]
             for c in range(ncu):
-                hits.append(collision(wports["maps"][c], maps_rp[c], c0.valid))
+                hits.append(collision(maps_wp[c], maps_rp[c], c0.valid))
                 for v in range(nv):
-                    hits.append(collision(wports["w"][c][v], w_rp[c][v], c0.valid))
-                    hits.append(collision(wports["b"][c][v], b_rp[c][v], capture_next))
+                    hits.append(collision(w_wp[c][v], w_rp[c][v], c0.valid))
+                    hits.append(collision(b_wp[c][v], b_rp[c][v], capture_next))
             m.d.comb += self.sim_collision.eq(Cat(*hits).any())
 
         # store reads: beat b of word b >> log2(word_beats)

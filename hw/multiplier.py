@@ -7,10 +7,10 @@ its activation slopes) goes through this one component, so that it can map onto 
 hard multiplier *with* that block's own input and output registers.  The generic form is
 two flip-flop stages around ``*``; Yosys maps that onto an ECP5 MULT18X18D with both
 registers bypassed (``synth_ecp5`` does not pack flip-flops into it), so the multiply and a
-route into and out of the block share one cycle.  Elaborated with
-:data:`snowsim.hw.primitives.ECP5` as the platform, the component instantiates a
-MULT18X18D with ``REG_INPUTA``/``REG_INPUTB`` (and ``REG_OUTPUT``) on ``CLK0``: the same
-cycles, the same values, the registers inside the block.  Without the product register the
+route into and out of the block share one cycle.  Elaborated with ``platform_for("ecp5")``
+(:mod:`snowsim.hw.primitives`) as the platform, the component instantiates a MULT18X18D
+with ``REG_INPUTA``/``REG_INPUTB`` (and ``REG_OUTPUT``) on ``CLK0``: the same cycles, the
+same values, the registers inside the block.  Without the product register the
 block is timed as registered inputs, 3.86 ns from the clock to its product (speed 6), which
 leaves a short route into one flip-flop at 150 MHz.
 """

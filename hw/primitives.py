@@ -23,7 +23,6 @@ form cannot silently run on a behaviour the model never meant to describe.
 """
 
 __all__ = [
-    "ECP5",
     "FAMILIES",
     "PrimitiveFamily",
     "checks",
@@ -56,9 +55,6 @@ class PrimitiveFamily:
 
     def __repr__(self) -> str:
         return f"PrimitiveFamily({self.primitive_family!r}, checks={self.simulation_checks})"
-
-
-ECP5 = PrimitiveFamily("ecp5")
 
 
 def family(platform: object) -> str:

@@ -10,7 +10,7 @@ from amaranth.back import verilog
 from amaranth.sim import Simulator
 
 from snowsim.hw.multiplier import PipelinedMultiplier
-from snowsim.hw.primitives import ECP5, platform_for, sim_models
+from snowsim.hw.primitives import platform_for, sim_models
 from snowsim.sim.runner import check_simulator
 
 SHAPES = [
@@ -108,7 +108,7 @@ def test_ecp5_form_matches_generic_cycle_by_cycle(tmp_path, a_shape, b_shape, pr
     sources = tmp_path / "mul.v"
     sources.write_text(
         verilog.convert(gen, name="mul_generic", emit_src=False)
-        + verilog.convert(ecp, name="mul_ecp5", platform=ECP5, emit_src=False)
+        + verilog.convert(ecp, name="mul_ecp5", platform=platform_for("ecp5"), emit_src=False)
         + sim_models("ecp5")
         + _BENCH.format(
             aw=gen.a_shape.width - 1,
