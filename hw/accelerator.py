@@ -28,6 +28,7 @@ from snowsim.hw.fill_engine import FillEngine
 from snowsim.hw.instr_fields import field
 from snowsim.hw.primitives import checks
 from snowsim.hw.program_loader import ProgramLoader
+from snowsim.hw.read_port import RegisteredReadPort
 from snowsim.hw.registers import RegisterBlock
 from snowsim.hw.sequencer import UnitSequencer
 from snowsim.hw.tokens import TokenCounters
@@ -86,7 +87,7 @@ class Accelerator(wiring.Component):
             core.submodules[f"imem_{u.name.lower()}"] = mem = Memory(
                 data=self._imem[u], attrs=NO_RW_CHECK
             )
-            wp, rp = mem.write_port(), mem.read_port()
+            wp, rp = mem.write_port(), RegisteredReadPort(core, mem, f"imem_{u.name.lower()}")
             imem_hits.append(collision(wp, rp, s.imem_keep))
             n = u.name.lower()
             core.d.comb += [

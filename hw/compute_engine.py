@@ -3,14 +3,14 @@ its buffers, the MAC-instruction sequencer, the drain into the vector buffer, an
 unit.  ``docs/architecture.md`` sections 2-4 define what it computes; ``docs/timing.md`` the
 cycle rules the timing model counts.
 
-MAC pipeline, for an issue in cycle ``t``: buffer reads (``t``), operands registered
-(``t+1``), products registered (``t+2``), accumulators updated (``t+3``), sums valid in
-``t+4`` (operands to accumulators: one :class:`~snowsim.hw.vmac.VMac` per CU and vMAC) —
-written back to the accumulator memory (whose row was read in ``t+1`` and registered in
-``t+2``; rows the three steps ahead write back are forwarded), or captured by the drain
-chain, which requantises
-(bias, round half up, shift, saturate, ReLU: three register stages) and writes one vector word
-per cycle from ``t+8``.
+MAC pipeline, for an issue in cycle ``t``: buffer reads (``t``, words in the block RAMs'
+output registers in ``t+2``: :mod:`~snowsim.hw.read_port`), operands registered (``t+2``),
+products registered (``t+3``), accumulators updated (``t+4``), sums valid in ``t+5``
+(operands to accumulators: one :class:`~snowsim.hw.vmac.VMac` per CU and vMAC) — written
+back to the accumulator memory (whose row was read in ``t+2`` and is in its output register
+in ``t+4``; rows the three steps ahead write back are forwarded), or captured by the drain
+chain, which requantises (bias, round half up, shift, saturate, ReLU: three register stages)
+and writes one vector word per cycle from ``t+9``.
 
 Instruction flow: instructions arrive through a register into a queue of
 ``ENGINE_CREDITS`` entries, paced by credits (the sender fires while it holds one; a credit
@@ -37,6 +37,7 @@ from snowsim.hw.instr_fields import field
 from snowsim.hw.multiplier import PipelinedMultiplier
 from snowsim.hw.ports import VEC_ADDR_BITS, BufReadSignature, BufWriteSignature
 from snowsim.hw.primitives import checks
+from snowsim.hw.read_port import RegisteredReadPort
 from snowsim.hw.shift_fifo import ShiftFIFO
 from snowsim.hw.vector_unit import VectorUnit
 from snowsim.hw.vmac import VMac
@@ -146,7 +147,7 @@ class ComputeEngine(wiring.Component):
                 wp.en.eq(Mux(dw.valid & (dw.buf == Buf.MAPS) & dw.cu_mask[c], dw.mask, 0)),
                 wp.data.eq(dw.data),
             ]
-            maps_rp.append(mem.read_port())
+            maps_rp.append(RegisteredReadPort(m, mem, f"maps{c}"))
             w_rp.append([])
             w_wp.append([])
             b_rp.append([])
@@ -172,7 +173,7 @@ class ComputeEngine(wiring.Component):
                         Mux(hit, dw.mask << (part * e) if cfg.word_beats > 1 else dw.mask, 0)
                     ),
                 ]
-                w_rp[c].append(wmem.read_port())
+                w_rp[c].append(RegisteredReadPort(m, wmem, f"w{c}_{v}"))
                 # bias: words of n_lanes x 2*data_bits, written as data_bits halves
                 m.submodules[f"b{c}_{v}"] = bmem = Memory(data=self._bias[c][v], attrs=NO_RW_CHECK)
                 bwp = bmem.write_port(granularity=d)
@@ -188,14 +189,14 @@ class ComputeEngine(wiring.Component):
                     bwp.data.eq(dw.data.replicate(b_beats)),
                     bwp.en.eq(Mux(bhit, dw.mask << (bpart * e), 0)),
                 ]
-                b_rp[c].append(bmem.read_port())
+                b_rp[c].append(RegisteredReadPort(m, bmem, f"b{c}_{v}"))
                 # A read of the row written back in the same cycle is never used (hit3 in
-                # the datapath takes that row from wb_q), so the memory may return anything
+                # the datapath takes that row from wb_q2), so the memory may return anything
                 # then (hw/collisions.py); the only buffer whose collisions are not checked
                 m.submodules[f"acc{c}_{v}"] = amem = Memory(data=self._acc[c][v], attrs=NO_RW_CHECK)
                 awp = amem.write_port()
                 acc_wp[c].append(awp)
-                acc_rp[c].append(amem.read_port())  # not transparent: see the datapath
+                acc_rp[c].append(RegisteredReadPort(m, amem, f"acc{c}_{v}"))  # see the datapath
 
         # ---- issue queue and dispatch -----------------------------------------------
         # The sequencer hands instructions over through a register and a queue of
@@ -491,23 +492,22 @@ class ComputeEngine(wiring.Component):
                 m.d.comb += c0.sel[c * le : (c + 1) * le].eq(addrs[c][:le])
             for v in range(nv):
                 m.d.comb += [w_rp[c][v].addr.eq(f["w_addr"] + kidx), w_rp[c][v].en.eq(1)]
-        c1, c2, c3, c4 = (Signal(ctl, name=f"ctl{i}") for i in (1, 2, 3, 4))
-        m.d.sync += [c1.eq(c0), c2.eq(c1), c3.eq(c2), c4.eq(c3)]
+        c1, c2, c3, c4, c5, c6 = (Signal(ctl, name=f"ctl{i}") for i in range(1, 7))
+        m.d.sync += [c1.eq(c0), c2.eq(c1), c3.eq(c2), c4.eq(c3), c5.eq(c4), c6.eq(c5)]
         # the MAC_ACTIVE counter's increment, from the issue's registered copy (t+1, off
         # the issue logic's paths; the count is complete long before the job ends)
         ones = sum(c1.cu_valid[c] for c in range(ncu))
         m.d.comb += self.mac_active.eq(Mux(c1.valid, ones * (nv * n), 0))
 
-        # ---- datapath: operands (t+1), products (t+2), accumulate (t+3) ---------------
-        # A step's first product starts from its accumulator row.  The row is read in t+1,
-        # registered in t+2 (mem_q: nothing between the block RAM output and a flip-flop)
-        # and used in t+3.  Write-backs happen in t+4, so the read misses the writes of the
-        # three steps ahead of it; those rows come from the accumulators instead, selected
-        # by hazard flags registered a cycle ahead:
-        #   hit3: written in the reader's t+1 (the same cycle as the read): wb_q, folded
-        #         into mem_q in t+2;
-        #   hit2: written in the reader's t+2: wb_q (the accumulators one cycle late) in t+3;
-        #   hit1: written in the reader's t+3: the accumulators themselves.
+        # ---- datapath: operands (t+2), products (t+3), accumulate (t+4) ---------------
+        # A step's first product starts from its accumulator row.  The row is read in t+2
+        # and is in the block RAM's output register in t+4, when it is used.  Write-backs
+        # happen in t+5, so the read misses the writes of the three steps ahead of it; those
+        # rows come from the accumulators instead, selected by hazard flags registered a
+        # cycle ahead:
+        #   hit1: written in the reader's t+4: the accumulators themselves;
+        #   hit2: written in the reader's t+3: wb_q, the accumulators one cycle late;
+        #   hit3: written in the reader's t+2 (the same cycle as the read): wb_q2, two late.
         vmacs = [[VMac(cfg) for v in range(nv)] for c in range(ncu)]
         acc = [[vmacs[c][v].acc for v in range(nv)] for c in range(ncu)]
 
@@ -516,56 +516,59 @@ class ComputeEngine(wiring.Component):
 
         hit1, hit2, hit3 = Signal(), Signal(), Signal()
         m.d.sync += [
-            hit1.eq(writes_back(c3) & (c3.acc_row == c2.acc_row)),
-            hit2.eq(writes_back(c4) & (c4.acc_row == c2.acc_row)),
-            hit3.eq(writes_back(c4) & (c4.acc_row == c1.acc_row)),
+            hit1.eq(writes_back(c4) & (c4.acc_row == c3.acc_row)),
+            hit2.eq(writes_back(c5) & (c5.acc_row == c3.acc_row)),
+            hit3.eq(writes_back(c6) & (c6.acc_row == c3.acc_row)),
         ]
         for c in range(ncu):
             word = maps_rp[c].data
-            sel = c1.sel[c * le : (c + 1) * le] if le else Const(0)
+            sel = c2.sel[c * le : (c + 1) * le] if le else Const(0)
             x = Signal(signed(d), name=f"x{c}")
             m.d.comb += x.eq(Array(word[i * d : (i + 1) * d] for i in range(e))[sel])
             for v in range(nv):
                 vm = vmacs[c][v]
                 m.submodules[f"vmac{c}_{v}"] = vm
                 m.d.comb += [vm.x.eq(x), vm.w.eq(w_rp[c][v].data)]
-                m.d.comb += [acc_rp[c][v].addr.eq(c1.acc_row), acc_rp[c][v].en.eq(1)]
+                m.d.comb += [acc_rp[c][v].addr.eq(c2.acc_row), acc_rp[c][v].en.eq(1)]
                 wb_q = Signal(accs, name=f"wb_q{c}_{v}")
-                mem_q = Signal(accs, name=f"mem_q{c}_{v}")
-                m.d.sync += [
-                    wb_q.eq(acc[c][v]),
-                    mem_q.eq(Mux(hit3, wb_q, acc_rp[c][v].data)),
-                ]
+                wb_q2 = Signal(accs, name=f"wb_q2_{c}_{v}")
+                m.d.sync += [wb_q.eq(acc[c][v]), wb_q2.eq(wb_q)]
                 init = Signal(accs, name=f"init{c}_{v}")
-                m.d.comb += init.eq(Mux(c3.clear, 0, Mux(hit1, acc[c][v], Mux(hit2, wb_q, mem_q))))
-                m.d.comb += [vm.valid.eq(c3.valid), vm.first.eq(c3.first), vm.init.eq(init)]
-                # write-back of a non-draining step's sums: t+4
+                m.d.comb += init.eq(
+                    Mux(
+                        c4.clear,
+                        0,
+                        Mux(hit1, acc[c][v], Mux(hit2, wb_q, Mux(hit3, wb_q2, acc_rp[c][v].data))),
+                    )
+                )
+                m.d.comb += [vm.valid.eq(c4.valid), vm.first.eq(c4.first), vm.init.eq(init)]
+                # write-back of a non-draining step's sums: t+5
                 m.d.comb += [
-                    acc_wp[c][v].addr.eq(c4.acc_row),
+                    acc_wp[c][v].addr.eq(c5.acc_row),
                     acc_wp[c][v].data.eq(acc[c][v]),
-                    acc_wp[c][v].en.eq(writes_back(c4)),
+                    acc_wp[c][v].en.eq(writes_back(c5)),
                 ]
                 m.d.comb += [b_rp[c][v].addr.eq(c3.bias_addr), b_rp[c][v].en.eq(1)]
 
-        # ---- drain chain: capture in t+4, requantise, one vector word per cycle ---------
+        # ---- drain chain: capture in t+5, requantise, one vector word per cycle ---------
         entry = data.StructLayout(
             {"acc": accs, "bias": biases, "valid": 1, "addr": VEC_ADDR_BITS, "relu": 1, "shift": 6}
         )
         chain = [Signal(entry, name=f"chain{j}") for j in range(words)]
         left = Signal(range(words + 1))
-        capture = c4.valid & c4.last & c4.drain
+        capture = c5.valid & c5.last & c5.drain
         with m.If(capture):
             for c in range(ncu):
                 for v in range(nv):
                     j = c * nv + v
-                    off = Mux(c4.pm, c * c4.stride + v, c * nv + v)
+                    off = Mux(c5.pm, c * c5.stride + v, c * nv + v)
                     m.d.sync += [
                         chain[j].acc.eq(acc[c][v]),
                         chain[j].bias.eq(b_rp[c][v].data),
-                        chain[j].valid.eq(c4.cu_valid[c]),
-                        chain[j].addr.eq(c4.out_base + off),
-                        chain[j].relu.eq(c4.relu),
-                        chain[j].shift.eq(c4.shift),
+                        chain[j].valid.eq(c5.cu_valid[c]),
+                        chain[j].addr.eq(c5.out_base + off),
+                        chain[j].relu.eq(c5.relu),
+                        chain[j].shift.eq(c5.shift),
                     ]
             m.d.sync += left.eq(words)
         with m.Elif(left != 0):
@@ -617,9 +620,9 @@ class ComputeEngine(wiring.Component):
         # ---- vector buffer and vector unit ------------------------------------------------
         m.submodules.vbuf = vbuf = Memory(data=self._vec, attrs=NO_RW_CHECK)
         vwp = vbuf.write_port()
-        store_port = vbuf.read_port()
+        store_port = RegisteredReadPort(m, vbuf, "vbuf_store")
         m.submodules.vu = vu = VectorUnit(cfg)
-        va, vb = vbuf.read_port(), vbuf.read_port()
+        va, vb = RegisteredReadPort(m, vbuf, "vbuf_a"), RegisteredReadPort(m, vbuf, "vbuf_b")
         m.d.comb += [
             va.addr.eq(vu.rd_a.addr),
             va.en.eq(vu.rd_a.en),
@@ -634,7 +637,7 @@ class ComputeEngine(wiring.Component):
             m.d.comb += [vwp.en.eq(s3_valid), vwp.addr.eq(s3_addr), vwp.data.eq(s3)]
         if checks(platform):  # the co-simulation's proof that no buffer relies on a collision
             # maps and weights are read every cycle, used when a MAC issues (stage 0); the
-            # bias word three stages later, used when a draining step's sums are captured
+            # bias word in stage 3, used when a draining step's sums are captured (stage 5)
             capture_next = c3.valid & c3.last & c3.drain
             hits = [collision(vwp, store_port), collision(vwp, va), collision(vwp, vb, vu.b_used)]
             for c in range(ncu):
@@ -646,12 +649,13 @@ class ComputeEngine(wiring.Component):
 
         # store reads: beat b of word b >> log2(word_beats)
         sr = self.store_rd
-        part = Signal(max(wb_bits, 1))
+        part, part_q = Signal(max(wb_bits, 1)), Signal(max(wb_bits, 1))
         m.d.comb += [store_port.addr.eq(sr.addr >> wb_bits), store_port.en.eq(sr.en)]
         if wb_bits:
             with m.If(sr.en):
                 m.d.sync += part.eq(sr.addr[:wb_bits])
-            m.d.comb += sr.data.eq(store_port.data.word_select(part, cfg.bus_data_bits))
+            m.d.sync += part_q.eq(part)  # with the word, in the output register
+            m.d.comb += sr.data.eq(store_port.data.word_select(part_q, cfg.bus_data_bits))
         else:
             m.d.comb += sr.data.eq(store_port.data)
 

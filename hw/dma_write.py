@@ -50,7 +50,6 @@ class DmaWrite(wiring.Component):
     """
 
     def __init__(self, cfg: AcceleratorConfig):
-        assert BUFFER_READ_LATENCY == 1
         self.cfg = cfg
         super().__init__(
             {
@@ -166,12 +165,18 @@ class DmaWrite(wiring.Component):
             & (head.last_mask | Cat(*[~r_last] * e))
         )
         # the beat's strobe and last flag travel alongside the buffer read
-        d_valid, d_strb, d_last = Signal(), Signal(cfg.bus_bytes), Signal()
-        m.d.sync += [
-            d_valid.eq(rd_go),
-            d_last.eq(r_last),
-            d_strb.eq(Cat(*[emask[i // eb] for i in range(cfg.bus_bytes)])),
-        ]
+        d_valid, d_strb, d_last = (
+            rd_go,
+            Cat(*[emask[i // eb] for i in range(cfg.bus_bytes)]),
+            r_last,
+        )
+        for k in range(BUFFER_READ_LATENCY):
+            q = [
+                Signal(len(v), name=f"{n}_r{k}")
+                for n, v in (("d_valid", d_valid), ("d_strb", d_strb), ("d_last", d_last))
+            ]
+            m.d.sync += [q[0].eq(d_valid), q[1].eq(d_strb), q[2].eq(d_last)]
+            d_valid, d_strb, d_last = q
         wb = wbeat(Signal(wbeat.size))
         m.d.comb += [
             wb.data.eq(self.rd.data),

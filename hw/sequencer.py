@@ -1,8 +1,8 @@
 """In-order instruction sequencer of one unit (load, compute or store).
 
-Reads the unit's instruction memory ahead of execution into two registered entries (so an
-engine that can take back-to-back instructions gets one every cycle, and issue decisions never
-start at the memory's output), waits for the tokens
+Reads the unit's instruction memory ahead of execution into ``1 + BUFFER_READ_LATENCY``
+registered entries (so an engine that can take back-to-back instructions gets one every cycle,
+and issue decisions never start at the memory's output), waits for the tokens
 an instruction pops, hands it to the unit's engine with a valid/ready handshake, and performs
 its pushes when the engine reports the instruction complete (engines complete in order).
 
@@ -13,7 +13,7 @@ later.  ``END`` stops the sequencer; ``halted`` rises when END is at the head an
 instruction has completed.
 """
 
-from amaranth import Array, Module, ResetInserter, Signal
+from amaranth import Array, Cat, Module, Mux, ResetInserter, Signal
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
@@ -21,6 +21,7 @@ from amaranth.utils import ceil_log2
 from snowsim.hw.shift_fifo import ShiftFIFO
 from snowsim.model.config import AcceleratorConfig
 from snowsim.model.isa import HEADER, INSTR_BITS, Op
+from snowsim.model.latencies import BUFFER_READ_LATENCY
 
 __all__ = ["UnitSequencer", "header_bit"]
 
@@ -56,9 +57,9 @@ class UnitSequencer(wiring.Component):
     imem_addr : Out(ceil_log2(program_depth))
     imem_en : Out(1)
     imem_data : In(INSTR_BITS)
-        Read port of the unit's instruction memory (one cycle of latency).
+        Read port of the unit's instruction memory (``BUFFER_READ_LATENCY`` cycles).
     imem_keep : Out(1)
-        This cycle's read is kept (the next cycle's ``imem_data`` enters the queue).
+        This cycle's read is kept (its word enters the queue when it arrives).
     avail_prev, avail_next : In(1)
         Token queues from the previous / next unit hold a token.
     pop_prev, pop_next, push_prev, push_next : Out(1)
@@ -107,24 +108,27 @@ class UnitSequencer(wiring.Component):
         n = self.in_flight
         running = Signal()
         pc = Signal(self.addr_bits + 1)
-        rd_pending = Signal()  # the memory's data output holds the next instruction
-        # Two registered entries: the head issues from a register (no path from the
+        # reads in flight: bit k set when the word read k + 1 cycles ago is to be kept
+        pending = Signal(BUFFER_READ_LATENCY)
+        arrives = pending[-1]  # the memory's data output holds the next instruction
+        # Registered entries: the head issues from a register (no path from the
         # instruction memory's output through the issue decision into its read enable:
-        # that path limited Fmax), and the second entry keeps back-to-back issue free of
-        # bubbles while a read is in flight.  The entries are a ring: an arriving
-        # instruction is written at `wr`, the head is the entry at `rd`, so the issue
-        # decision moves two pointers instead of steering 512 flip-flops' enables (the
-        # issue's fanout limited Fmax).  The few header bits the decision reads are kept
-        # a second time in a two-entry shift register, so the decision starts at
-        # flip-flops and not at the ring's read multiplexer.
-        ring = Array(Signal(INSTR_BITS, name=f"queue_{i}") for i in range(2))
-        rd, wr = Signal(), Signal()
-        occupied = Signal(range(3))
+        # that path limited Fmax), and one entry per read in flight keeps back-to-back
+        # issue free of bubbles.  The entries are a ring: an arriving instruction is
+        # written at `wr`, the head is the entry at `rd`, so the issue decision moves two
+        # pointers instead of steering hundreds of flip-flops' enables (the issue's fanout
+        # limited Fmax).  The few header bits the decision reads are kept a second time in
+        # a shift register, so the decision starts at flip-flops and not at the ring's
+        # read multiplexer.
+        depth = 1 + BUFFER_READ_LATENCY
+        ring = Array(Signal(INSTR_BITS, name=f"queue_{i}") for i in range(depth))
+        rd, wr = Signal(range(depth)), Signal(range(depth))
+        occupied = Signal(range(depth + 1))
         head = self.instr
         head_valid = Signal()
         m.d.comb += [head.eq(ring[rd]), head_valid.eq(occupied != 0)]
         dec = data.StructLayout({"end": 1, **{k: 1 for k in _FLAGS}})
-        hq = Array(Signal(dec, name=f"hdr_{i}") for i in range(2))
+        hq = Array(Signal(dec, name=f"hdr_{i}") for i in range(depth))
         arriving = Signal(dec)
         m.d.comb += arriving.end.eq(self.imem_data[0:4] == Op.END)
         for k in _FLAGS:
@@ -161,24 +165,31 @@ class UnitSequencer(wiring.Component):
         ]
 
         # prefetch: a read may start when its data will find a free entry whatever the
-        # next cycle issues (entries after this cycle <= 1).  The memory reads `pc` every
-        # cycle the unit runs (its enable a flip-flop: the issue decision never reaches the
-        # block RAM, which is placed away from the sequencer); `want` only advances `pc` and
-        # marks the next cycle's data as the instruction to keep.
-        want = running & ((occupied + rd_pending <= 1) | fire)
+        # cycles until it arrives issue (entries and reads in flight after this cycle
+        # <= depth).  The memory reads `pc` every cycle the unit runs (its enable a
+        # flip-flop: the issue decision never reaches the block RAM, which is placed away
+        # from the sequencer); `want` only advances `pc` and marks the word read this
+        # cycle as an instruction to keep.
+        in_flight = sum(pending[k] for k in range(BUFFER_READ_LATENCY))
+        want = running & ((occupied + in_flight < depth) | fire)
         m.d.comb += [self.imem_addr.eq(pc), self.imem_en.eq(running), self.imem_keep.eq(want)]
         with m.If(want):
             m.d.sync += pc.eq(pc + 1)
-        m.d.sync += rd_pending.eq(want)
-        slot = Signal()  # occupied - fire: 0 or 1 whenever an instruction arrives
+        m.d.sync += pending.eq(Cat(want, pending[:-1]))
+
+        def step(ptr):
+            return Mux(ptr == depth - 1, 0, ptr + 1)
+
+        slot = Signal(range(depth))  # occupied - fire, whenever an instruction arrives
         m.d.comb += slot.eq(occupied - fire)
         with m.If(fire):
-            m.d.sync += [rd.eq(~rd), hq[0].eq(hq[1])]
-        with m.If(rd_pending):
-            m.d.sync += [ring[wr].eq(self.imem_data), wr.eq(~wr)]
+            m.d.sync += rd.eq(step(rd))
+            m.d.sync += [hq[i].eq(hq[i + 1]) for i in range(depth - 1)]
+        with m.If(arrives):
+            m.d.sync += [ring[wr].eq(self.imem_data), wr.eq(step(wr))]
             # the decoded header goes to the first free place after this cycle's shift
             m.d.sync += hq[slot].eq(arriving)
-        m.d.sync += occupied.eq(occupied - fire + rd_pending)
+        m.d.sync += occupied.eq(occupied - fire + arrives)
         m.d.comb += self.halted.eq(running & head_valid & is_end & ~flags.r_rdy)
 
         with m.If(self.start):
@@ -186,7 +197,7 @@ class UnitSequencer(wiring.Component):
                 running.eq(1),
                 pc.eq(0),
                 occupied.eq(0),
-                rd_pending.eq(0),
+                pending.eq(0),
                 rd.eq(0),
                 wr.eq(0),
             ]

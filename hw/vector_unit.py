@@ -4,13 +4,14 @@
 Loop nest: ``for i1 < n1: for i0 < n0: [for j1 < w1: for j0 < w0:]``, one position per
 cycle, addresses kept incrementally; MAXPOOL visits two window rows per cycle (``j1`` and
 ``j1 + 1``, on read ports a and b), so a window takes ``ceil(w1 / 2) * w0`` cycles.
-Position ``p`` reads ``a`` (and ``b``) in the cycle it is issued; the data then passes
-``VEC_STAGES`` registers (``model/latencies.py``) — operands, then the arithmetic split so
-that no stage holds more than one adder or one multiplier after a register (the buffer's
-output feeds only a register: block RAM clock-to-out is most of a 150 MHz cycle on ECP5) —
-the last of which is the result (MAXPOOL keeps a running maximum there and writes after the
-last window position); the write is the cycle after.  ``done`` pulses with the last write;
-an instruction with no positions (a SYNC) pulses two cycles after its handshake.
+Position ``p`` reads ``a`` (and ``b``) in the cycle it is issued; the words arrive
+``BUFFER_READ_LATENCY`` cycles later, from the block RAM's output register
+(:mod:`snowsim.hw.read_port`), and pass ``VEC_STAGES`` registers (``model/latencies.py``) —
+operands, then the arithmetic split so that no stage holds more than one adder or one
+multiplier after a register — the last of which is the result (MAXPOOL keeps a running
+maximum there and writes after the last window position); the write is the cycle after.
+``done`` pulses with the last write; an instruction with no positions (a SYNC) pulses two
+cycles after its handshake.
 Instructions must not read words they write at another position (the compiler's rule).
 
 Activation pipeline (per lane, per function): clamp and split ``u = x - lo`` into segment
@@ -29,7 +30,7 @@ from snowsim.hw.ports import VecReadSignature, VecWriteSignature
 from snowsim.model.activations import pwl
 from snowsim.model.config import AcceleratorConfig
 from snowsim.model.isa import FIELDS, INSTR_BITS, Op, VecOp
-from snowsim.model.latencies import VEC_STAGES
+from snowsim.model.latencies import BUFFER_READ_LATENCY, VEC_STAGES
 
 __all__ = ["VectorUnit"]
 
@@ -275,18 +276,26 @@ class VectorUnit(wiring.Component):
                     with m.If(last_i1):
                         m.d.sync += busy.eq(0)
 
-        # control of the position whose data arrives this cycle
-        p_valid, p_first, p_write, p_final = Signal(), Signal(), Signal(), Signal()
-        p_dst = Signal(16)
-        p_pair, e1_pair = Signal(), Signal()  # port b's data is a window row (MAXPOOL)
-        m.d.sync += [p_pair.eq(pair), e1_pair.eq(p_pair)]
-        m.d.sync += [
-            p_valid.eq(busy),
-            p_first.eq((j0 == 0) & (j1 == 0)),
-            p_write.eq(busy & win_last),
-            p_final.eq(busy & final),
-            p_dst.eq(d_pos),
-        ]
+        # control of the position whose data arrives this cycle (read BUFFER_READ_LATENCY
+        # cycles ago); p_pair: port b's data is a window row (MAXPOOL)
+        issued = {
+            "p_valid": busy,
+            "p_first": (j0 == 0) & (j1 == 0),
+            "p_write": busy & win_last,
+            "p_final": busy & final,
+            "p_dst": d_pos,
+            "p_pair": pair,
+        }
+        for k in range(BUFFER_READ_LATENCY):
+            nxt = {name: Signal(len(v), name=f"{name}_r{k}") for name, v in issued.items()}
+            m.d.sync += [nxt[name].eq(v) for name, v in issued.items()]
+            issued = nxt
+        p_valid, p_first, p_write, p_final = (
+            issued[k] for k in ("p_valid", "p_first", "p_write", "p_final")
+        )
+        p_dst, p_pair = issued["p_dst"], issued["p_pair"]
+        e1_pair = Signal()
+        m.d.sync += e1_pair.eq(p_pair)
         # ... and of the position whose result register loads this cycle
         q_valid, q_first, q_write, q_final, q_dst = p_valid, p_first, p_write, p_final, p_dst
         for k in range(VEC_STAGES - 1):

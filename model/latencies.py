@@ -5,8 +5,10 @@ Each constant names the block it belongs to; ``docs/timing.md`` explains each.  
 is fitted to a simulation: each is the number of registers on a path of the RTL.
 """
 
-#: Vector / maps / weights buffer read: address registered in the memory, data out next cycle.
-BUFFER_READ_LATENCY = 1
+#: Every buffer read (maps, weights, bias, accumulators, vector buffer, instruction
+#: memories): the address registered in the memory (1), the word in the block RAM's output
+#: register (1) - nothing between a block RAM and logic but that register (hw/read_port.py).
+BUFFER_READ_LATENCY = 2
 
 # --- controller and units (hw/accelerator.py, hw/sequencer.py) -------------------------------
 #: A pushed token is visible to the consumer one cycle after the push.
@@ -17,9 +19,9 @@ UNIT_NEXT = 1
 FETCH_START = 0
 #: Cycles from the program fetch's completion (DMA_DONE_LATENCY after its last beat) to
 #: the units' first possible issue: the controller starts the sequencers the next cycle
-#: (1), they read instruction 0 (1), register it in the head entry (1) and issue from that
-#: register (1).
-FETCH_TO_RUN = 4
+#: (1), they read instruction 0 (BUFFER_READ_LATENCY), register it in the head entry (1)
+#: and issue from that register (1).
+FETCH_TO_RUN = 1 + BUFFER_READ_LATENCY + 2
 #: From the completion of a unit's last instruction to the end of the job: the unit halts
 #: the next cycle (its in-flight count drops), and that cycle is the last BUSY cycle.
 DONE_LATENCY = 2
@@ -58,21 +60,22 @@ COMPUTE_TAKE = 2
 #: cycles after its handshake (the take, then the loop registers).
 MAC_START = COMPUTE_TAKE + 1
 #: From the last MAC issue of a non-draining instruction to its completion: the sums are
-#: valid (operands, products, accumulate) and written back to the accumulator memory.
-MAC_ACC_DONE = 4
+#: valid (buffer read, operands, products, accumulate) and written back to the accumulator
+#: memory.
+MAC_ACC_DONE = BUFFER_READ_LATENCY + 3
 #: From the last MAC issue of a draining instruction to the write of its first vector word
-#: is MAC_DRAIN_DONE + 1 (sums valid 4, capture, bias/round stage, shift stage,
+#: is MAC_DRAIN_DONE + 1 (sums valid MAC_ACC_DONE, capture, bias/round stage, shift stage,
 #: saturate/ReLU stage); its completion is the write of the last of the n_cu * n_vmac words.
-MAC_DRAIN_DONE = 7
+MAC_DRAIN_DONE = MAC_ACC_DONE + 3
 #: Registers in the vector unit from the buffer's read data to the result register: operands
 #: (1), single-adder ops / product / activation clamp (1), product rounding / activation ROM
 #: (1), activation multiply (1), activation add (1), result (1).
 VEC_STAGES = 6
 #: A VEC instruction with positions completes this many cycles plus one per position after
-#: it leaves the engine's slot (the handshake + 1 when no hazard holds it): vector-unit
-#: register (1), read (1), VEC_STAGES, report (1) - the last position issued in cycle
-#: take + positions.
-VEC_DONE = 2 + VEC_STAGES
+#: it leaves the engine's slot (the handshake + 1 when no hazard holds it), counted from the
+#: last position's issue in cycle take + positions: the read (BUFFER_READ_LATENCY),
+#: VEC_STAGES, the write (1).
+VEC_DONE = BUFFER_READ_LATENCY + VEC_STAGES + 1
 #: A VEC instruction without positions (a SYNC, which only moves tokens) completes this many
 #: cycles after it leaves the slot.
 VEC_SYNC_DONE = 3

@@ -9,7 +9,8 @@ latest arrival, grouped by the register's name, with the path that sets it:
 * cell delays are nextpnr's for the LFE5U at speed grade 6, as its critical-path reports
   print them: flip-flop clock-to-output 0.52 ns, LUT4 0.24 ns, PFUMX 0.26, L6MUX21 0.20,
   CCU2C carry input to COUT 0.45 and COUT to COUT 0.07 per cell, to a sum output 0.44,
-  DP16KD clock-to-output 5.61 ns (no output register), MULT18X18D by its register settings
+  DP16KD clock-to-output 5.61 ns without its output register and 0.97 ns with it
+  (``REGMODE = "OUTREG"``, as :mod:`snowsim.sim.outreg` sets), MULT18X18D by its register settings
   (speed-6 maxima of prjtrellis-db's ``ECP5/timing/cell_timing_6.html``: no registers, A/B
   to P 3.93 ns; input and output registers, CLK0 to P 0.74 ns and A/B setup 0.08 ns; input
   registers only, CLK0 to P 3.86 ns; output register only, A/B setup 3.49 ns);
@@ -33,11 +34,18 @@ __all__ = ["RegisterPath", "paths_table", "register_paths"]
 
 _CLK_TO_Q = {"TRELLIS_FF": 0.52, "DP16KD": 5.61, "TRELLIS_DPR16X4": 1.0}
 _UNTIMED = -1e9  # arrival of a top-level input: never the latest
+_BRAM_OUTREG_NS = 0.97  # DP16KD clock to output with REGMODE = "OUTREG"
 #: MULT18X18D timing by (inputs registered, output registered): A/B -> P when neither,
 #: else CLK0 -> P (output side) and A/B setup (input side)
 _MULT_COMB_NS = 3.93
 _MULT_CLK_TO_P = {(True, True): 0.74, (True, False): 3.86, (False, True): 0.74}
 _MULT_SETUP = {(True, True): 0.08, (True, False): 0.08, (False, True): 3.49}
+
+
+def _bram_clk_to_out(cell: dict, pin: str) -> float:
+    """Clock to output of a DP16KD data output: its port's REGMODE decides."""
+    regmode = str(cell["parameters"].get(f"REGMODE_{pin[2]}", "NOREG")).rstrip()
+    return _BRAM_OUTREG_NS if regmode == "OUTREG" else _CLK_TO_Q["DP16KD"]
 
 
 def _mult_regs(cell: dict) -> tuple[bool, bool]:
@@ -148,6 +156,8 @@ class _Netlist:
             fanin = None if kind in ("TRELLIS_FF", "DP16KD") else self.fanin(cname, port)
             if fanin is None:
                 start = _CLK_TO_Q.get(kind, _UNTIMED)
+                if kind == "DP16KD":
+                    start = _bram_clk_to_out(self.cells[cname], port)
                 if kind == "MULT18X18D":
                     start = _MULT_CLK_TO_P.get(_mult_regs(self.cells[cname]), _UNTIMED)
                 self.arrival[b] = (start, None)

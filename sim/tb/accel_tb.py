@@ -18,9 +18,10 @@ from pathlib import Path
 import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, RisingEdge, with_timeout
-from cocotbext.axi import AxiBus, AxiLiteBus, AxiLiteMaster, AxiRam
+from cocotbext.axi import AxiLiteBus, AxiLiteMaster
 
 from snowsim.sim.axi_checker import AxiProtocolChecker
+from snowsim.sim.dram import axi_ram
 from snowsim.sim.driver import Driver
 
 CLOCK_NS = 10
@@ -47,7 +48,7 @@ async def run_job(dut):
     image = (job_dir / "dram.bin").read_bytes()
 
     Clock(dut.clk, CLOCK_NS, unit="ns").start()
-    ram = AxiRam(AxiBus.from_prefix(dut, "m_axi"), dut.clk, dut.rst, size=len(image))
+    ram = axi_ram(dut, len(image))
     ram.write(0, image)
     axil = AxiLiteMaster(AxiLiteBus.from_prefix(dut, "s_axil"), dut.clk, dut.rst)
     checker = AxiProtocolChecker(dut, "m_axi", dut.clk, dut.rst, max_burst=job["max_burst"])
@@ -111,7 +112,7 @@ async def error_then_reset(dut):
     job = json.loads((job_dir / "job.json").read_text())
     image = (job_dir / "dram.bin").read_bytes()
     Clock(dut.clk, CLOCK_NS, unit="ns").start()
-    ram = AxiRam(AxiBus.from_prefix(dut, "m_axi"), dut.clk, dut.rst, size=len(image))
+    ram = axi_ram(dut, len(image))
     ram.write(0, image)
     errors = ErrorRegion(ram)
     axil = AxiLiteMaster(AxiLiteBus.from_prefix(dut, "s_axil"), dut.clk, dut.rst)

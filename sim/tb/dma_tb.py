@@ -11,10 +11,10 @@ from pathlib import Path
 import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, ReadOnly, RisingEdge
-from cocotbext.axi import AxiBus, AxiRam
 
 from snowsim.sim.axi_checker import AxiProtocolChecker
 from snowsim.sim.axi_errmem import ErrorRegion
+from snowsim.sim.dram import axi_ram
 
 FIELDS = (
     "dram_addr",
@@ -63,7 +63,7 @@ async def dma_cases(dut):
     job = Path(os.environ["SNOWSIM_JOB_DIR"])
     spec = json.loads((job / "cases.json").read_text())
     Clock(dut.clk, 10, unit="ns").start()
-    ram = AxiRam(AxiBus.from_prefix(dut, "m_axi"), dut.clk, dut.rst, size=spec["mem_size"])
+    ram = axi_ram(dut, spec["mem_size"])
     errors = ErrorRegion(ram)
     checker = AxiProtocolChecker(dut, "m_axi", dut.clk, dut.rst, max_burst=spec["max_burst"])
     monitor = checker  # the checker is also the transaction monitor

@@ -12,6 +12,8 @@ import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import ReadOnly, RisingEdge
 
+from snowsim.model.latencies import BUFFER_READ_LATENCY
+
 
 @cocotb.test()
 async def engine_job(dut):
@@ -62,6 +64,8 @@ async def engine_job(dut):
         dut.store_rd__addr.value = addr
         await RisingEdge(dut.clk)
         dut.store_rd__en.value = 0
+        for _ in range(BUFFER_READ_LATENCY - 1):
+            await RisingEdge(dut.clk)
         await ReadOnly()
         words.append(str(int(dut.store_rd__data.value)))
         await RisingEdge(dut.clk)

@@ -10,6 +10,7 @@ from amaranth.lib.wiring import In, Out
 from snowsim.hw.axi import axi4_master
 from snowsim.hw.dma_read import DmaRead
 from snowsim.hw.dma_write import DmaWrite
+from snowsim.hw.read_port import RegisteredReadPort
 from snowsim.model.config import AcceleratorConfig
 
 SCRATCH_BEATS = 1024
@@ -49,7 +50,7 @@ class DmaTop(wiring.Component):
         m.submodules.wr = wr = DmaWrite(cfg)
         m.submodules.mem = mem = Memory(data=self._data)
         wp = mem.write_port(granularity=cfg.data_bits)
-        rp = mem.read_port()
+        rp = RegisteredReadPort(m, mem, "scratch")
         for name, member in axi4_master(cfg).items():
             src = rd if name in rd.signature.members else wr
             if member.flow == Out:

@@ -9,6 +9,7 @@ from amaranth.sim import Simulator
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from snowsim.hw.read_port import RegisteredReadPort
 from snowsim.hw.sequencer import UnitSequencer
 from snowsim.model import latencies as lat
 from snowsim.model.config import PRESETS
@@ -28,7 +29,7 @@ def _run(
     m = Module()
     m.submodules.dut = dut
     m.submodules.mem = mem = Memory(data=data)
-    rp = mem.read_port()
+    rp = RegisteredReadPort(m, mem, "imem")
     m.d.comb += [rp.addr.eq(dut.imem_addr), rp.en.eq(dut.imem_en), dut.imem_data.eq(rp.data)]
     log = []
 
@@ -77,12 +78,13 @@ def test_back_to_back_issue_has_no_bubble():
     assert log[-1]["halted"]
 
 
-def test_first_issue_two_cycles_after_start():
-    # read instruction 0 (cycle 0), register it in the head entry (1), issue from it (2):
-    # FETCH_TO_RUN in model/latencies.py counts these plus the controller's start cycle
+def test_first_issue_three_cycles_after_start():
+    # read instruction 0 (cycle 0; the word in the memory's output register in 2), register
+    # it in the head entry (2), issue from it (3): FETCH_TO_RUN in model/latencies.py counts
+    # these plus the controller's start cycle
     log = _run([mac()] * 2 + [Instruction(Op.END)], in_flight=4)
-    assert [i for i, r in enumerate(log) if r["fire"]][:1] == [2]
-    assert lat.FETCH_TO_RUN == 2 + 2
+    assert [i for i, r in enumerate(log) if r["fire"]][:1] == [3]
+    assert lat.FETCH_TO_RUN == 3 + 2
 
 
 @settings(max_examples=25, deadline=None)

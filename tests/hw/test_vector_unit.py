@@ -9,6 +9,7 @@ from amaranth.sim import Simulator
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from snowsim.hw.read_port import RegisteredReadPort
 from snowsim.hw.vector_unit import VectorUnit
 from snowsim.model import fixedpoint as fx
 from snowsim.model.activations import sigmoid_q, tanh_q
@@ -35,7 +36,8 @@ def run(words, fields):
     m = Module()
     m.submodules.vu = dut
     m.submodules.mem = mem = Memory(data=MemoryData(shape=L * D, depth=DEPTH, init=_pack(words)))
-    ra, rb, wp = mem.read_port(), mem.read_port(), mem.write_port()
+    ra, rb = RegisteredReadPort(m, mem, "a"), RegisteredReadPort(m, mem, "b")
+    wp = mem.write_port()
     m.d.comb += [
         ra.addr.eq(dut.rd_a.addr),
         ra.en.eq(dut.rd_a.en),

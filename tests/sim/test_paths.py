@@ -124,6 +124,24 @@ def test_multiplier_timing_follows_its_registers(regs, to_dsp, from_dsp):
         assert got["DSP m"] == pytest.approx(to_dsp)
 
 
+@pytest.mark.parametrize("regmode, clk_to_out", [("NOREG", 5.61), ("OUTREG", 0.97)])
+def test_block_ram_output_timing_follows_its_register(regmode, clk_to_out):
+    ram = {
+        "type": "DP16KD",
+        "parameters": {"REGMODE_A": regmode, "REGMODE_B": "NOREG"},
+        "port_directions": {"CLKA": "input", "DOA0": "output", "DOB0": "output"},
+        "connections": {"CLKA": [1], "DOA0": [10], "DOB0": [11]},
+    }
+    cells = {"ram": ram, "qa": _ff(10, 20), "qb": _ff(11, 21)}
+    names = {"qa": {"bits": [20]}, "qb": {"bits": [21]}}
+    got = {
+        p.register: p.arrival_ns
+        for p in register_paths({"modules": {"top": {"cells": cells, "netnames": names}}}, "top")
+    }
+    assert got["qa"] == pytest.approx(clk_to_out + 1.0)
+    assert got["qb"] == pytest.approx(5.61 + 1.0)  # port B keeps no output register
+
+
 def test_bad_arguments_are_named():
     with pytest.raises(ValueError, match=r"no module 'nope'.*'top'"):
         register_paths(_netlist(), "nope")
