@@ -8,8 +8,8 @@ own tools move such a register into the block RAM; Yosys's ``synth_ecp5`` maps t
 ``REGMODE = "NOREG"`` and keeps the register in the fabric.  :func:`absorb_output_registers`
 makes the move on Yosys's JSON netlist, before nextpnr reads it.
 
-A read port's flip-flops move when every data output of the port that is connected drives
-exactly one load, the data input of a ``TRELLIS_FF`` that
+A read port's flip-flops move when every data output of the port that drives anything
+drives exactly one load, the data input of a ``TRELLIS_FF`` that
 
 * is clocked by the port's read clock net, on the same edge,
 * has no clock enable (``CEMUX = "1"``) and no set/reset (``LSR`` tied to 0),
@@ -110,6 +110,8 @@ def absorb_output_registers(netlist: dict, top: str) -> int:
             moves = []
             for pin, bit in outs:
                 users = loads.get(bit, [])
+                if not users:
+                    continue  # an unused bit: nothing to move, nothing in the way
                 if len(users) != 1 or users[0][1] != "DI":
                     break
                 ff = cells[users[0][0]]

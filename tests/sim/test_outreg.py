@@ -63,6 +63,15 @@ def test_registers_after_a_read_move_into_the_block():
     assert ram["connections"]["OCEA"] == ["1"]
 
 
+def test_outputs_that_drive_nothing_do_not_stop_the_move():
+    # DOA2 is connected to a net nothing reads (a width that does not fill the block)
+    n = _netlist(_bram("ram", dout=(10, 11, 12)), _ff("r0", 10, 20), _ff("r1", 11, 21))
+    assert absorb_output_registers(n, "top") == 2
+    ram = n["modules"]["top"]["cells"]["ram"]
+    assert ram["parameters"]["REGMODE_A"] == "OUTREG"
+    assert ram["connections"]["DOA2"] == [12]
+
+
 def test_pseudo_dual_port_moves_both_halves_on_the_read_clock():
     bits = list(range(100, 136))
     ffs = [_ff(f"r{i}", b, 200 + i, clk=3) for i, b in enumerate(bits)]
