@@ -124,7 +124,12 @@ class Accelerator(wiring.Component):
         err, err_code, err_addr = Signal(), Signal(4), Signal(32)
         start_seq = Signal()
         m.d.sync += start_seq.eq(0)
-        halted = seq[Unit.LOAD].halted & seq[Unit.COMPUTE].halted & seq[Unit.STORE].halted
+        # the three units halted, registered (DONE_LATENCY): the sequencers are spread over
+        # the die, and the job end drives BUSY, DONE and the IRQ
+        halted = Signal()
+        m.d.sync += halted.eq(
+            seq[Unit.LOAD].halted & seq[Unit.COMPUTE].halted & seq[Unit.STORE].halted
+        )
         dma_idle = rd.req_ready & wr.req_ready
         m.d.comb += [
             regs.busy.eq(busy),

@@ -30,8 +30,9 @@ class BurstGen(wiring.Component):
         A burst is presented.
     next : In(1)
         Advance to the next burst (only while ``valid``).
-    addr, beats, first_mask, last_mask, buf_beat, last : Out
-        The presented burst; ``last`` marks the descriptor's final burst.
+    addr, length, first_mask, last_mask, buf_beat, last : Out
+        The presented burst (``length``: its beats - 1, AXI ``AxLEN``); ``last`` marks the
+        descriptor's final burst.
     """
 
     def __init__(self, cfg: AcceleratorConfig):
@@ -51,7 +52,7 @@ class BurstGen(wiring.Component):
                 "valid": Out(1),
                 "next": In(1),
                 "addr": Out(32),
-                "beats": Out(9),
+                "length": Out(8),
                 "first_mask": Out(cfg.bus_elems),
                 "last_mask": Out(cfg.bus_elems),
                 "buf_beat": Out(24),
@@ -77,6 +78,7 @@ class BurstGen(wiring.Component):
         cur = Signal(33)
         rem = Signal(19)
         to4k = Signal(range(page + 1))
+        rem1, to4k1 = Signal(19), Signal(range(page + 1))  # rem - 1, to4k - 1
         near = Signal()
         rl, r4k = Signal(signed(21)), Signal(signed(21))
         first = Signal()
@@ -87,6 +89,7 @@ class BurstGen(wiring.Component):
         # the descriptor, and per-row constants of it: nb1 = row_bytes + bus - 1, and
         # nb1 shifted down by lim + 1 and by a page + 1 beats (see start_row)
         nb1, c_l, c_4k = Signal(19), Signal(signed(21)), Signal(signed(21))
+        nb1m = Signal(19)  # nb1 - bus: rem - 1 = (off + nb1m) >> lb
         nb_tail = Signal(max(lb, 1))
         rows, rows_one = Signal(16), Signal()
         row_stride, plane_stride = Signal(32), Signal(32)
@@ -97,10 +100,8 @@ class BurstGen(wiring.Component):
         rows_left, planes_left = Signal(16), Signal(16)
         last_row, last_plane = Signal(), Signal()
 
-        cap = Signal(9)
         row_done = Signal()
         m.d.comb += [
-            cap.eq(Mux(near, to4k, lim)),
             row_done.eq(Mux(near, r4k < 0, rl < 0)),
             self.valid.eq(active),
         ]
@@ -109,14 +110,16 @@ class BurstGen(wiring.Component):
         last_bits = Cat(*[(tail == 0) | ((i * eb) < tail) for i in range(e)])
         m.d.comb += [
             self.addr.eq(cur),
-            self.beats.eq(Mux(row_done, rem, cap)),
+            # the length is a choice between registers kept beside the beat counts (no
+            # decrement between the burst and the AXI handshake logic)
+            self.length.eq(Mux(row_done, rem1, Mux(near, to4k1, lim - 1))),
             self.first_mask.eq(Mux(first, first_bits, full)),
             self.last_mask.eq(Mux(row_done, last_bits, full)),
             self.buf_beat.eq(buf_beat),
             self.last.eq(row_done & last_row & last_plane),
         ]
 
-        def start_row(addr, elem, nb1, c_l, c_4k, nb_tail):
+        def start_row(addr, elem, nb1, nb1m, c_l, c_4k, nb_tail):
             # with off = addr[:lb] and x = addr[lb:12] (addr[:12] = x * bus + off):
             #   rem  = (off + nb1) >> lb
             #   to4k = page - x              (near: x >= page - lim)
@@ -127,7 +130,9 @@ class BurstGen(wiring.Component):
             return [
                 cur.eq(Cat(C(0, lb), addr[lb:])),
                 rem.eq((off + nb1) >> lb),
+                rem1.eq((off + nb1m) >> lb),
                 to4k.eq(page - x),
+                to4k1.eq(page - 1 - x),
                 near.eq(x >= page - lim),
                 rl.eq((off + c_l) >> lb),
                 r4k.eq((addr[:12] + c_4k) >> lb),
@@ -143,7 +148,7 @@ class BurstGen(wiring.Component):
         # (``pending``) instead of the enables of every walker register, and the row-start
         # arithmetic (one carry chain) starts from registers.  The per-row constants that
         # take two carry chains of the row length are formed here, in the staging cycle.
-        s_addr, s_nb1 = Signal(32), Signal(19)
+        s_addr, s_nb1, s_nb1m = Signal(32), Signal(19), Signal(19)
         s_c_l, s_c_4k = Signal(signed(21)), Signal(signed(21))
         s_tail = Signal(max(lb, 1))
         s_rows, s_row_stride = Signal(16), Signal(32)
@@ -157,6 +162,7 @@ class BurstGen(wiring.Component):
             pending.eq(self.load),
             s_addr.eq(self.d_dram_addr),
             s_nb1.eq(d_nb1),
+            s_nb1m.eq(self.d_row_bytes - 1),
             s_c_l.eq(d_nb1 - (lim + 1) * bus),
             s_c_4k.eq(d_nb1 - (page + 1) * bus),
             s_tail.eq(self.d_row_bytes[:lb] if lb else C(0, 1)),
@@ -173,6 +179,7 @@ class BurstGen(wiring.Component):
         with m.If(pending):
             m.d.sync += [
                 nb1.eq(s_nb1),
+                nb1m.eq(s_nb1m),
                 c_l.eq(s_c_l),
                 c_4k.eq(s_c_4k),
                 nb_tail.eq(s_tail),
@@ -192,7 +199,7 @@ class BurstGen(wiring.Component):
                 nplane_elem.eq(s_elem + s_bplane_stride),
                 active.eq(~s_empty),
             ]
-            m.d.sync += start_row(s_addr, s_elem, s_nb1, s_c_l, s_c_4k, s_tail)
+            m.d.sync += start_row(s_addr, s_elem, s_nb1, s_nb1m, s_c_l, s_c_4k, s_tail)
         with m.Elif(active & self.next):
             with m.If(~row_done):
                 m.d.sync += first.eq(0)
@@ -202,7 +209,9 @@ class BurstGen(wiring.Component):
                         cur.eq(cur + (to4k << lb)),
                         buf_beat.eq(buf_beat + to4k),
                         rem.eq(rem - to4k),
+                        rem1.eq(rem1 - to4k),
                         to4k.eq(page),
+                        to4k1.eq(page - 1),
                         near.eq(page <= lim),
                         rl.eq(r4k - lim),
                         r4k.eq(r4k - page),
@@ -212,7 +221,9 @@ class BurstGen(wiring.Component):
                         cur.eq(cur + (lim << lb)),
                         buf_beat.eq(buf_beat + lim),
                         rem.eq(rem - lim),
+                        rem1.eq(rem1 - lim),
                         to4k.eq(to4k - lim),
+                        to4k1.eq(to4k1 - lim),
                         near.eq(to4k <= 2 * lim),
                         rl.eq(rl - lim),
                     ]
@@ -223,7 +234,7 @@ class BurstGen(wiring.Component):
                     nrow_addr.eq(nrow_addr + row_stride),
                     nrow_elem.eq(nrow_elem + brow_stride),
                 ]
-                m.d.sync += start_row(nrow_addr, nrow_elem, nb1, c_l, c_4k, nb_tail)
+                m.d.sync += start_row(nrow_addr, nrow_elem, nb1, nb1m, c_l, c_4k, nb_tail)
             with m.Elif(~last_plane):
                 m.d.sync += [
                     planes_left.eq(planes_left - 1),
@@ -235,7 +246,7 @@ class BurstGen(wiring.Component):
                     nrow_addr.eq(nplane_addr + row_stride),
                     nrow_elem.eq(nplane_elem + brow_stride),
                 ]
-                m.d.sync += start_row(nplane_addr, nplane_elem, nb1, c_l, c_4k, nb_tail)
+                m.d.sync += start_row(nplane_addr, nplane_elem, nb1, nb1m, c_l, c_4k, nb_tail)
             with m.Else():
                 m.d.sync += active.eq(0)
         return m

@@ -136,7 +136,7 @@ class DmaRead(wiring.Component):
         m.d.sync += ar_held.eq(ar_ok & ~self.m_axi_arready)
         bus_size = cfg.bus_bytes.bit_length() - 1
         arlen = Signal(8)
-        m.d.comb += arlen.eq(gen.beats - 1)
+        m.d.comb += arlen.eq(gen.length)
         m.d.comb += [
             self.m_axi_arvalid.eq(ar_ok),
             self.m_axi_araddr.eq(gen.addr),

@@ -118,7 +118,7 @@ class DmaWrite(wiring.Component):
         m.d.comb += aw_ok.eq(aw_held | (busy & gen.valid & ~failed & wq.w_rdy & bq.w_rdy))
         m.d.sync += aw_held.eq(aw_ok & ~self.m_axi_awready)
         awlen = Signal(8)
-        m.d.comb += awlen.eq(gen.beats - 1)
+        m.d.comb += awlen.eq(gen.length)
         m.d.comb += [
             self.m_axi_awvalid.eq(aw_ok),
             self.m_axi_awaddr.eq(gen.addr),

@@ -1,8 +1,10 @@
 """FILL: write a constant into rows of the maps buffers (zero padding, the GRU's 1.0).
 
 One beat per cycle on the buffer write port, element enables for partial first/last beats.
-Timing: the handshake cycle is the start; the first beat is written the next cycle; ``done``
-pulses with the last beat, so a FILL of ``n`` beats completes ``n`` cycles after its start.
+Timing: the handshake cycle is the start; the fields are registered (``FILL_SETUP``, so that
+the handshake drives one flip-flop and not the enables of the engine's registers) and the
+first beat is written the cycle after; ``done`` pulses with the last beat, so a FILL of ``n``
+beats completes ``FILL_SETUP + n`` cycles after its start (``model/costs.py``).
 """
 
 from amaranth import Cat, Module, Signal
@@ -12,6 +14,7 @@ from amaranth.lib.wiring import In, Out
 from snowsim.hw.ports import BufWriteSignature
 from snowsim.model.config import AcceleratorConfig
 from snowsim.model.isa import FIELDS, Buf, Op
+from snowsim.model.latencies import FILL_SETUP
 
 __all__ = ["FillEngine"]
 
@@ -66,7 +69,13 @@ class FillEngine(wiring.Component):
         nxt = Signal(25)  # element address of the next row
         busy = Signal()
         empty = Signal()  # a FILL with no rows or no elements completes after one cycle
-        m.d.comb += self.ready.eq(~busy & ~empty)
+        # the fields, registered every cycle with no enable; `pending` marks a handshake
+        assert FILL_SETUP == 1
+        pending = Signal()
+        st = {name: Signal(width, name=f"s_{name}") for name, width in FIELDS[Op.FILL]}
+        m.d.sync += [st[name].eq(getattr(self, name)) for name in st]
+        m.d.sync += pending.eq(self.valid & self.ready)
+        m.d.comb += self.ready.eq(~busy & ~empty & ~pending)
         with m.If(empty):
             m.d.comb += self.done.eq(1)
             m.d.sync += empty.eq(0)
@@ -108,16 +117,16 @@ class FillEngine(wiring.Component):
             with m.If(last_beat & last_row):
                 m.d.comb += self.done.eq(1)
                 m.d.sync += busy.eq(0)
-        with m.Elif(self.valid):
+        with m.Elif(pending):
             m.d.sync += [
-                value.eq(self.value),
-                count.eq(self.count),
-                rows_left.eq(self.rows),
-                last_row.eq(self.rows == 1),
-                row_stride.eq(self.row_stride),
-                nxt.eq(self.addr + self.row_stride),
-                *start_row(self.addr, self.count),
-                busy.eq((self.rows != 0) & (self.count != 0)),
-                empty.eq((self.rows == 0) | (self.count == 0)),
+                value.eq(st["value"]),
+                count.eq(st["count"]),
+                rows_left.eq(st["rows"]),
+                last_row.eq(st["rows"] == 1),
+                row_stride.eq(st["row_stride"]),
+                nxt.eq(st["addr"] + st["row_stride"]),
+                *start_row(st["addr"], st["count"]),
+                busy.eq((st["rows"] != 0) & (st["count"] != 0)),
+                empty.eq((st["rows"] == 0) | (st["count"] == 0)),
             ]
         return m

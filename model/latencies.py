@@ -23,13 +23,18 @@ FETCH_START = 0
 #: and issue from that register (1).
 FETCH_TO_RUN = 1 + BUFFER_READ_LATENCY + 2
 #: From the completion of a unit's last instruction to the end of the job: the unit halts
-#: the next cycle (its in-flight count drops), and that cycle is the last BUSY cycle.
-DONE_LATENCY = 2
+#: the next cycle (its in-flight count drops), the controller registers the three units'
+#: halted flags (1), and that cycle is the last BUSY cycle.
+DONE_LATENCY = 3
 
 #: Compute instructions that may be accepted and not yet reported complete (the sequencer's
 #: in-flight limit and the engine's order queue): enough for a channel group's pooling VECs
 #: to run, and complete, beside the next group's first MAC, which is ahead of them.
 COMPUTE_IN_FLIGHT = 16
+
+#: A FILL's fields are registered in the cycle after its handshake, before any beat: a FILL
+#: of n beats completes FILL_SETUP + n cycles after its start (hw/fill_engine.py).
+FILL_SETUP = 1
 
 # --- DMA engine (hw/dma_read.py, hw/dma_write.py) ----------------------------------------------
 #: The first AR of a descriptor is driven this many cycles after the descriptor handshake:

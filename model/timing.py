@@ -200,7 +200,9 @@ def predict(program: list[Instruction], cfg: AcceleratorConfig) -> Prediction:
                 progressed = True
         if not progressed:
             raise RuntimeError("timing model deadlock: the program's tokens do not balance")
-    pred.cycles = max(halted.values()) + 1
+    # a unit halts the cycle after its last completion; the job's last BUSY cycle is
+    # DONE_LATENCY after the last completion (the controller registers the halted flags)
+    pred.cycles = max(halted.values()) + lat.DONE_LATENCY - 1
     busy[Unit.COMPUTE] = _union_length(busy_spans)
     pred.load_busy, pred.compute_busy, pred.store_busy = (busy[u] for u in Unit)
     pred.load_wait, pred.compute_wait, pred.store_wait = (wait[u] for u in Unit)

@@ -81,15 +81,15 @@ def _run(cfg, d, stalls=()):
             # a stalled cycle: the burst stays presented, unchanged
             if stalls and stalls[i % len(stalls)]:
                 ctx.set(dut.next, 0)
-                held = (ctx.get(dut.addr), ctx.get(dut.beats), ctx.get(dut.buf_beat))
+                held = (ctx.get(dut.addr), ctx.get(dut.length), ctx.get(dut.buf_beat))
                 await ctx.tick()
-                assert (ctx.get(dut.addr), ctx.get(dut.beats), ctx.get(dut.buf_beat)) == held
+                assert (ctx.get(dut.addr), ctx.get(dut.length), ctx.get(dut.buf_beat)) == held
                 continue
             ctx.set(dut.next, 1)
             got.append(
                 (
                     ctx.get(dut.addr),
-                    ctx.get(dut.beats),
+                    ctx.get(dut.length) + 1,
                     ctx.get(dut.first_mask),
                     ctx.get(dut.last_mask),
                     ctx.get(dut.buf_beat),
