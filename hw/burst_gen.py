@@ -146,8 +146,8 @@ class BurstGen(wiring.Component):
         # DMA_WRITE_SETUP = 2): the staging registers below take the d_* inputs every cycle,
         # with no enable, so that the descriptor handshake (``load``) drives one flip-flop
         # (``pending``) instead of the enables of every walker register, and the row-start
-        # arithmetic (one carry chain) starts from registers.  The per-row constants that
-        # take two carry chains of the row length are formed here, in the staging cycle.
+        # arithmetic (one carry chain) starts from registers.  The per-row constants of the
+        # row length are formed here, in the staging cycle.
         s_addr, s_nb1, s_nb1m = Signal(32), Signal(19), Signal(19)
         s_c_l, s_c_4k = Signal(signed(21)), Signal(signed(21))
         s_tail = Signal(max(lb, 1))
@@ -156,15 +156,15 @@ class BurstGen(wiring.Component):
         s_elem, s_brow_stride, s_bplane_stride = Signal(24), Signal(24), Signal(24)
         s_empty = Signal()
         pending = Signal()
-        d_nb1 = Signal(19)
-        m.d.comb += d_nb1.eq(self.d_row_bytes + (bus - 1))
+        # each of these is one add of a constant to the row length (one carry chain)
+        nbytes = self.d_row_bytes
         m.d.sync += [
             pending.eq(self.load),
             s_addr.eq(self.d_dram_addr),
-            s_nb1.eq(d_nb1),
-            s_nb1m.eq(self.d_row_bytes - 1),
-            s_c_l.eq(d_nb1 - (lim + 1) * bus),
-            s_c_4k.eq(d_nb1 - (page + 1) * bus),
+            s_nb1.eq(nbytes + (bus - 1)),
+            s_nb1m.eq(nbytes - 1),
+            s_c_l.eq(nbytes + (bus - 1 - (lim + 1) * bus)),
+            s_c_4k.eq(nbytes + (bus - 1 - (page + 1) * bus)),
             s_tail.eq(self.d_row_bytes[:lb] if lb else C(0, 1)),
             s_rows.eq(self.d_rows),
             s_row_stride.eq(self.d_dram_row_stride),

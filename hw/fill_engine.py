@@ -1,10 +1,12 @@
 """FILL: write a constant into rows of the maps buffers (zero padding, the GRU's 1.0).
 
 One beat per cycle on the buffer write port, element enables for partial first/last beats.
-Timing: the handshake cycle is the start; the fields are registered (``FILL_SETUP``, so that
-the handshake drives one flip-flop and not the enables of the engine's registers) and the
-first beat is written the cycle after; ``done`` pulses with the last beat, so a FILL of ``n``
-beats completes ``FILL_SETUP + n`` cycles after its start (``model/costs.py``).
+Timing: the handshake cycle is the start; the fields are registered (so that the handshake
+drives one flip-flop and not the enables of the engine's registers), the first beat is formed
+the cycle after and written from flip-flops the cycle after that (the buffers' write enables
+are spread over the die: no beat logic before them); ``done`` pulses with the last beat's
+write, so a FILL of ``n`` beats completes ``FILL_LATENCY + n`` cycles after its start
+(``model/costs.py``).
 """
 
 from amaranth import Cat, Module, Signal
@@ -14,7 +16,7 @@ from amaranth.lib.wiring import In, Out
 from snowsim.hw.ports import BufWriteSignature
 from snowsim.model.config import AcceleratorConfig
 from snowsim.model.isa import FIELDS, Buf, Op
-from snowsim.model.latencies import FILL_SETUP
+from snowsim.model.latencies import FILL_LATENCY
 
 __all__ = ["FillEngine"]
 
@@ -69,15 +71,27 @@ class FillEngine(wiring.Component):
         nxt = Signal(25)  # element address of the next row
         busy = Signal()
         empty = Signal()  # a FILL with no rows or no elements completes after one cycle
-        # the fields, registered every cycle with no enable; `pending` marks a handshake
-        assert FILL_SETUP == 1
+        # the fields, registered every cycle with no enable; `pending` marks a handshake;
+        # then the beat is formed (below) and registered into the write port
+        assert FILL_LATENCY == 2
         pending = Signal()
         st = {name: Signal(width, name=f"s_{name}") for name, width in FIELDS[Op.FILL]}
         m.d.sync += [st[name].eq(getattr(self, name)) for name in st]
         m.d.sync += pending.eq(self.valid & self.ready)
         m.d.comb += self.ready.eq(~busy & ~empty & ~pending)
+        done = Signal()  # the beat formed this cycle is the last (or an empty FILL)
+        wv, wa, wm = Signal(), Signal(len(self.wr.addr)), Signal(len(self.wr.mask))
+        m.d.sync += [
+            self.done.eq(done),
+            self.wr.valid.eq(wv),
+            self.wr.addr.eq(wa),
+            self.wr.mask.eq(wm),
+            self.wr.buf.eq(Buf.MAPS),
+            self.wr.cu_mask.eq((1 << cfg.n_cu) - 1),
+            self.wr.data.eq(Cat(*([value] * e))),
+        ]
         with m.If(empty):
-            m.d.comb += self.done.eq(1)
+            m.d.comb += done.eq(1)
             m.d.sync += empty.eq(0)
 
         span_hi = span[eb:] != 0  # span >= e
@@ -97,14 +111,7 @@ class FillEngine(wiring.Component):
             ]
 
         with m.If(busy):
-            m.d.comb += [
-                self.wr.valid.eq(1),
-                self.wr.buf.eq(Buf.MAPS),
-                self.wr.cu_mask.eq((1 << cfg.n_cu) - 1),
-                self.wr.addr.eq(beat),
-                self.wr.data.eq(Cat(*([value] * e))),
-                self.wr.mask.eq(Cat(*mask)),
-            ]
+            m.d.comb += [wv.eq(1), wa.eq(beat), wm.eq(Cat(*mask))]
             with m.If(last_beat):
                 m.d.sync += [
                     rows_left.eq(rows_left - 1),
@@ -115,7 +122,7 @@ class FillEngine(wiring.Component):
             with m.Else():
                 m.d.sync += [beat.eq(beat + 1), span.eq(span - e), first.eq(0)]
             with m.If(last_beat & last_row):
-                m.d.comb += self.done.eq(1)
+                m.d.comb += done.eq(1)
                 m.d.sync += busy.eq(0)
         with m.Elif(pending):
             m.d.sync += [

@@ -3,18 +3,18 @@ RTL's structure (``docs/timing.md``).  The DMA instructions' costs are in :mod:`
 
 from .config import AcceleratorConfig
 from .isa import Instruction, VecOp
-from .latencies import FILL_SETUP
+from .latencies import FILL_LATENCY
 
 __all__ = ["fill_cycles", "mac_steps", "reduction", "vec_cycles"]
 
 
 def fill_cycles(f: Instruction, cfg: AcceleratorConfig) -> int:
-    """Cycles from a FILL's start to its completion: the fields registered
-    (``FILL_SETUP``), then one per beat written (at least 1)."""
+    """Cycles from a FILL's start to its completion: ``FILL_LATENCY`` (the fields and the
+    beat registered), then one per beat written (at least 1)."""
     e = cfg.bus_elems
     if f["count"] == 0 or f["rows"] == 0:
-        return FILL_SETUP + 1
-    total = FILL_SETUP
+        return FILL_LATENCY + 1
+    total = FILL_LATENCY
     for r in range(f["rows"]):
         start = f["addr"] + r * f["row_stride"]
         total += (start + f["count"] - 1) // e - start // e + 1

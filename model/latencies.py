@@ -32,9 +32,10 @@ DONE_LATENCY = 3
 #: to run, and complete, beside the next group's first MAC, which is ahead of them.
 COMPUTE_IN_FLIGHT = 16
 
-#: A FILL's fields are registered in the cycle after its handshake, before any beat: a FILL
-#: of n beats completes FILL_SETUP + n cycles after its start (hw/fill_engine.py).
-FILL_SETUP = 1
+#: A FILL of n beats completes FILL_LATENCY + n cycles after its start (hw/fill_engine.py):
+#: its fields are registered after the handshake (1) and each beat is registered before
+#: its buffer write (1).
+FILL_LATENCY = 2
 
 # --- DMA engine (hw/dma_read.py, hw/dma_write.py) ----------------------------------------------
 #: The first AR of a descriptor is driven this many cycles after the descriptor handshake:

@@ -10,7 +10,7 @@ from snowsim.hw.fill_engine import FillEngine
 from snowsim.model.config import PRESETS
 from snowsim.model.costs import fill_cycles
 from snowsim.model.isa import Instruction, Op
-from snowsim.model.latencies import FILL_SETUP
+from snowsim.model.latencies import FILL_LATENCY
 
 CFG = PRESETS["tiny"]
 WIDE = PRESETS["ecp5"]  # 8 elements per beat (tiny: 4)
@@ -76,4 +76,4 @@ def test_fill_writes_exactly_its_rows(addr, count, rows, extra, value, wide):
 @pytest.mark.parametrize("fields", [{"rows": 0, "count": 4}, {"rows": 2, "count": 0}])
 def test_empty_fill_completes_after_its_setup(fields):
     mem, cycles = _fill({"value": 7, "addr": 3, "row_stride": 8, **fields})
-    assert cycles == FILL_SETUP + 1 and (mem == -1).all()
+    assert cycles == FILL_LATENCY + 1 and (mem == -1).all()
