@@ -9,6 +9,7 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from snowsim.model.config import AcceleratorConfig
+from snowsim.model.latencies import DMA_READ_SETUP, DMA_WRITE_SETUP
 
 __all__ = ["BurstGen"]
 
@@ -22,7 +23,7 @@ class BurstGen(wiring.Component):
     -------
     load : In(1)
         Pulse: start a descriptor (the ``d_*`` inputs are sampled in that cycle; its first
-        burst is presented two cycles later).
+        burst is presented ``DMA_READ_SETUP`` = ``DMA_WRITE_SETUP`` cycles later).
     d_dram_addr, d_row_bytes, d_rows, d_dram_row_stride, d_planes, d_dram_plane_stride,
     d_buf_addr, d_buf_row_stride, d_buf_plane_stride : In
         The descriptor (byte lengths and addresses for DRAM, element addresses for the buffer).
@@ -142,12 +143,13 @@ class BurstGen(wiring.Component):
                 buf_beat.eq(elem >> le),
             ]
 
-        # The descriptor is registered before any of it is used (DMA_READ_SETUP /
-        # DMA_WRITE_SETUP = 2): the staging registers below take the d_* inputs every cycle,
-        # with no enable, so that the descriptor handshake (``load``) drives one flip-flop
-        # (``pending``) instead of the enables of every walker register, and the row-start
-        # arithmetic (one carry chain) starts from registers.  The per-row constants of the
-        # row length are formed here, in the staging cycle.
+        # The descriptor is registered as it is before any of it is used (DMA_READ_SETUP /
+        # DMA_WRITE_SETUP = 3): the raw registers r_* take the d_* inputs every cycle, with
+        # no enable and nothing in front (the inputs come from a sequencer's head
+        # instruction, across the die), and the handshake (``load``) drives one flip-flop.
+        # The staging registers s_* then hold the descriptor and the per-row constants of
+        # its row length (one carry chain each), so that the walkers' load and the
+        # row-start arithmetic (one carry chain) start from registers.
         s_addr, s_nb1, s_nb1m = Signal(32), Signal(19), Signal(19)
         s_c_l, s_c_4k = Signal(signed(21)), Signal(signed(21))
         s_tail = Signal(max(lb, 1))
@@ -156,24 +158,42 @@ class BurstGen(wiring.Component):
         s_elem, s_brow_stride, s_bplane_stride = Signal(24), Signal(24), Signal(24)
         s_empty = Signal()
         pending = Signal()
+        raw = {
+            name: Signal(len(getattr(self, f"d_{name}")), name=f"r_{name}")
+            for name in (
+                "dram_addr",
+                "row_bytes",
+                "rows",
+                "dram_row_stride",
+                "planes",
+                "dram_plane_stride",
+                "buf_addr",
+                "buf_row_stride",
+                "buf_plane_stride",
+            )
+        }
+        loaded = Signal()
+        m.d.sync += [r.eq(getattr(self, f"d_{name}")) for name, r in raw.items()]
+        m.d.sync += loaded.eq(self.load)
+        assert DMA_READ_SETUP == DMA_WRITE_SETUP == 3
         # each of these is one add of a constant to the row length (one carry chain)
-        nbytes = self.d_row_bytes
+        nbytes = raw["row_bytes"]
         m.d.sync += [
-            pending.eq(self.load),
-            s_addr.eq(self.d_dram_addr),
+            pending.eq(loaded),
+            s_addr.eq(raw["dram_addr"]),
             s_nb1.eq(nbytes + (bus - 1)),
             s_nb1m.eq(nbytes - 1),
             s_c_l.eq(nbytes + (bus - 1 - (lim + 1) * bus)),
             s_c_4k.eq(nbytes + (bus - 1 - (page + 1) * bus)),
-            s_tail.eq(self.d_row_bytes[:lb] if lb else C(0, 1)),
-            s_rows.eq(self.d_rows),
-            s_row_stride.eq(self.d_dram_row_stride),
-            s_planes.eq(self.d_planes),
-            s_plane_stride.eq(self.d_dram_plane_stride),
-            s_elem.eq(self.d_buf_addr),
-            s_brow_stride.eq(self.d_buf_row_stride),
-            s_bplane_stride.eq(self.d_buf_plane_stride),
-            s_empty.eq((self.d_rows == 0) | (self.d_planes == 0) | (self.d_row_bytes == 0)),
+            s_tail.eq(nbytes[:lb] if lb else C(0, 1)),
+            s_rows.eq(raw["rows"]),
+            s_row_stride.eq(raw["dram_row_stride"]),
+            s_planes.eq(raw["planes"]),
+            s_plane_stride.eq(raw["dram_plane_stride"]),
+            s_elem.eq(raw["buf_addr"]),
+            s_brow_stride.eq(raw["buf_row_stride"]),
+            s_bplane_stride.eq(raw["buf_plane_stride"]),
+            s_empty.eq((raw["rows"] == 0) | (raw["planes"] == 0) | (nbytes == 0)),
         ]
 
         with m.If(pending):

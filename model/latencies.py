@@ -39,11 +39,12 @@ FILL_LATENCY = 2
 
 # --- DMA engine (hw/dma_read.py, hw/dma_write.py) ----------------------------------------------
 #: The first AR of a descriptor is driven this many cycles after the descriptor handshake:
-#: the descriptor is registered (1), then its first row's burst arithmetic (1).
-DMA_READ_SETUP = 2
+#: the descriptor is registered as it is (1), then with the per-row constants of its row
+#: length (1), then its first row's burst arithmetic (1).
+DMA_READ_SETUP = 3
 #: The first AW of a store is driven this many cycles after the descriptor handshake (the
 #: same burst generator as the reads).
-DMA_WRITE_SETUP = 2
+DMA_WRITE_SETUP = 3
 #: A burst's W data is read from the vector buffer from the cycle after its AW handshake; a
 #: beat is valid on W after the buffer read (BUFFER_READ_LATENCY) and the W FIFO register (1).
 DMA_WRITE_DATA_LATENCY = 1 + BUFFER_READ_LATENCY + 1
