@@ -158,19 +158,10 @@ class BurstGen(wiring.Component):
         s_elem, s_brow_stride, s_bplane_stride = Signal(24), Signal(24), Signal(24)
         s_empty = Signal()
         pending = Signal()
-        raw = {
-            name: Signal(len(getattr(self, f"d_{name}")), name=f"r_{name}")
-            for name in (
-                "dram_addr",
-                "row_bytes",
-                "rows",
-                "dram_row_stride",
-                "planes",
-                "dram_plane_stride",
-                "buf_addr",
-                "buf_row_stride",
-                "buf_plane_stride",
-            )
+        raw = {  # every d_* input, registered as it is
+            name[2:]: Signal(len(getattr(self, name)), name=f"r_{name[2:]}")
+            for name in self.signature.members
+            if name.startswith("d_")
         }
         loaded = Signal()
         m.d.sync += [r.eq(getattr(self, f"d_{name}")) for name, r in raw.items()]
