@@ -17,6 +17,7 @@ from amaranth.lib.wiring import In, Out
 
 from snowsim.hw.axi import Resp, axi4_write_master
 from snowsim.hw.burst_gen import BurstGen
+from snowsim.hw.delay import delayed
 from snowsim.hw.ports import BufReadSignature
 from snowsim.hw.shift_fifo import ShiftFIFO
 from snowsim.model.config import AcceleratorConfig
@@ -165,18 +166,10 @@ class DmaWrite(wiring.Component):
             & (head.last_mask | Cat(*[~r_last] * e))
         )
         # the beat's strobe and last flag travel alongside the buffer read
-        d_valid, d_strb, d_last = (
-            rd_go,
-            Cat(*[emask[i // eb] for i in range(cfg.bus_bytes)]),
-            r_last,
-        )
-        for k in range(BUFFER_READ_LATENCY):
-            q = [
-                Signal(len(v), name=f"{n}_r{k}")
-                for n, v in (("d_valid", d_valid), ("d_strb", d_strb), ("d_last", d_last))
-            ]
-            m.d.sync += [q[0].eq(d_valid), q[1].eq(d_strb), q[2].eq(d_last)]
-            d_valid, d_strb, d_last = q
+        strb = Cat(*[emask[i // eb] for i in range(cfg.bus_bytes)])
+        d_valid = delayed(m, rd_go, BUFFER_READ_LATENCY, "d_valid")
+        d_strb = delayed(m, strb, BUFFER_READ_LATENCY, "d_strb")
+        d_last = delayed(m, r_last, BUFFER_READ_LATENCY, "d_last")
         wb = wbeat(Signal(wbeat.size))
         m.d.comb += [
             wb.data.eq(self.rd.data),

@@ -24,6 +24,7 @@ from amaranth import Array, Cat, Const, Module, Mux, Signal, signed
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
+from snowsim.hw.delay import delayed
 from snowsim.hw.instr_fields import field
 from snowsim.hw.multiplier import PipelinedMultiplier
 from snowsim.hw.ports import VecReadSignature, VecWriteSignature
@@ -284,29 +285,14 @@ class VectorUnit(wiring.Component):
             "p_write": busy & win_last,
             "p_final": busy & final,
             "p_dst": d_pos,
-            "p_pair": pair,
         }
-        for k in range(BUFFER_READ_LATENCY):
-            nxt = {name: Signal(len(v), name=f"{name}_r{k}") for name, v in issued.items()}
-            m.d.sync += [nxt[name].eq(v) for name, v in issued.items()]
-            issued = nxt
-        p_valid, p_first, p_write, p_final = (
-            issued[k] for k in ("p_valid", "p_first", "p_write", "p_final")
-        )
-        p_dst, p_pair = issued["p_dst"], issued["p_pair"]
-        e1_pair = Signal()
-        m.d.sync += e1_pair.eq(p_pair)
+        p = {k: delayed(m, v, BUFFER_READ_LATENCY, k) for k, v in issued.items()}
+        p_pair = delayed(m, pair, BUFFER_READ_LATENCY, "p_pair")
+        e1_pair = delayed(m, p_pair, 1, "e1_pair")
         # ... and of the position whose result register loads this cycle
-        q_valid, q_first, q_write, q_final, q_dst = p_valid, p_first, p_write, p_final, p_dst
-        for k in range(VEC_STAGES - 1):
-            nxt = [
-                Signal.like(s_, name=f"{s_.name}_d{k + 1}")
-                for s_ in (q_valid, q_first, q_write, q_final, q_dst)
-            ]
-            m.d.sync += [
-                a_.eq(b_) for a_, b_ in zip(nxt, (q_valid, q_first, q_write, q_final, q_dst))
-            ]
-            q_valid, q_first, q_write, q_final, q_dst = nxt
+        q = {k: delayed(m, v, VEC_STAGES - 1, k) for k, v in p.items()}
+        q_valid, q_first, q_write = q["p_valid"], q["p_first"], q["p_write"]
+        q_final, q_dst = q["p_final"], q["p_dst"]
         av = data.View(lanes, self.rd_a.data)
         bv = data.View(lanes, self.rd_b.data)
         res = Signal(lanes)
@@ -314,13 +300,6 @@ class VectorUnit(wiring.Component):
 
         def sat(v):
             return Mux(v > hi, hi, Mux(v < lo, lo, v))
-
-        def delay(m, sig, n, name):
-            for k in range(n):
-                r = Signal.like(sig, name=f"{name}_d{k + 1}")
-                m.d.sync += r.eq(sig)
-                sig = r
-            return sig
 
         op = f["vop"]
         assert VEC_STAGES == 6, "the lane pipeline below is built for 6 stages"
@@ -354,8 +333,8 @@ class VectorUnit(wiring.Component):
             sig_y = self._act(m, "sigmoid", x, lane)
             tanh_y = self._act(m, "tanh", x, lane)
             # align everything to E5
-            simple5 = delay(m, simple, 3, f"simple{lane}")
-            mul5 = delay(m, mul, 2, f"mulq{lane}")
+            simple5 = delayed(m, simple, 3, f"simple{lane}")
+            mul5 = delayed(m, mul, 2, f"mulq{lane}")
             r = Signal(signed(d), name=f"r{lane}")
             with m.Switch(op):
                 with m.Case(VecOp.MUL):
