@@ -57,6 +57,13 @@ def _is_pow2(x: int) -> bool:
     return x > 0 and x & (x - 1) == 0
 
 
+def _product_at_most(a, b, limit: int):
+    """``a * b <= limit`` for unsigned ``a``, ``b`` and a small constant ``limit``, without
+    the multiplication: a zero factor, or a pair of small factors whose product fits."""
+    small = [(b <= limit // x) & (a == x) for x in range(1, limit + 1)]
+    return (a == 0) | (b == 0) | Cat(*small).any()
+
+
 class ComputeEngine(wiring.Component):
     """Parameters
     ----------
@@ -213,7 +220,15 @@ class ComputeEngine(wiring.Component):
         in_instr = Signal(INSTR_BITS)
         m.d.sync += [in_valid.eq(self.valid), in_instr.eq(self.instr)]
         entry = data.StructLayout(
-            {"instr": INSTR_BITS, "npix": 24, "row_span": 28, "vec": 1, "drain": 1}
+            {
+                "instr": INSTR_BITS,
+                "npix": 24,
+                "row_span": 28,
+                "vec": 1,
+                "drain": 1,
+                "steps1": 1,  # npix <= pixels per step: the first step is the last
+                "steps2": 1,  # npix <= 2 * pixels per step: the second step is the last
+            }
         )
         m.submodules.slots = slots = ShiftFIFO(width=entry.size, depth=ENGINE_CREDITS)
         w_entry, head = Signal(entry), Signal(entry)
@@ -237,6 +252,22 @@ class ComputeEngine(wiring.Component):
             slots.w_data.eq(w_entry),
             slots.w_en.eq(in_valid),
             head.eq(slots.r_data),
+        ]
+        # the step count's two smallest cases, from the pixel counts themselves (the
+        # product arrives from its multiplier too late for a compare in the same cycle)
+        in_px, in_py = field(in_instr, Op.MAC, "px_count"), field(in_instr, Op.MAC, "py_count")
+        in_pm = field(in_instr, Op.MAC, "pixel_mode")
+        m.d.comb += [
+            w_entry.steps1.eq(
+                Mux(in_pm, _product_at_most(in_px, in_py, ncu), _product_at_most(in_px, in_py, 1))
+            ),
+            w_entry.steps2.eq(
+                Mux(
+                    in_pm,
+                    _product_at_most(in_px, in_py, 2 * ncu),
+                    _product_at_most(in_px, in_py, 2),
+                )
+            ),
         ]
         slot, slot_valid, slot_npix = head.instr, slots.r_rdy, head.npix
         slot_is_vec, slot_drain = head.vec, head.drain
@@ -290,13 +321,22 @@ class ComputeEngine(wiring.Component):
         mac_pend = Signal(range(COMPUTE_IN_FLIGHT + 1))
         vec_pend = Signal(range(COMPUTE_IN_FLIGHT + 1))
         head_vec = order.r_data[0]
-        report = order.r_rdy & Mux(head_vec, (vec_pend != 0) | vec_done, (mac_pend != 0) | mac_done)
+        # "a completion is counted" flags (pend != 0) as flip-flops: the report reaches the
+        # sequencer's token pushes and must start at flip-flops
+        mac_any, vec_any = Signal(), Signal()
+        report = order.r_rdy & Mux(head_vec, vec_any | vec_done, mac_any | mac_done)
         m.d.comb += [
             order.w_en.eq(in_valid),
             order.w_data.eq(w_entry.vec),
             order.r_en.eq(report),
             self.done.eq(report),
         ]
+        for pend, any_, done, taken in (
+            (mac_pend, mac_any, mac_done, report & ~head_vec),
+            (vec_pend, vec_any, vec_done, report & head_vec),
+        ):
+            # pend + done - taken != 0, from pend's own compares
+            m.d.sync += any_.eq((pend > 1) | Mux(pend == 1, done | ~taken, done & ~taken))
         m.d.sync += [
             mac_pend.eq(mac_pend + mac_done - (report & ~head_vec)),
             vec_pend.eq(vec_pend + vec_done - (report & head_vec)),
@@ -314,34 +354,53 @@ class ComputeEngine(wiring.Component):
         # The last MAC of a step and the last step come out of flip-flops (Fmax): each loop
         # level keeps an "at its end" flag, updated with its counter (a counter about to
         # step onto its end value is compared with end - 1, registered with the bounds).
+        # The flags are assigned as next-state values (`*_n`, below), so that what the issue
+        # and take decisions read - the step's last MAC, the instruction's last MAC - are
+        # flip-flops of their own, not ANDs of the flags.
         k0_pen, k1_pen, k2_pen = Signal(16), Signal(8), Signal(8)  # end - 1
         at_end = [Signal(name=f"k{i}_at_end") for i in range(3)]
+        at_end_n = [Signal(name=f"k{i}_at_end_next") for i in range(3)]
         single = [Signal(name=f"k{i}_single") for i in range(3)]  # one iteration
         step_last = Signal()  # the current pixel step is the instruction's last
+        step_last_n = Signal()
+        k_last = Signal()  # the current MAC is its step's last (all three loops at their end)
+        fin = Signal()  # ... and the step is the instruction's last
+        m.d.comb += [at_end_n[i].eq(at_end[i]) for i in range(3)]
+        m.d.comb += step_last_n.eq(step_last)
+        last_n = at_end_n[0] & at_end_n[1] & at_end_n[2]
+        m.d.sync += [at_end[i].eq(at_end_n[i]) for i in range(3)]
+        m.d.sync += [step_last.eq(step_last_n), k_last.eq(last_n), fin.eq(last_n & step_last_n)]
         left = Signal(signed(26))  # npix - pix[0] - 2 * adv: <= 0 when the next step is last
+        next_last = Signal()  # left <= 0, as a flip-flop
         koff, k1base, k2base = Signal(24), Signal(24), Signal(24)
         kidx = Signal(24)  # words into the weights (0 .. K-1)
         step = Signal(16)
         npix = Signal(24)
         adv_stride = Signal(24)  # maps address step from one pixel step to the next
         wrap_delta = Signal(24)  # ... when the step wraps to the next output row
+        # a CU's output column wraps when ox + adv >= px_count, i.e. ox >= wrap_at (one
+        # compare of flip-flops, no add before it); it then steps to ox - wrap_at
+        wrap_at = Signal(signed(13))  # px_count - adv
+        out_step = Signal(VEC_ADDR_BITS)  # vector-word step from one pixel step to the next
         pix = [Signal(24, name=f"pix{c}") for c in range(ncu)]  # pixel index of CU c
         ox = [Signal(12, name=f"ox{c}") for c in range(ncu)]
         base = [Signal(24, name=f"base{c}") for c in range(ncu)]  # maps address of pixel
         out_base = Signal(VEC_ADDR_BITS)  # vector word of this step's (c=0, v=0)
         drain_gap = Signal(range(words + 1))  # cycles before a draining step may end
+        gap_open = Signal()  # drain_gap != 0, as a flip-flop
         k_first = kidx == 0
-        k_last = at_end[0] & at_end[1] & at_end[2]
         adv = Mux(f["pixel_mode"], ncu, 1)  # pixels one step advances each CU by
         # A draining step may not end sooner than `words` cycles after the previous one
         # (the drain chain's length): its last MAC waits for the gap to close.  The step
         # ends in the same cycle as if it had waited before its first MAC.
-        stall = active & k_last & f["drain"] & (drain_gap != 0)
+        # Issue, last issue and take are one LUT level or two from flip-flops: the
+        # take fans out to the queue's shift enables and every loop register's load.
+        stall = active & k_last & f["drain"] & gap_open
         issue = active & ~stall
-        last_issue = issue & k_last & step_last
-        m.d.sync += drain_gap.eq(Mux(drain_gap != 0, drain_gap - 1, 0))
+        last_issue = active & fin & ~(f["drain"] & gap_open)  # issue & k_last & step_last
+        m.d.sync += [drain_gap.eq(Mux(gap_open, drain_gap - 1, 0)), gap_open.eq(drain_gap > 1)]
         with m.If(issue & k_last & f["drain"]):
-            m.d.sync += drain_gap.eq(words - 1)
+            m.d.sync += [drain_gap.eq(words - 1), gap_open.eq(words > 1)]
 
         # load a new instruction from the slot when idle or on the current's last issue
         s = {name: field(slot, Op.MAC, name) for name, _ in FIELDS[Op.MAC]}
@@ -354,6 +413,8 @@ class ComputeEngine(wiring.Component):
             Mux(s["k1_count"] == 0, 0, s["k1_count"] - 1),
             Mux(s["k2_count"] == 0, 0, s["k2_count"] - 1),
         ]
+        # s_ends[i] == 0, without the subtraction (k0_count is at least 1)
+        s_single = [s["k0_count"] == 1, s["k1_count"] <= 1, s["k2_count"] <= 1]
         s_pixels = Mux(s["pixel_mode"], ncu, 1)
         with m.If(can_take):
             m.d.sync += [
@@ -367,7 +428,6 @@ class ComputeEngine(wiring.Component):
                 kidx.eq(0),
                 step.eq(0),
                 npix.eq(slot_npix),
-                step_last.eq(slot_npix <= s_pixels),
                 left.eq(slot_npix - 2 * s_pixels),
                 out_base.eq(s["out_addr"]),
                 k0_pen.eq(s_ends[0] - 1),
@@ -375,10 +435,15 @@ class ComputeEngine(wiring.Component):
                 k2_pen.eq(s_ends[2] - 1),
                 adv_stride.eq(s_adv),
                 wrap_delta.eq(s_adv + s["py_stride"] - head.row_span),
+                wrap_at.eq(s["px_count"] - s_pixels),
+                out_step.eq(Mux(s["pixel_mode"], s["out_pix_stride"] * ncu, s["out_pix_stride"])),
             ]
             m.d.sync += [f[name].eq(s[name]) for name in f]
             for i in range(3):
-                m.d.sync += [at_end[i].eq(s_ends[i] == 0), single[i].eq(s_ends[i] == 0)]
+                m.d.sync += single[i].eq(s_single[i])
+                m.d.comb += at_end_n[i].eq(s_single[i])
+            m.d.sync += next_last.eq(head.steps2)
+            m.d.comb += step_last_n.eq(head.steps1)
             for c in range(ncu):
                 start = Mux(s["pixel_mode"], c, 0)
                 m.d.sync += [
@@ -394,26 +459,27 @@ class ComputeEngine(wiring.Component):
             with m.If(~k_last):
                 m.d.sync += kidx.eq(kidx + 1)
                 with m.If(~at_end[0]):
-                    m.d.sync += [k0.eq(k0 + 1), koff.eq(koff + 1), at_end[0].eq(k0 == k0_pen)]
+                    m.d.sync += [k0.eq(k0 + 1), koff.eq(koff + 1)]
+                    m.d.comb += at_end_n[0].eq(k0 == k0_pen)
                 with m.Else():
-                    m.d.sync += [k0.eq(0), at_end[0].eq(single[0])]
+                    m.d.sync += k0.eq(0)
+                    m.d.comb += at_end_n[0].eq(single[0])
                     with m.If(~at_end[1]):
                         m.d.sync += [
                             k1.eq(k1 + 1),
-                            at_end[1].eq(k1 == k1_pen),
                             k1base.eq(k1base + f["k1_stride"]),
                             koff.eq(k1base + f["k1_stride"]),
                         ]
+                        m.d.comb += at_end_n[1].eq(k1 == k1_pen)
                     with m.Else():
                         m.d.sync += [
                             k1.eq(0),
-                            at_end[1].eq(single[1]),
-                            at_end[2].eq(k2 == k2_pen),
                             k2.eq(k2 + 1),
                             k2base.eq(k2base + f["k2_stride"]),
                             k1base.eq(k2base + f["k2_stride"]),
                             koff.eq(k2base + f["k2_stride"]),
                         ]
+                        m.d.comb += [at_end_n[1].eq(single[1]), at_end_n[2].eq(k2 == k2_pen)]
             with m.Else():  # next pixel step
                 m.d.sync += [
                     kidx.eq(0),
@@ -423,20 +489,20 @@ class ComputeEngine(wiring.Component):
                     koff.eq(0),
                     k1base.eq(0),
                     k2base.eq(0),
-                    *[at_end[i].eq(single[i]) for i in range(3)],
-                    step_last.eq(left <= 0),
                     left.eq(left - adv),
+                    next_last.eq(left <= adv),
                     step.eq(step + 1),
-                    out_base.eq(
-                        out_base
-                        + Mux(f["pixel_mode"], f["out_pix_stride"] * ncu, f["out_pix_stride"])
-                    ),
+                    out_base.eq(out_base + out_step),
+                ]
+                m.d.comb += [
+                    *[at_end_n[i].eq(single[i]) for i in range(3)],
+                    step_last_n.eq(next_last),
                 ]
                 for c in range(ncu):
                     m.d.sync += pix[c].eq(pix[c] + adv)
-                    with m.If(ox[c] + adv >= f["px_count"]):
+                    with m.If(ox[c] >= wrap_at):
                         m.d.sync += [
-                            ox[c].eq(ox[c] + adv - f["px_count"]),
+                            ox[c].eq(ox[c] - wrap_at),
                             base[c].eq(base[c] + wrap_delta),
                         ]
                     with m.Else():

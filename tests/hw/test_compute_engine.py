@@ -315,3 +315,28 @@ def test_collision_check_sees_a_buffer_read_and_written_in_one_cycle(write_at):
     sim.add_testbench(tb)
     sim.run()
     assert any(seen) == (write_at is not None)
+
+
+@pytest.mark.parametrize("limit", [1, 2, 4, 8])
+def test_product_at_most_matches_the_product(limit):
+    """The step-count flags' `a * b <= limit` without a multiplier, over every small pair and
+    the widest factors (a zero factor, one factor too large alone)."""
+    from amaranth import Module, Signal
+
+    from snowsim.hw.compute_engine import _product_at_most
+
+    m = Module()
+    a, b, y = Signal(12), Signal(12), Signal()
+    m.d.comb += y.eq(_product_at_most(a, b, limit))
+    pairs = [(x, z) for x in range(2 * limit + 3) for z in range(2 * limit + 3)]
+    pairs += [(4095, 0), (0, 4095), (4095, 1), (1, 4095), (4095, 4095)]
+
+    async def tb(ctx):
+        for x, z in pairs:
+            ctx.set(a, x)
+            ctx.set(b, z)
+            assert ctx.get(y) == (x * z <= limit), (x, z)
+
+    sim = Simulator(m)
+    sim.add_testbench(tb)
+    sim.run()
