@@ -65,7 +65,9 @@ class Accelerator(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         cfg = self.cfg
-        core_rst = Signal()  # soft reset of everything but the register block
+        # soft reset of everything but the register block: a flip-flop, for it reaches
+        # every register of the core
+        core_rst = Signal()
         m.submodules.regs = regs = RegisterBlock(cfg)
         core = Module()
         core.submodules.dma_rd = rd = DmaRead(cfg)
@@ -131,13 +133,18 @@ class Accelerator(wiring.Component):
             seq[Unit.LOAD].halted & seq[Unit.COMPUTE].halted & seq[Unit.STORE].halted
         )
         dma_idle = rd.req_ready & wr.req_ready
+        # START, accepted while idle, is acted on the cycle after its pulse (start_go), with
+        # the core's reset; a START while BUSY is ignored
+        start_go = Signal()
+        accept_start = regs.start & ~busy & ~start_go
+        m.d.sync += start_go.eq(accept_start)
         m.d.comb += [
             regs.busy.eq(busy),
             regs.error.eq(err),
             regs.error_code.eq(err_code),
             regs.err_addr.eq(err_addr),
-            tokens.clear.eq(regs.start),
-            loader.start.eq(regs.start),
+            tokens.clear.eq(start_go),
+            loader.start.eq(start_go),
         ]
         for s in seq.values():
             m.d.comb += s.start.eq(start_seq)
@@ -148,7 +155,7 @@ class Accelerator(wiring.Component):
             m.d.sync += [err.eq(1), err_code.eq(code), err_addr.eq(addr)]
             m.d.comb += stopping_n.eq(1)
 
-        with m.If(regs.start & ~busy):
+        with m.If(start_go):
             m.d.sync += [
                 busy.eq(1),
                 fetching.eq(1),
@@ -158,7 +165,7 @@ class Accelerator(wiring.Component):
             ]
             m.d.comb += [running_n.eq(0), stopping_n.eq(0)]
         fetch_go = Signal()
-        m.d.sync += fetch_go.eq(regs.start & ~busy)  # cycle 0: the first BUSY cycle
+        m.d.sync += fetch_go.eq(start_go)  # cycle 0: the first BUSY cycle
         m.d.comb += [rd.req_to_prog.eq(fetching)]
         with m.If(fetching):
             with m.If(rd.done):
@@ -193,11 +200,11 @@ class Accelerator(wiring.Component):
         with m.If(regs.soft_reset):
             m.d.comb += [resetting_n.eq(1), stopping_n.eq(busy)]
         # START also resets the core: whatever an aborted job left in flight is dropped
-        # (the DMA engine is idle whenever BUSY is 0)
-        with m.If(regs.start & ~busy):
-            m.d.comb += core_rst.eq(1)
+        # (the DMA engine is idle whenever BUSY is 0).  Both resets come from a flip-flop,
+        # the cycle after their cause: START is acted on in that cycle (start_go), the
+        # soft reset's core is quiescent in between (no unit issues while resetting)
+        m.d.sync += core_rst.eq(accept_start | (resetting & dma_idle))
         with m.If(resetting & dma_idle):
-            m.d.comb += core_rst.eq(1)
             m.d.comb += [resetting_n.eq(0), running_n.eq(0), stopping_n.eq(0)]
             m.d.sync += [
                 busy.eq(0),

@@ -98,7 +98,8 @@ class RegisterBlock(wiring.Component):
         counters = {n: Signal(64, name=f"cnt_{n.lower()}") for n, _ in COUNTERS}
         hi_latch = {n: Signal(32, name=f"hi_{n.lower()}") for n, _ in COUNTERS}
         clear = Signal()
-        m.d.comb += clear.eq(self.start | self.soft_reset)
+        # a START while BUSY is ignored (hw/accelerator.py): it clears nothing either
+        m.d.comb += clear.eq((self.start & ~self.busy) | self.soft_reset)
         for n, _ in COUNTERS:
             inc = Signal(INC_BITS, name=f"inc_q_{n.lower()}")
             with m.If(clear):

@@ -212,8 +212,8 @@ def registers_markdown() -> str:
         "The 64-bit counters (`*_LO` / `*_HI`) add each cycle's increment one cycle later (it",
         "is registered first, for Fmax): read while `STATUS.BUSY` is 1 they lag the job by a",
         "cycle, and they hold the job's totals from the cycle after `STATUS.DONE` rises, so a",
-        "read issued after DONE (or `irq`) was seen returns them.  START and soft reset clear",
-        "them.",
+        "read issued after DONE (or `irq`) was seen returns them.  START (while not BUSY: a",
+        "START while BUSY is ignored) and soft reset clear them.",
     ]
     lines += ["", "## Fields", ""]
     for r in REGISTERS:

@@ -137,7 +137,8 @@ async def ctrl_pulses_status_irq(dut):
 
 @cocotb.test()
 async def counters(dut):
-    """64-bit counters: _HI latched when _LO is read; cleared by START and soft reset."""
+    """64-bit counters: _HI latched when _LO is read; cleared by START (unless BUSY) and soft
+    reset."""
     tb = TB(dut, 3)
     await tb.reset()
     names = [n for n, _ in COUNTERS]
@@ -171,5 +172,10 @@ async def counters(dut):
     await ClockCycles(dut.clk, 5)
     dut.inc_rd_bytes.value = 0
     assert await tb.read("RD_BYTES_LO") == 40
+    # a START while BUSY does not restart the job: it clears no counter
+    dut.busy.value = 1
+    await tb.write("CTRL", 0b001)
+    assert await tb.read("RD_BYTES_LO") == 40
+    dut.busy.value = 0
     await tb.write("CTRL", 0b010)
     assert await tb.read("RD_BYTES_LO") == 0
