@@ -218,7 +218,7 @@ class Accelerator(wiring.Component):
         m.d.comb += [loader.beat_valid.eq(rd.prog_valid), loader.beat_data.eq(rd.prog_data)]
         # --- load unit: LOAD -> DMA read side, FILL -> fill engine -----------------------
         ls = seq[Unit.LOAD]
-        op_l = ls.instr[0:4]
+        op_l = ls.head_op  # from a flip-flop: the unit's issue handshake depends on it
         is_fill = op_l == Op.FILL
         # no issue outside a healthy job: the gate is a flip-flop (its value is exactly
         # running & ~stopping & ~resetting), for it drives every unit's issue handshake

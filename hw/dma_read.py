@@ -89,11 +89,7 @@ class DmaRead(wiring.Component):
         cfg = self.cfg
         e = cfg.bus_elems
         m.submodules.gen = gen = BurstGen(cfg)
-        rec = data.StructLayout(
-            # last: the burst's last beat index (beats - 1: ARLEN), so that the R side
-            # compares with a FIFO output instead of subtracting from it
-            {"addr": 32, "last": 8, "first_mask": e, "last_mask": e, "buf_beat": 24}
-        )
+        rec = data.StructLayout({"addr": 32, "first_mask": e, "last_mask": e, "buf_beat": 24})
         m.submodules.fifo = fifo = ShiftFIFO(width=rec.size, depth=cfg.max_outstanding)
 
         busy = Signal()
@@ -149,7 +145,6 @@ class DmaRead(wiring.Component):
         new = rec(Signal(rec.size))
         m.d.comb += [
             new.addr.eq(gen.addr),
-            new.last.eq(arlen),
             new.first_mask.eq(gen.first_mask),
             new.last_mask.eq(gen.last_mask),
             new.buf_beat.eq(gen.buf_beat),
@@ -160,10 +155,13 @@ class DmaRead(wiring.Component):
         ]
 
         # --- R: every beat is accepted; written to the buffer unless an error was seen ------
+        # A burst's last beat is the one with RLAST (AXI: the slave marks it; the co-simulation's
+        # protocol checker holds it to ARLEN), so the burst's end, which pops the in-flight
+        # queue, is not a compare of a counter with the queue's head (Fmax)
         head = rec(fifo.r_data)
         m.d.comb += self.m_axi_rready.eq(1)
         r_fire = self.m_axi_rvalid & fifo.r_rdy
-        last_beat = beat == head.last
+        last_beat = self.m_axi_rlast
         mask = Signal(e)
         m.d.comb += mask.eq(
             ((1 << e) - 1)

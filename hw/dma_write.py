@@ -135,35 +135,61 @@ class DmaWrite(wiring.Component):
             new.first_mask.eq(gen.first_mask),
             new.last_mask.eq(gen.last_mask),
             new.buf_beat.eq(gen.buf_beat),
-            wq.w_data.eq(new.as_value()),
-            wq.w_en.eq(aw_fire),
             bq.w_data.eq(gen.addr),
             bq.w_en.eq(aw_fire),
             gen.next.eq(aw_fire),
             self.stat_burst.eq(aw_fire),
         ]
 
-        # --- W data: read the buffer for the head burst, one beat per cycle ---------------
+        # --- W data: read the buffer for the current burst, one beat per cycle ---------------
+        # The burst being read is held in registers of its own, loaded as the previous one's
+        # last beat is read (or while idle) from the queue's head, or from the AW itself when
+        # the queue is empty: its buffer address counts up and its last beat is a flag, so
+        # the read decision and the queue's pop start at flip-flops (Fmax).  A burst's first
+        # beat is read the cycle after its AW handshake at the earliest, as before.
         head = rec(wq.r_data)
-        rbeat = Signal(9)
+        cur_valid, cur_first, cur_last = Signal(), Signal(), Signal()
+        cur_left = Signal(8)  # beats after the one read next
+        cur_addr = Signal(24)
+        cur_fm, cur_lm = Signal(e), Signal(e)
         # W FIFO entries taken: its level plus the buffer reads whose data is not in it yet,
         # kept as one count
         taken = Signal(range(W_FIFO_DEPTH + 1))
         space = taken < W_FIFO_DEPTH
-        rd_go = wq.r_rdy & space
-        r_last = rbeat == head.last
+        rd_go = cur_valid & space
+        r_last = cur_last
+        free = ~cur_valid | (rd_go & cur_last)  # the current burst ends (or none): load one
+        src = rec(Signal(rec.size))
+        m.d.comb += src.eq(Mux(wq.r_rdy, head, new))
+        load = free & (wq.r_rdy | aw_fire)
         m.d.comb += [
+            wq.w_data.eq(new.as_value()),
+            wq.w_en.eq(aw_fire & ~(free & ~wq.r_rdy)),  # not when it goes straight in
+            wq.r_en.eq(free & wq.r_rdy),
             self.rd.en.eq(rd_go),
-            self.rd.addr.eq(head.buf_beat + rbeat),
-            wq.r_en.eq(rd_go & r_last),
+            self.rd.addr.eq(cur_addr),
         ]
-        with m.If(rd_go):
-            m.d.sync += rbeat.eq(Mux(r_last, 0, rbeat + 1))
+        with m.If(load):
+            m.d.sync += [
+                cur_valid.eq(1),
+                cur_first.eq(1),
+                cur_last.eq(src.last == 0),
+                cur_left.eq(src.last),
+                cur_addr.eq(src.buf_beat),
+                cur_fm.eq(src.first_mask),
+                cur_lm.eq(src.last_mask),
+            ]
+        with m.Elif(rd_go):
+            m.d.sync += [
+                cur_valid.eq(~cur_last),
+                cur_first.eq(0),
+                cur_last.eq(cur_left == 1),
+                cur_left.eq(cur_left - 1),
+                cur_addr.eq(cur_addr + 1),
+            ]
         emask = Signal(e)
         m.d.comb += emask.eq(
-            ((1 << e) - 1)
-            & (head.first_mask | Cat(*[rbeat != 0] * e))
-            & (head.last_mask | Cat(*[~r_last] * e))
+            ((1 << e) - 1) & (cur_fm | Cat(*[~cur_first] * e)) & (cur_lm | Cat(*[~cur_last] * e))
         )
         # the beat's strobe and last flag travel alongside the buffer read
         strb = Cat(*[emask[i // eb] for i in range(cfg.bus_bytes)])

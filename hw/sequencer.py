@@ -65,6 +65,8 @@ class UnitSequencer(wiring.Component):
     pop_prev, pop_next, push_prev, push_next : Out(1)
     instr : Out(INSTR_BITS)
         The instruction at the head (valid with ``issue_valid``).
+    head_op : Out(4)
+        Its opcode, from a flip-flop (the copy of the header the issue decision reads).
     hold : In(1)
         The unit's own hazard: do not issue this cycle.
     issue_valid : Out(1)
@@ -94,6 +96,7 @@ class UnitSequencer(wiring.Component):
                 "push_prev": Out(1),
                 "push_next": Out(1),
                 "instr": Out(INSTR_BITS),
+                "head_op": Out(4),
                 "hold": In(1),
                 "issue_valid": Out(1),
                 "issue_ready": In(1),
@@ -127,13 +130,17 @@ class UnitSequencer(wiring.Component):
         head = self.instr
         head_valid = Signal()
         m.d.comb += [head.eq(ring[rd]), head_valid.eq(occupied != 0)]
-        dec = data.StructLayout({"end": 1, **{k: 1 for k in _FLAGS}})
+        dec = data.StructLayout({"op": 4, "end": 1, **{k: 1 for k in _FLAGS}})
         hq = Array(Signal(dec, name=f"hdr_{i}") for i in range(depth))
         arriving = Signal(dec)
-        m.d.comb += arriving.end.eq(self.imem_data[0:4] == Op.END)
+        m.d.comb += [
+            arriving.op.eq(self.imem_data[0:4]),
+            arriving.end.eq(self.imem_data[0:4] == Op.END),
+        ]
         for k in _FLAGS:
             m.d.comb += arriving[k].eq(self.imem_data[header_bit(k)])
         is_end = hq[0].end
+        m.d.comb += self.head_op.eq(hq[0].op)
         bit = {k: hq[0][k] for k in _FLAGS}
 
         # in-order completion FIFO of push flags (its head in flip-flops: the pushes it
