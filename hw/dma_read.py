@@ -126,9 +126,8 @@ class DmaRead(wiring.Component):
         # drop before READY); it is then drained like any other burst
         ar_held = Signal()
         ar_ok = Signal()
-        m.d.comb += ar_ok.eq(
-            ar_held | (busy & gen.valid & ~failed & (inflight < cfg.max_outstanding) & fifo.w_rdy)
-        )
+        # (the in-flight queue holds one entry per burst in flight: not full is the limit)
+        m.d.comb += ar_ok.eq(ar_held | (busy & gen.valid & ~failed & fifo.w_rdy))
         m.d.sync += ar_held.eq(ar_ok & ~self.m_axi_arready)
         bus_size = cfg.bus_bytes.bit_length() - 1
         arlen = Signal(8)

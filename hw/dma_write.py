@@ -116,7 +116,8 @@ class DmaWrite(wiring.Component):
         # --- AW ---------------------------------------------------------------------------
         aw_held = Signal()  # an AW once presented stays until accepted, even after an error
         aw_ok = Signal()
-        m.d.comb += aw_ok.eq(aw_held | (busy & gen.valid & ~failed & wq.w_rdy & bq.w_rdy))
+        # (the write queue never fills before bq: every burst in it also awaits its B)
+        m.d.comb += aw_ok.eq(aw_held | (busy & gen.valid & ~failed & bq.w_rdy))
         m.d.sync += aw_held.eq(aw_ok & ~self.m_axi_awready)
         awlen = Signal(8)
         m.d.comb += awlen.eq(gen.length)
