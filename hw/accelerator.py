@@ -167,18 +167,22 @@ class Accelerator(wiring.Component):
         fetch_go = Signal()
         m.d.sync += fetch_go.eq(start_go)  # cycle 0: the first BUSY cycle
         m.d.comb += [rd.req_to_prog.eq(fetching)]
-        with m.If(fetching):
-            with m.If(rd.done):
-                m.d.sync += fetching.eq(0)
-                with m.If(rd.error):
-                    fail(rd.err_code, rd.err_addr)
-                with m.Elif(loader.illegal):
-                    fail(ErrorCode.ILLEGAL_INSTRUCTION)
-                with m.Elif(loader.overflow):
-                    fail(ErrorCode.PROGRAM_TOO_LONG)
-                with m.Else():
-                    m.d.sync += start_seq.eq(1)
-                    m.d.comb += running_n.eq(1)
+        # the loader's flags for the last instruction are valid the cycle after the fetch's
+        # done (it registers each beat): the program is checked then
+        check = Signal()
+        m.d.sync += check.eq(fetching & rd.done & ~rd.error)
+        with m.If(fetching & rd.done & rd.error):
+            m.d.sync += fetching.eq(0)
+            fail(rd.err_code, rd.err_addr)
+        with m.If(check):
+            m.d.sync += fetching.eq(0)
+            with m.If(loader.illegal):
+                fail(ErrorCode.ILLEGAL_INSTRUCTION)
+            with m.Elif(loader.overflow):
+                fail(ErrorCode.PROGRAM_TOO_LONG)
+            with m.Else():
+                m.d.sync += start_seq.eq(1)
+                m.d.comb += running_n.eq(1)
         with m.If(running & ~stopping):
             with m.If(rd.done & rd.error):
                 fail(rd.err_code, rd.err_addr)

@@ -416,9 +416,14 @@ class ComputeEngine(wiring.Component):
         # s_ends[i] == 0, without the subtraction (k0_count is at least 1)
         s_single = [s["k0_count"] == 1, s["k1_count"] <= 1, s["k2_count"] <= 1]
         s_pixels = Mux(s["pixel_mode"], ncu, 1)
-        with m.If(can_take):
+        # The loop registers load from the slot whenever the array is free for its MAC (idle,
+        # or the current MAC's last issue), whether or not it is taken: the load enable is
+        # one LUT from flip-flops, not the take (which adds the slot's state and hazards).
+        # What they load when nothing is taken is never used (every use is gated by
+        # `active`, which only the take sets).
+        m.d.sync += active.eq(can_take | (active & ~last_issue))
+        with m.If(~active | last_issue):
             m.d.sync += [
-                active.eq(1),
                 k0.eq(0),
                 k1.eq(0),
                 k2.eq(0),
@@ -451,8 +456,6 @@ class ComputeEngine(wiring.Component):
                     ox[c].eq(start),
                     base[c].eq(s["maps_addr"] + start * s["px_stride"]),
                 ]
-        with m.Elif(last_issue):
-            m.d.sync += active.eq(0)
 
         # loop counters
         with m.If(issue & ~last_issue):

@@ -117,7 +117,9 @@ class DmaWrite(wiring.Component):
         aw_held = Signal()  # an AW once presented stays until accepted, even after an error
         aw_ok = Signal()
         # (the write queue never fills before bq: every burst in it also awaits its B)
-        m.d.comb += aw_ok.eq(aw_held | (busy & gen.valid & ~failed & bq.w_rdy))
+        # bq_room: bq not full, as a flip-flop (bq's own w_rdy is a compare of its level)
+        bq_room = Signal(init=1)
+        m.d.comb += aw_ok.eq(aw_held | (busy & gen.valid & ~failed & bq_room))
         m.d.sync += aw_held.eq(aw_ok & ~self.m_axi_awready)
         awlen = Signal(8)
         m.d.comb += awlen.eq(gen.length)
@@ -219,6 +221,10 @@ class DmaWrite(wiring.Component):
         # --- B ------------------------------------------------------------------------------
         m.d.comb += [self.m_axi_bready.eq(1), bq.r_en.eq(self.m_axi_bvalid & bq.r_rdy)]
         b_fire = self.m_axi_bvalid & bq.r_rdy
+        with m.If(aw_fire & ~b_fire):
+            m.d.sync += bq_room.eq(bq.level < n_fl - 1)
+        with m.Elif(b_fire & ~aw_fire):
+            m.d.sync += bq_room.eq(1)
         bad = (self.m_axi_bresp == Resp.SLVERR) | (self.m_axi_bresp == Resp.DECERR)
         code_r, addr_r = Signal(4), Signal(32)
         first_err = b_fire & bad & ~failed

@@ -26,7 +26,9 @@ class ProgramLoader(wiring.Component):
         Pulse: a new program begins (write pointers to 0, errors cleared).
     beat_valid : In(1)
     beat_data : In(bus_data_bits)
-        Program beats in address order.
+        Program beats in address order; each is registered, then assembled: an
+        instruction's write and its ``illegal`` / ``overflow`` come from its last beat's
+        register, so the flags are valid two cycles after that beat arrives.
     wr_<unit>_en, wr_<unit>_addr, wr_<unit>_data : Out
         Write port of each unit's instruction memory (``unit`` = load, compute, store).
     illegal : Out(1)
@@ -61,20 +63,25 @@ class ProgramLoader(wiring.Component):
         m = Module()
         cfg = self.cfg
         bus = cfg.bus_data_bits
+        # each beat is registered before it is assembled and decoded: it comes from the
+        # R channel (an input of the design) and its decode drives the instruction
+        # memories' write enables, the pointers and the error flags
+        beat_valid, beat_data = Signal(), Signal(bus)
+        m.d.sync += [beat_valid.eq(self.beat_valid), beat_data.eq(self.beat_data)]
         word = Signal(INSTR_BITS)
         nbeat = Signal(range(self.beats + 1))
         assembled = Signal(INSTR_BITS)
         complete = Signal()
         m.d.comb += assembled.eq(word)
         if self.beats == 1:
-            m.d.comb += [assembled.eq(self.beat_data), complete.eq(self.beat_valid)]
+            m.d.comb += [assembled.eq(beat_data), complete.eq(beat_valid)]
         else:
             # beats arrive LSB first: shift in from the top
             m.d.comb += [
-                assembled.eq((word >> bus) | (self.beat_data << (INSTR_BITS - bus))),
-                complete.eq(self.beat_valid & (nbeat == self.beats - 1)),
+                assembled.eq((word >> bus) | (beat_data << (INSTR_BITS - bus))),
+                complete.eq(beat_valid & (nbeat == self.beats - 1)),
             ]
-            with m.If(self.beat_valid):
+            with m.If(beat_valid):
                 m.d.sync += word.eq(assembled)
                 m.d.sync += nbeat.eq(0)
                 with m.If(nbeat != self.beats - 1):

@@ -18,10 +18,12 @@ UNIT_NEXT = 1
 #: Cycle (counted from the first BUSY cycle) in which the program-fetch descriptor is issued.
 FETCH_START = 0
 #: Cycles from the program fetch's completion (DMA_DONE_LATENCY after its last beat) to
-#: the units' first possible issue: the controller starts the sequencers the next cycle
-#: (1), they read instruction 0 (BUFFER_READ_LATENCY), register it in the head entry (1)
-#: and issue from that register (1).
-FETCH_TO_RUN = 1 + BUFFER_READ_LATENCY + 2
+#: the units' first possible issue: the program loader's flags for the last instruction
+#: are valid a cycle later (it registers each beat) and the controller checks them (1),
+#: starts the sequencers the next cycle (1), they read instruction 0
+#: (BUFFER_READ_LATENCY), register it in the head entry (1) and issue from that
+#: register (1).
+FETCH_TO_RUN = 2 + BUFFER_READ_LATENCY + 2
 #: From the completion of a unit's last instruction to the end of the job: the unit halts
 #: the next cycle (its in-flight count drops), the controller registers the three units'
 #: halted flags (1), and that cycle is the last BUSY cycle.

@@ -14,6 +14,13 @@ def _load(cfg, words):
     flags = {}
 
     async def tb(ctx):
+        def sample():
+            for u in Unit:
+                n = u.name.lower()
+                if ctx.get(getattr(dut, f"wr_{n}_en")):
+                    addr = ctx.get(getattr(dut, f"wr_{n}_addr"))
+                    got[u].append((addr, ctx.get(getattr(dut, f"wr_{n}_data"))))
+
         ctx.set(dut.start, 1)
         await ctx.tick()
         ctx.set(dut.start, 0)
@@ -22,18 +29,14 @@ def _load(cfg, words):
             for i in range(INSTR_BITS // bus):
                 ctx.set(dut.beat_valid, 1)
                 ctx.set(dut.beat_data, (w >> (i * bus)) & ((1 << bus) - 1))
-                for u in Unit:
-                    n = u.name.lower()
-                    if ctx.get(getattr(dut, f"wr_{n}_en")):
-                        got[u].append(
-                            (
-                                ctx.get(getattr(dut, f"wr_{n}_addr")),
-                                ctx.get(getattr(dut, f"wr_{n}_data")),
-                            )
-                        )
+                sample()  # the writes come from the previous cycle's (registered) beat
                 await ctx.tick()
             ctx.set(dut.beat_valid, 0)
+            sample()
             await ctx.tick()  # a gap between instructions must not matter
+        sample()
+        await ctx.tick()
+        # the flags of the last instruction: two cycles after its last beat
         flags["illegal"] = ctx.get(dut.illegal)
         flags["overflow"] = ctx.get(dut.overflow)
 

@@ -81,10 +81,10 @@ def test_back_to_back_issue_has_no_bubble():
 def test_first_issue_three_cycles_after_start():
     # read instruction 0 (cycle 0; the word in the memory's output register in 2), register
     # it in the head entry (2), issue from it (3): FETCH_TO_RUN in model/latencies.py counts
-    # these plus the controller's start cycle
+    # these plus the controller's program check and start cycles
     log = _run([mac()] * 2 + [Instruction(Op.END)], in_flight=4)
     assert [i for i, r in enumerate(log) if r["fire"]][:1] == [3]
-    assert lat.FETCH_TO_RUN == 3 + 2
+    assert lat.FETCH_TO_RUN == 3 + 3
 
 
 @settings(max_examples=25, deadline=None)
