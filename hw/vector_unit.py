@@ -299,7 +299,11 @@ class VectorUnit(wiring.Component):
         lo, hi = -(1 << (d - 1)), (1 << (d - 1)) - 1
 
         def sat(v):
-            return Mux(v > hi, hi, Mux(v < lo, lo, v))
+            # v fits d bits when its bits from d - 1 up are all equal (no compare chains
+            # after the adder: one LUT level)
+            top = v[d - 1 :]
+            fits = (top == 0) | (top == (1 << len(top)) - 1)
+            return Mux(fits, v[:d].as_signed(), Mux(v[-1], lo, hi))
 
         op = f["vop"]
         assert VEC_STAGES == 6, "the lane pipeline below is built for 6 stages"
