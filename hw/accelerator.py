@@ -133,6 +133,17 @@ class Accelerator(wiring.Component):
             seq[Unit.LOAD].halted & seq[Unit.COMPUTE].halted & seq[Unit.STORE].halted
         )
         dma_idle = rd.req_ready & wr.req_ready
+        # A stopped job ends once the DMA and FILL engines are idle, seen through a
+        # register (the job end drives BUSY, the gate and the IRQ): quiet is "idle, and
+        # nothing accepted" one cycle ago, so they are still idle (only an accepted request
+        # makes them busy, and no unit issues while stopping)
+        quiet = Signal()
+        accepted = (
+            (rd.req_valid & rd.req_ready)
+            | (wr.req_valid & wr.req_ready)
+            | (fill.valid & fill.ready)
+        )
+        m.d.sync += quiet.eq(dma_idle & fill.ready & ~accepted)
         # START, accepted while idle, is acted on the cycle after its pulse (start_go), with
         # the core's reset; a START while BUSY is ignored
         start_go = Signal()
@@ -190,10 +201,7 @@ class Accelerator(wiring.Component):
                 fail(wr.err_code, wr.err_addr)
         finish = Signal()
         m.d.comb += finish.eq(
-            busy
-            & ~fetching
-            & ~fetch_go
-            & ((running & ~stopping & halted) | (stopping & dma_idle & fill.ready))
+            busy & ~fetching & ~fetch_go & ((running & ~stopping & halted) | (stopping & quiet))
         )
         with m.If(finish):
             m.d.sync += [busy.eq(0), done_status.eq(1)]
