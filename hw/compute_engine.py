@@ -142,6 +142,13 @@ class ComputeEngine(wiring.Component):
         biases = data.ArrayLayout(signed(2 * d), n)
 
         # ---- buffers and their DMA side ---------------------------------------------
+        # The DMA side's writes (LOAD and FILL beats) are decoded into each block RAM's
+        # write enables, address and data through registers (the write ports are driven
+        # from the sync domain): the decode from the beat and the routes to block RAMs
+        # across the die are two cycles, not one.  A word is written the cycle after the
+        # beat's register, one cycle after the load's done at the latest; the first read
+        # of a loaded buffer is three cycles after that at the earliest (the token, the
+        # compute handshake, the take), and the co-simulation's collision check holds it.
         dw = self.dma_wr
         maps_rp, w_rp, b_rp, acc_rp, acc_wp = [], [], [], [], []
         maps_wp, w_wp, b_wp = [], [], []  # the DMA side's ports, for the collision check
@@ -149,7 +156,7 @@ class ComputeEngine(wiring.Component):
             m.submodules[f"maps{c}"] = mem = Memory(data=self._maps[c], attrs=NO_RW_CHECK)
             wp = mem.write_port(granularity=d)
             maps_wp.append(wp)
-            m.d.comb += [
+            m.d.sync += [
                 wp.addr.eq(dw.addr),
                 wp.en.eq(Mux(dw.valid & (dw.buf == Buf.MAPS) & dw.cu_mask[c], dw.mask, 0)),
                 wp.data.eq(dw.data),
@@ -173,7 +180,7 @@ class ComputeEngine(wiring.Component):
                 rest = dw.addr % per_vmac
                 part = rest % cfg.word_beats if cfg.word_beats > 1 else 0
                 hit = dw.valid & (dw.buf == Buf.WEIGHTS) & dw.cu_mask[c] & (vsel == v)
-                m.d.comb += [
+                m.d.sync += [
                     wwp.addr.eq(rest >> wb_bits),
                     wwp.data.eq(dw.data.replicate(cfg.word_beats)),
                     wwp.en.eq(
@@ -191,7 +198,7 @@ class ComputeEngine(wiring.Component):
                 brest = dw.addr % per_vmac_b
                 bpart = brest % b_beats
                 bhit = dw.valid & (dw.buf == Buf.BIAS) & dw.cu_mask[c] & (bvsel == v)
-                m.d.comb += [
+                m.d.sync += [
                     bwp.addr.eq(brest // b_beats),
                     bwp.data.eq(dw.data.replicate(b_beats)),
                     bwp.en.eq(Mux(bhit, dw.mask << (bpart * e), 0)),

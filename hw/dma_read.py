@@ -171,8 +171,9 @@ class DmaRead(wiring.Component):
         write = r_fire & ~failed & ~bad
         # the buffer write leaves from flip-flops, the cycle after its R beat (the address
         # sum from the in-flight FIFO's head and the element mask are off the buffers'
-        # write-enable paths); the load's done comes DMA_DONE_LATENCY = 1 cycle after its
-        # last beat, with that beat's write, so no reader can see the buffer before it
+        # write-enable paths); the engine registers it once more, decoded, so the last
+        # word lands a cycle after the load's done (DMA_DONE_LATENCY = 1 after its last
+        # beat), still cycles before any reader can act on that done (hw/compute_engine.py)
         m.d.sync += [
             self.wr.valid.eq(write & ~to_prog),
             self.wr.buf.eq(buf),
