@@ -38,6 +38,7 @@ from snowsim.hw.multiplier import PipelinedMultiplier
 from snowsim.hw.ports import VEC_ADDR_BITS, BufReadSignature, BufWriteSignature
 from snowsim.hw.primitives import checks
 from snowsim.hw.read_port import RegisteredReadPort
+from snowsim.hw.ring_fifo import RingFIFO
 from snowsim.hw.shift_fifo import ShiftFIFO
 from snowsim.hw.vector_unit import VectorUnit
 from snowsim.hw.vmac import VMac
@@ -237,7 +238,8 @@ class ComputeEngine(wiring.Component):
                 "steps2": 1,  # npix <= 2 * pixels per step: the second step is the last
             }
         )
-        m.submodules.slots = slots = ShiftFIFO(width=entry.size, depth=ENGINE_CREDITS)
+        # a ring: the take (a late decision) moves a pointer, not every entry's flip-flops
+        m.submodules.slots = slots = RingFIFO(width=entry.size, depth=ENGINE_CREDITS)
         w_entry, head = Signal(entry), Signal(entry)
         # a MAC's pixel count px_count * py_count and row span px_count * px_stride, from
         # multipliers whose operand registers load with in_instr: the products arrive with

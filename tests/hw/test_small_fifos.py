@@ -1,5 +1,5 @@
-"""ShiftFIFO against Amaranth's SyncFIFO, side by side on the same random pushes and pops
-(also while full or empty): same readiness, level and head data, cycle by cycle."""
+"""ShiftFIFO and RingFIFO against Amaranth's SyncFIFO, side by side on the same random pushes
+and pops (also while full or empty): same readiness, level and head data, cycle by cycle."""
 
 import numpy as np
 import pytest
@@ -7,16 +7,18 @@ from amaranth import Module
 from amaranth.lib.fifo import SyncFIFO
 from amaranth.sim import Simulator
 
+from snowsim.hw.ring_fifo import RingFIFO
 from snowsim.hw.shift_fifo import ShiftFIFO
 
 
+@pytest.mark.parametrize("cls", [ShiftFIFO, RingFIFO])
 @pytest.mark.parametrize("depth", [1, 2, 5, 16])
-def test_matches_sync_fifo_cycle_by_cycle(depth):
+def test_matches_sync_fifo_cycle_by_cycle(cls, depth):
     rng = np.random.default_rng(depth)
     width = 7
     m = Module()
     m.submodules.ref = ref = SyncFIFO(width=width, depth=depth)
-    m.submodules.dut = dut = ShiftFIFO(width=width, depth=depth)
+    m.submodules.dut = dut = cls(width=width, depth=depth)
 
     async def tb(ctx):
         seen = 0
@@ -44,7 +46,8 @@ def test_matches_sync_fifo_cycle_by_cycle(depth):
 
 
 @pytest.mark.filterwarnings("ignore:.*created but never used")
+@pytest.mark.parametrize("cls", [ShiftFIFO, RingFIFO])
 @pytest.mark.parametrize("kw", [{"width": 0, "depth": 4}, {"width": 8, "depth": 0}])
-def test_bad_shape_is_refused(kw):
-    with pytest.raises(ValueError, match="ShiftFIFO"):
-        ShiftFIFO(**kw)
+def test_bad_shape_is_refused(cls, kw):
+    with pytest.raises(ValueError, match=cls.__name__):
+        cls(**kw)
