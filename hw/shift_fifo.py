@@ -35,9 +35,9 @@ class ShiftFIFO(wiring.Component):
 
     def __init__(self, *, width: int, depth: int):
         if not isinstance(width, int) or width < 1:
-            raise ValueError(f"ShiftFIFO width must be an integer >= 1, not {width!r}")
+            raise ValueError(f"{type(self).__name__} width must be an integer >= 1, not {width!r}")
         if not isinstance(depth, int) or depth < 1:
-            raise ValueError(f"ShiftFIFO depth must be an integer >= 1, not {depth!r}")
+            raise ValueError(f"{type(self).__name__} depth must be an integer >= 1, not {depth!r}")
         self.width, self.depth = width, depth
         super().__init__(
             {
@@ -51,27 +51,31 @@ class ShiftFIFO(wiring.Component):
             }
         )
 
+    def _handshake(self, m: Module) -> tuple:
+        """Drive ``r_rdy``, ``w_rdy`` and ``level`` (flip-flops) and return this cycle's
+        ``(push, pop)``: the part every storage form shares."""
+        n, level = self.depth, self.level
+        nonempty, notfull = Signal(), Signal(init=1)
+        m.d.comb += [self.r_rdy.eq(nonempty), self.w_rdy.eq(notfull)]
+        push = self.w_en & notfull
+        pop = self.r_en & nonempty
+        m.d.sync += level.eq(level + push - pop)
+        with m.If(push & ~pop):
+            m.d.sync += [nonempty.eq(1), notfull.eq(level != n - 1)]
+        with m.Elif(pop & ~push):
+            m.d.sync += [nonempty.eq(level != 1), notfull.eq(1)]
+        return push, pop
+
     def elaborate(self, platform):
         m = Module()
         n = self.depth
         q = [Signal(self.width, name=f"entry{i}") for i in range(n)]
-        nonempty, notfull = Signal(), Signal(init=1)
-        m.d.comb += [
-            self.r_data.eq(q[0]),
-            self.r_rdy.eq(nonempty),
-            self.w_rdy.eq(notfull),
-        ]
-        push = self.w_en & notfull
-        pop = self.r_en & nonempty
+        m.d.comb += self.r_data.eq(q[0])
+        push, pop = self._handshake(m)
         level = self.level
         for i in range(n):
             shifted = Mux(pop, q[i + 1], q[i]) if i + 1 < n else Mux(pop, 0, q[i])
             # the first free place after this cycle's pop: level - pop
             here = Mux(pop, level == i + 1, level == i)
             m.d.sync += q[i].eq(Mux(push & here, self.w_data, shifted))
-        m.d.sync += level.eq(level + push - pop)
-        with m.If(push & ~pop):
-            m.d.sync += [nonempty.eq(1), notfull.eq(level != n - 1)]
-        with m.Elif(pop & ~push):
-            m.d.sync += [nonempty.eq(level != 1), notfull.eq(1)]
         return m
