@@ -466,9 +466,14 @@ class ComputeEngine(wiring.Component):
                     base[c].eq(s["maps_addr"] + start * s["px_stride"]),
                 ]
 
-        # loop counters
-        with m.If(issue & ~last_issue):
-            with m.If(~k_last):
+        # loop counters.  `fin` implies `k_last` (both load from `last_n` each cycle), so
+        # "issue and not the last issue" splits into two cases without the issue logic:
+        # a MAC inside its step (active & ~k_last: never stalled, never the last) and the
+        # step's last MAC that is not the instruction's (stepping to the next pixels).
+        counting = active & ~k_last
+        stepping = active & k_last & ~fin & ~(f["drain"] & gap_open)
+        with m.If(counting | stepping):
+            with m.If(~k_last):  # counting
                 m.d.sync += kidx.eq(kidx + 1)
                 with m.If(~at_end[0]):
                     m.d.sync += [k0.eq(k0 + 1), koff.eq(koff + 1)]
