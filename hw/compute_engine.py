@@ -404,9 +404,10 @@ class ComputeEngine(wiring.Component):
         # ends in the same cycle as if it had waited before its first MAC.
         # Issue, last issue and take are one LUT level or two from flip-flops: the
         # take fans out to the queue's shift enables and every loop register's load.
-        stall = active & k_last & f["drain"] & gap_open
+        gap_wait = f["drain"] & gap_open  # a draining step's last MAC must wait
+        stall = active & k_last & gap_wait
         issue = active & ~stall
-        last_issue = active & fin & ~(f["drain"] & gap_open)  # issue & k_last & step_last
+        last_issue = active & fin & ~gap_wait  # issue & k_last & step_last
         m.d.sync += [drain_gap.eq(Mux(gap_open, drain_gap - 1, 0)), gap_open.eq(drain_gap > 1)]
         with m.If(issue & k_last & f["drain"]):
             m.d.sync += [drain_gap.eq(words - 1), gap_open.eq(words > 1)]
@@ -471,9 +472,9 @@ class ComputeEngine(wiring.Component):
         # a MAC inside its step (active & ~k_last: never stalled, never the last) and the
         # step's last MAC that is not the instruction's (stepping to the next pixels).
         counting = active & ~k_last
-        stepping = active & k_last & ~fin & ~(f["drain"] & gap_open)
+        stepping = active & k_last & ~fin & ~gap_wait
         with m.If(counting | stepping):
-            with m.If(~k_last):  # counting
+            with m.If(~k_last):  # counting (`active` holds inside this If)
                 m.d.sync += kidx.eq(kidx + 1)
                 with m.If(~at_end[0]):
                     m.d.sync += [k0.eq(k0 + 1), koff.eq(koff + 1)]
