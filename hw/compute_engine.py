@@ -236,6 +236,15 @@ class ComputeEngine(wiring.Component):
                 "drain": 1,
                 "steps1": 1,  # npix <= pixels per step: the first step is the last
                 "steps2": 1,  # npix <= 2 * pixels per step: the second step is the last
+                # the loop registers' start values that need arithmetic on the fields,
+                # computed as the instruction enters (the take then loads registers)
+                "pen": data.StructLayout({"k0": 16, "k1": 8, "k2": 8}),  # each loop's end - 1
+                "single": 3,  # each loop has one iteration
+                "adv": 24,  # maps address step from one pixel step to the next
+                "adv_py": 24,  # ... plus py_stride (the row wrap's step, less row_span)
+                "wrap_at": 13,  # px_count - pixels per step
+                "out_step": VEC_ADDR_BITS,  # vector-word step from one pixel step to the next
+                "base": data.ArrayLayout(24, ncu),  # maps address of each CU's first pixel
             }
         )
         # a ring: the take (a late decision) moves a pointer, not every entry's flip-flops
@@ -278,6 +287,25 @@ class ComputeEngine(wiring.Component):
                 )
             ),
         ]
+        # the loop registers' start values (the take loads them without arithmetic)
+        e_ = {name: field(in_instr, Op.MAC, name) for name, _ in FIELDS[Op.MAC]}
+        e_pixels = Mux(e_["pixel_mode"], ncu, 1)
+        e_adv = Mux(e_["pixel_mode"], ncu * e_["px_stride"], e_["px_stride"])
+        m.d.comb += [
+            w_entry.pen.k0.eq(e_["k0_count"] - 2),  # k0_count is at least 1
+            w_entry.pen.k1.eq(Mux(e_["k1_count"] == 0, 0, e_["k1_count"] - 1) - 1),
+            w_entry.pen.k2.eq(Mux(e_["k2_count"] == 0, 0, e_["k2_count"] - 1) - 1),
+            w_entry.single.eq(Cat(e_["k0_count"] == 1, e_["k1_count"] <= 1, e_["k2_count"] <= 1)),
+            w_entry.adv.eq(e_adv),
+            w_entry.adv_py.eq(e_adv + e_["py_stride"]),
+            w_entry.wrap_at.eq(e_["px_count"] - e_pixels),
+            w_entry.out_step.eq(
+                Mux(e_["pixel_mode"], e_["out_pix_stride"] * ncu, e_["out_pix_stride"])
+            ),
+        ]
+        for c in range(ncu):
+            start = Mux(e_["pixel_mode"], c, 0)
+            m.d.comb += w_entry.base[c].eq(e_["maps_addr"] + start * e_["px_stride"])
         slot, slot_valid, slot_npix = head.instr, slots.r_rdy, head.npix
         slot_is_vec, slot_drain = head.vec, head.drain
         vec_busy = Signal()  # a VEC taken from the slot and not complete
@@ -417,14 +445,6 @@ class ComputeEngine(wiring.Component):
         m.d.comb += can_take.eq(
             slot_valid & ~slot_is_vec & ~(slot_drain & vec_busy) & (~active | last_issue)
         )
-        s_adv = Mux(s["pixel_mode"], ncu * s["px_stride"], s["px_stride"])
-        s_ends = [
-            s["k0_count"] - 1,
-            Mux(s["k1_count"] == 0, 0, s["k1_count"] - 1),
-            Mux(s["k2_count"] == 0, 0, s["k2_count"] - 1),
-        ]
-        # s_ends[i] == 0, without the subtraction (k0_count is at least 1)
-        s_single = [s["k0_count"] == 1, s["k1_count"] <= 1, s["k2_count"] <= 1]
         s_pixels = Mux(s["pixel_mode"], ncu, 1)
         # The loop registers load from the slot whenever the array is free for its MAC (idle,
         # or the current MAC's last issue), whether or not it is taken: the load enable is
@@ -445,27 +465,23 @@ class ComputeEngine(wiring.Component):
                 npix.eq(slot_npix),
                 left.eq(slot_npix - 2 * s_pixels),
                 out_base.eq(s["out_addr"]),
-                k0_pen.eq(s_ends[0] - 1),
-                k1_pen.eq(s_ends[1] - 1),
-                k2_pen.eq(s_ends[2] - 1),
-                adv_stride.eq(s_adv),
-                wrap_delta.eq(s_adv + s["py_stride"] - head.row_span),
-                wrap_at.eq(s["px_count"] - s_pixels),
-                out_step.eq(Mux(s["pixel_mode"], s["out_pix_stride"] * ncu, s["out_pix_stride"])),
+                k0_pen.eq(head.pen.k0),
+                k1_pen.eq(head.pen.k1),
+                k2_pen.eq(head.pen.k2),
+                adv_stride.eq(head.adv),
+                wrap_delta.eq(head.adv_py - head.row_span),
+                wrap_at.eq(head.wrap_at),
+                out_step.eq(head.out_step),
             ]
             m.d.sync += [f[name].eq(s[name]) for name in f]
             for i in range(3):
-                m.d.sync += single[i].eq(s_single[i])
-                m.d.comb += at_end_n[i].eq(s_single[i])
+                m.d.sync += single[i].eq(head.single[i])
+                m.d.comb += at_end_n[i].eq(head.single[i])
             m.d.sync += next_last.eq(head.steps2)
             m.d.comb += step_last_n.eq(head.steps1)
             for c in range(ncu):
                 start = Mux(s["pixel_mode"], c, 0)
-                m.d.sync += [
-                    pix[c].eq(start),
-                    ox[c].eq(start),
-                    base[c].eq(s["maps_addr"] + start * s["px_stride"]),
-                ]
+                m.d.sync += [pix[c].eq(start), ox[c].eq(start), base[c].eq(head.base[c])]
 
         # loop counters.  `fin` implies `k_last` (both load from `last_n` each cycle), so
         # "issue and not the last issue" splits into two cases without the issue logic:
