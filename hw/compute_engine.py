@@ -225,7 +225,7 @@ class ComputeEngine(wiring.Component):
         # the VEC is complete.  A MAC that does not drain touches no vector-buffer word and
         # runs beside a VEC (docs/architecture.md section 5).
         in_valid = Signal()
-        in_instr = Signal(INSTR_BITS)
+        in_instr = Signal(INSTR_BITS, reset_less=True)  # used only with in_valid
         m.d.sync += [in_valid.eq(self.valid), in_instr.eq(self.instr)]
         entry = data.StructLayout(
             {
@@ -630,8 +630,8 @@ class ComputeEngine(wiring.Component):
                 m.submodules[f"vmac{c}_{v}"] = vm
                 m.d.comb += [vm.x.eq(x), vm.w.eq(w_rp[c][v].data)]
                 m.d.comb += [acc_rp[c][v].addr.eq(c2.acc_row), acc_rp[c][v].en.eq(1)]
-                wb_q = Signal(accs, name=f"wb_q{c}_{v}")
-                wb_q2 = Signal(accs, name=f"wb_q2_{c}_{v}")
+                wb_q = Signal(accs, name=f"wb_q{c}_{v}", reset_less=True)
+                wb_q2 = Signal(accs, name=f"wb_q2_{c}_{v}", reset_less=True)
                 m.d.sync += [wb_q.eq(acc[c][v]), wb_q2.eq(wb_q)]
                 init = Signal(accs, name=f"init{c}_{v}")
                 m.d.comb += init.eq(
@@ -654,7 +654,8 @@ class ComputeEngine(wiring.Component):
         entry = data.StructLayout(
             {"acc": accs, "bias": biases, "valid": 1, "addr": VEC_ADDR_BITS, "relu": 1, "shift": 6}
         )
-        chain = [Signal(entry, name=f"chain{j}") for j in range(words)]
+        # no reset: the chain is read only while `left` (reset) counts its captured words
+        chain = [Signal(entry, name=f"chain{j}", reset_less=True) for j in range(words)]
         left = Signal(range(words + 1))
         capture = c5.valid & c5.last & c5.drain
         with m.If(capture):
@@ -677,37 +678,40 @@ class ComputeEngine(wiring.Component):
             m.d.sync += left.eq(left - 1)
         head = chain[0]
         # stage 1: add bias and the rounding constant
+        # the stages' data need no reset (their valid flags have one)
+        s1_valid = Signal()
         s1 = Signal(
             data.StructLayout(
                 {
                     "sum": data.ArrayLayout(signed(a + 1), n),
-                    "valid": 1,
                     "addr": VEC_ADDR_BITS,
                     "relu": 1,
                     "shift": 6,
                 }
-            )
+            ),
+            reset_less=True,
         )
         for lane in range(n):
             rnd = Mux(head.shift == 0, 0, (Const(1, unsigned(a)) << head.shift) >> 1)
             m.d.sync += s1.sum[lane].eq(head.acc[lane] + head.bias[lane] + rnd)
         m.d.sync += [
-            s1.valid.eq((left != 0) & head.valid),
+            s1_valid.eq((left != 0) & head.valid),
             s1.addr.eq(head.addr),
             s1.relu.eq(head.relu),
             s1.shift.eq(head.shift),
         ]
         # stage 2: the arithmetic shift (a barrel shifter: registered on its own, Fmax)
-        s2 = Signal(data.ArrayLayout(signed(a + 1), n))
-        s2_valid, s2_addr, s2_relu = Signal(), Signal(VEC_ADDR_BITS), Signal()
+        s2 = Signal(data.ArrayLayout(signed(a + 1), n), reset_less=True)
+        s2_valid = Signal()
+        s2_addr, s2_relu = Signal(VEC_ADDR_BITS, reset_less=True), Signal(reset_less=True)
         for lane in range(n):
             m.d.sync += s2[lane].eq(s1.sum[lane] >> s1.shift)
-        m.d.sync += [s2_valid.eq(s1.valid), s2_addr.eq(s1.addr), s2_relu.eq(s1.relu)]
+        m.d.sync += [s2_valid.eq(s1_valid), s2_addr.eq(s1.addr), s2_relu.eq(s1.relu)]
         # stage 3: saturate, ReLU.  The shifted value fits d bits when its bits from d - 1
         # up are all equal; its sign is the sum's (the shift is arithmetic)
         lo, hi = -(1 << (d - 1)), (1 << (d - 1)) - 1
-        s3 = Signal(lanes)
-        s3_valid, s3_addr = Signal(), Signal(VEC_ADDR_BITS)
+        s3 = Signal(lanes, reset_less=True)
+        s3_valid, s3_addr = Signal(), Signal(VEC_ADDR_BITS, reset_less=True)
         for lane in range(n):
             sh = s2[lane]
             neg = sh[-1]

@@ -23,7 +23,8 @@ class RingFIFO(ShiftFIFO):
     def elaborate(self, platform):
         m = Module()
         n = self.depth
-        q = Array(Signal(self.width, name=f"entry{i}") for i in range(n))
+        # storage is read only while r_rdy (reset): no reset net on it
+        q = Array(Signal(self.width, name=f"entry{i}", reset_less=True) for i in range(n))
         rd, wr = Signal(range(n)), Signal(range(n))
         m.d.comb += self.r_data.eq(q[rd])
         push, pop = self._handshake(m)

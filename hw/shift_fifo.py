@@ -69,7 +69,8 @@ class ShiftFIFO(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         n = self.depth
-        q = [Signal(self.width, name=f"entry{i}") for i in range(n)]
+        # storage is read only while r_rdy (reset): no reset net on it
+        q = [Signal(self.width, name=f"entry{i}", reset_less=True) for i in range(n)]
         m.d.comb += self.r_data.eq(q[0])
         push, pop = self._handshake(m)
         level = self.level

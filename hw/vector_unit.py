@@ -71,8 +71,10 @@ class VectorUnit(wiring.Component):
         slopes = Array(Const(p.knots[i + 1] - p.knots[i], signed(d + 2)) for i in range(n_seg))
         tag = f"{name}{lane}"
         # stage A: clamp, segment and fraction
-        u = Signal(range(span), name=f"{tag}_u")
-        lt, ge = Signal(name=f"{tag}_lt"), Signal(name=f"{tag}_ge")
+        # the lane pipeline's data need no reset: the result register loads under q_valid
+        u = Signal(range(span), name=f"{tag}_u", reset_less=True)
+        lt = Signal(name=f"{tag}_lt", reset_less=True)
+        ge = Signal(name=f"{tag}_ge", reset_less=True)
         m.d.sync += [
             u.eq(Mux(x < p.lo, 0, Mux(x >= p.hi, span - 1, x - p.lo))),
             lt.eq(x < p.lo),
@@ -80,23 +82,23 @@ class VectorUnit(wiring.Component):
         ]
         i = u >> p.fbits
         # stage B: ROM; the slope and the fraction are the multiplier's operand registers
-        base = Signal(signed(d + 1), name=f"{tag}_t")
-        lt_b, ge_b = Signal(), Signal()
+        base = Signal(signed(d + 1), name=f"{tag}_t", reset_less=True)
+        lt_b, ge_b = Signal(reset_less=True), Signal(reset_less=True)
         m.d.sync += [base.eq(knots[i]), lt_b.eq(lt), ge_b.eq(ge)]
         mul = m.submodules[f"{tag}_mul"] = PipelinedMultiplier(signed(d + 2), p.fbits)
         m.d.comb += [mul.a.eq(slopes[i]), mul.b.eq(u[: p.fbits])]
         # stage C: multiply (the multiplier's product register)
         prod = Signal(signed(d + 3 + p.fbits), name=f"{tag}_p")
         m.d.comb += prod.eq(mul.p)
-        base_c = Signal(signed(d + 1))
-        lt_c, ge_c = Signal(), Signal()
+        base_c = Signal(signed(d + 1), reset_less=True)
+        lt_c, ge_c = Signal(reset_less=True), Signal(reset_less=True)
         m.d.sync += [
             base_c.eq(base),
             lt_c.eq(lt_b),
             ge_c.eq(ge_b),
         ]
         # stage D: add, saturate outside the range
-        y = Signal(signed(d), name=f"{tag}_y")
+        y = Signal(signed(d), name=f"{tag}_y", reset_less=True)
         m.d.sync += y.eq(Mux(lt_c, p.knots[0], Mux(ge_c, p.knots[-1], base_c + (prod >> p.fbits))))
         return y
 
@@ -295,7 +297,7 @@ class VectorUnit(wiring.Component):
         q_final, q_dst = q["p_final"], q["p_dst"]
         av = data.View(lanes, self.rd_a.data)
         bv = data.View(lanes, self.rd_b.data)
-        res = Signal(lanes)
+        res = Signal(lanes, reset_less=True)  # MAXPOOL's first position does not read it
         lo, hi = -(1 << (d - 1)), (1 << (d - 1)) - 1
 
         def sat(v):
@@ -309,10 +311,12 @@ class VectorUnit(wiring.Component):
         assert VEC_STAGES == 6, "the lane pipeline below is built for 6 stages"
         for lane in range(n):
             # E1: operands
-            x, y = Signal(signed(d), name=f"xa{lane}"), Signal(signed(d), name=f"xb{lane}")
+            # data registers without reset (what they hold is used under q_valid)
+            x = Signal(signed(d), name=f"xa{lane}", reset_less=True)
+            y = Signal(signed(d), name=f"xb{lane}", reset_less=True)
             m.d.sync += [x.eq(av[lane]), y.eq(bv[lane])]
             # E2: single-adder ops, the product, activation stage A
-            simple = Signal(signed(d), name=f"simple{lane}")
+            simple = Signal(signed(d), name=f"simple{lane}", reset_less=True)
             with m.Switch(op):
                 with m.Case(VecOp.ADD):
                     m.d.sync += simple.eq(sat(x + y))
@@ -331,14 +335,14 @@ class VectorUnit(wiring.Component):
             m.d.comb += [mul_e.a.eq(av[lane]), mul_e.b.eq(bv[lane])]
             prod = mul_e.p
             # E3: round and saturate the product
-            mul = Signal(signed(d), name=f"mulq{lane}")
+            mul = Signal(signed(d), name=f"mulq{lane}", reset_less=True)
             m.d.sync += mul.eq(sat((prod + (1 << (fb - 1))) >> fb))
             # E2..E5: activations
             sig_y = self._act(m, "sigmoid", x, lane)
             tanh_y = self._act(m, "tanh", x, lane)
             # align everything to E5
-            simple5 = delayed(m, simple, 3, f"simple{lane}")
-            mul5 = delayed(m, mul, 2, f"mulq{lane}")
+            simple5 = delayed(m, simple, 3, f"simple{lane}", reset_less=True)
+            mul5 = delayed(m, mul, 2, f"mulq{lane}", reset_less=True)
             r = Signal(signed(d), name=f"r{lane}")
             with m.Switch(op):
                 with m.Case(VecOp.MUL):

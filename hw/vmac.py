@@ -9,7 +9,7 @@ cycle, i.e. they arrive two cycles after their operands).  ``first`` starts a ne
 registers; no other path is longer than one ``acc_bits`` add.
 """
 
-from amaranth import Module, Mux, signed
+from amaranth import Module, Mux, Signal, signed
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -39,7 +39,7 @@ class VMac(wiring.Component):
     init : In(ArrayLayout(signed(acc_bits), n_lanes))
         Accumulate stage: the start value of a new sum (zero, or a partial sum).
     acc : Out(ArrayLayout(signed(acc_bits), n_lanes))
-        The accumulators (registered).
+        The accumulators (registered; not reset: a sum starts with ``first``).
     """
 
     def __init__(self, cfg: AcceleratorConfig):
@@ -64,8 +64,11 @@ class VMac(wiring.Component):
             mul = m.submodules[f"mul{lane}"] = PipelinedMultiplier(signed(d), signed(d))
             m.d.comb += [mul.a.eq(self.x), mul.b.eq(self.w[lane])]
             prod.append(mul.p)
+        # no reset: a sum starts from `init` on its `first` cycle, whatever the register held
+        acc = Signal.like(self.acc, reset_less=True)
+        m.d.comb += self.acc.eq(acc)
         with m.If(self.valid):
             for lane in range(n):
-                base = Mux(self.first, self.init[lane], self.acc[lane])
-                m.d.sync += self.acc[lane].eq(base + prod[lane])
+                base = Mux(self.first, self.init[lane], acc[lane])
+                m.d.sync += acc[lane].eq(base + prod[lane])
         return m
