@@ -40,14 +40,24 @@ CAPACITY = {
 ECP5_SPEEDS = (6, 7, 8)
 #: nextpnr's routers (router1 is its default; router2 finishes large designs much sooner).
 ECP5_ROUTERS = ("router1", "router2")
+#: nextpnr's placers (heap, its analytic placer, is the default; static is its electrostatic
+#: placer; sa simulated annealing, hours on the larger presets).
+ECP5_PLACERS = ("heap", "static", "sa")
 
 
-def check_pnr(target: str, speed: int | None = None, router: str | None = None) -> None:
-    """Refuse a speed grade or router nextpnr does not know, or either given for a target it
-    does not place and route (``None``: nextpnr's default, grade 6 and router1, on ECP5)."""
+def check_pnr(
+    target: str,
+    speed: int | None = None,
+    router: str | None = None,
+    placer: str | None = None,
+) -> None:
+    """Refuse a speed grade, router or placer nextpnr does not know, or any given for a target
+    it does not place and route (``None``: nextpnr's default, grade 6, router1 and heap, on
+    ECP5)."""
     for what, value, valid in (
         ("speed grade", speed, ECP5_SPEEDS),
         ("router", router, ECP5_ROUTERS),
+        ("placer", placer, ECP5_PLACERS),
     ):
         if value is None:
             continue
@@ -76,6 +86,7 @@ class SynthResult:
     capacity: dict[str, int | str] = field(default_factory=dict)
     speed: int | None = None  # ECP5 speed grade nextpnr timed (None: no place and route)
     router: str | None = None  # nextpnr's router (None: no place and route)
+    placer: str | None = None  # nextpnr's placer (None: no place and route)
     #: ECP5: flip-flops moved into DP16KD output registers (sim/outreg.py); not in ``ffs``
     outreg_ffs: int = 0
 
@@ -139,14 +150,16 @@ def synthesize(
     seed: int = 1,
     speed: int | None = None,
     router: str | None = None,
+    placer: str | None = None,
 ) -> SynthResult:
     """Synthesise ``top`` from ``verilog`` for ``target``; on ECP5 also place and route it
     (unless ``place_and_route`` is false: then the counts are Yosys's and Fmax is unknown)
-    with nextpnr's ``router`` (``router1``, its default, or ``router2``) and time it at speed
-    grade ``speed`` (6, the slowest and the default, 7 or 8)."""
+    with nextpnr's ``placer`` (``heap``, its default, ``static`` or ``sa``) and ``router``
+    (``router1``, its default, or ``router2``) and time it at speed grade ``speed`` (6, the
+    slowest and the default, 7 or 8)."""
     if target not in TARGETS:
         raise ValueError(f"unknown target {target!r}; valid targets: {', '.join(TARGETS)}")
-    check_pnr(target, speed, router)
+    check_pnr(target, speed, router, placer)
     if freq_mhz <= 0:
         raise ValueError(f"clock frequency must be positive, not {freq_mhz!r} MHz")
     workdir.mkdir(parents=True, exist_ok=True)
@@ -196,6 +209,7 @@ def synthesize(
     fmax = None
     timed = (speed or 6) if place_and_route else None
     routed = (router or "router1") if place_and_route else None
+    placed = (placer or "heap") if place_and_route else None
     if place_and_route:
         (workdir / "clock.lpf").write_text(f'FREQUENCY PORT "clk" {freq_mhz} MHz;\n')
         _run(
@@ -221,6 +235,8 @@ def synthesize(
                 str(timed),
                 "--router",
                 str(routed),
+                "--placer",
+                str(placed),
                 "--log",
                 "nextpnr.log",
             ],
@@ -249,6 +265,7 @@ def synthesize(
         capacity=CAPACITY["ecp5"],
         speed=timed,
         router=routed,
+        placer=placed,
         outreg_ffs=moved,
     )
 
@@ -270,6 +287,7 @@ def result_table(r: SynthResult) -> str:
     if r.fmax_mhz is not None:
         met = "met" if r.fmax_mhz >= r.freq_mhz else "NOT met"
         grade = f", speed {r.speed}" if r.speed is not None else ""
+        grade += f", {r.placer}" if r.placer is not None else ""
         grade += f", {r.router}" if r.router is not None else ""
         rows.append(
             f"| Fmax (clk{grade}) | {r.fmax_mhz:.1f} MHz | goal {r.freq_mhz:g} MHz | {met} |"

@@ -28,6 +28,10 @@ def _args(p: argparse.ArgumentParser) -> None:
         help="ECP5: nextpnr's router: router1 (its default) or router2 (faster on big designs)",
     )
     p.add_argument(
+        "--placer",
+        help="ECP5: nextpnr's placer: heap (its default), static (electrostatic) or sa",
+    )
+    p.add_argument(
         "--primitives",
         help="form of the Verilog (snowsim.hw.primitives): ecp5 (the default for --target "
         "ecp5: MULT18X18D instances with their registers) or generic (inferred, the only "
@@ -56,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.target not in TARGETS:
         raise CliError(f"unknown target {args.target!r}; valid targets: {', '.join(TARGETS)}")
-    check_pnr(args.target, args.speed, args.router)  # before the Verilog is generated
+    check_pnr(args.target, args.speed, args.router, args.placer)  # before the Verilog is generated
     if args.paths is not None and (args.target != "ecp5" or args.paths < 0 or args.buffers):
         raise CliError(
             f"--paths {args.paths} needs --target ecp5 (not {args.target!r}), a count >= 0 "
@@ -110,6 +114,7 @@ def run(args: argparse.Namespace) -> int:
             seed=args.seed,
             speed=args.speed,
             router=args.router,
+            placer=args.placer,
         )
     except RuntimeError as exc:
         raise CliError(str(exc)) from None

@@ -53,6 +53,8 @@ def test_unknown_target_is_refused_before_any_tool_runs(tmp_path):
         synthesize(tmp_path / "none.v", "x", "ecp5", tmp_path, speed=5)
     with pytest.raises(ValueError, match="unknown ECP5 router 'router3'; valid: router1, router2"):
         synthesize(tmp_path / "none.v", "x", "ecp5", tmp_path, router="router3")
+    with pytest.raises(ValueError, match="unknown ECP5 placer 'ripple'; valid: heap, static, sa"):
+        synthesize(tmp_path / "none.v", "x", "ecp5", tmp_path, placer="ripple")
 
 
 def test_buffer_shapes_are_the_engines_memories():
