@@ -26,6 +26,8 @@ length).  A VEC runs in the vector unit beside MAC instructions that do not drai
 touch no vector-buffer word); completions are reported in program order.
 """
 
+from types import SimpleNamespace
+
 from amaranth import Array, Cat, Const, Module, Mux, Signal, signed, unsigned
 from amaranth.hdl import MemoryData
 from amaranth.lib import data, wiring
@@ -143,14 +145,23 @@ class ComputeEngine(wiring.Component):
         biases = data.ArrayLayout(signed(2 * d), n)
 
         # ---- buffers and their DMA side ---------------------------------------------
-        # The DMA side's writes (LOAD and FILL beats) are decoded into each block RAM's
-        # write enables, address and data through registers (the write ports are driven
-        # from the sync domain): the decode from the beat and the routes to block RAMs
-        # across the die are two cycles, not one.  A word is written the cycle after the
-        # beat's register, one cycle after the load's done at the latest; the first read
-        # of a loaded buffer is three cycles after that at the earliest (the token, the
-        # compute handshake, the take), and the co-simulation's collision check holds it.
-        dw = self.dma_wr
+        # The DMA side's writes (LOAD and FILL beats) are registered as they arrive (the
+        # beat is the DMA read side's or the FILL engine's, chosen by a multiplexer in
+        # the core), then decoded into each block RAM's write enables, address and data
+        # through registers (the write ports are driven from the sync domain): the choice,
+        # the decode and the routes to block RAMs across the die are three cycles, not
+        # one.  A word is written two cycles after the beat's register, two cycles after
+        # the load's done at the latest; the first read of a loaded buffer is three
+        # cycles after the done at the earliest (the token, the compute handshake, the
+        # take), and the co-simulation's collision check holds it.
+        dw = SimpleNamespace(valid=Signal(name="dw_valid"))
+        for name in ("buf", "cu_mask", "addr", "data", "mask"):
+            setattr(
+                dw,
+                name,
+                Signal.like(getattr(self.dma_wr, name), name=f"dw_{name}", reset_less=True),
+            )
+        m.d.sync += [getattr(dw, name).eq(getattr(self.dma_wr, name)) for name in vars(dw)]
         maps_rp, w_rp, b_rp, acc_rp, acc_wp = [], [], [], [], []
         maps_wp, w_wp, b_wp = [], [], []  # the DMA side's ports, for the collision check
         for c in range(ncu):
