@@ -171,9 +171,10 @@ class DmaRead(wiring.Component):
         write = r_fire & ~failed & ~bad
         # the buffer write leaves from flip-flops, the cycle after its R beat (the address
         # sum from the in-flight FIFO's head and the element mask are off the buffers'
-        # write-enable paths); the engine registers it once more, decoded, so the last
-        # word lands a cycle after the load's done (DMA_DONE_LATENCY = 1 after its last
-        # beat), still cycles before any reader can act on that done (hw/compute_engine.py)
+        # write-enable paths); the engine registers it twice more, as it arrives and
+        # decoded, so the last word lands two cycles after the load's done
+        # (DMA_DONE_LATENCY = 1 after its last beat), still a cycle before any reader can
+        # act on that done (hw/compute_engine.py)
         m.d.sync += [
             self.wr.valid.eq(write & ~to_prog),
             self.wr.buf.eq(buf),
