@@ -82,8 +82,9 @@ class ComputeEngine(wiring.Component):
         Pulse, from a flip-flop: an instruction left the engine's queue; one credit
         returns to the sender.
     done : Out(1)
-        Pulse: the oldest accepted instruction not yet reported is complete (program
-        order; at most ``COMPUTE_IN_FLIGHT`` accepted and not reported).
+        Pulse, from a flip-flop: the oldest accepted instruction not yet reported is
+        complete (program order; at most ``COMPUTE_IN_FLIGHT`` accepted and not
+        reported), ``COMPUTE_REPORT`` cycles after the engine's decision.
     dma_wr : In(BufWriteSignature)
         Beats into the maps, weights and bias buffers.
     store_rd : In(BufReadSignature)
@@ -377,8 +378,10 @@ class ComputeEngine(wiring.Component):
             order.w_en.eq(in_valid),
             order.w_data.eq(w_entry.vec),
             order.r_en.eq(report),
-            self.done.eq(report),
         ]
+        # the report leaves from a flip-flop (COMPUTE_REPORT): it crosses to the compute
+        # sequencer's token pushes and push-flag queue, placed away from the engine
+        m.d.sync += self.done.eq(report)
         for pend, any_, done, taken in (
             (mac_pend, mac_any, mac_done, report & ~head_vec),
             (vec_pend, vec_any, vec_done, report & head_vec),

@@ -88,3 +88,6 @@ VEC_DONE = BUFFER_READ_LATENCY + VEC_STAGES + 1
 #: A VEC instruction without positions (a SYNC, which only moves tokens) completes this many
 #: cycles after it leaves the slot.
 VEC_SYNC_DONE = 3
+#: The engine reports a completion to the compute sequencer (which moves its tokens) from a
+#: flip-flop: the report reaches the sequencer this many cycles after the engine decides it.
+COMPUTE_REPORT = 1

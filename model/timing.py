@@ -182,7 +182,9 @@ def predict(program: list[Instruction], cfg: AcceleratorConfig) -> Prediction:
                 if u == Unit.COMPUTE:
                     c_take.append(take)
                     next_free = start + 1  # the sequencer fires one per cycle (credits above)
-                    # reported in program order, one per cycle; tokens move when reported
+                    # reported in program order, one per cycle, through a register
+                    # (COMPUTE_REPORT); tokens move when reported
+                    done += lat.COMPUTE_REPORT
                     if c_done:
                         done = max(done, c_done[-1] + 1)
                     c_done.append(done)
