@@ -4,7 +4,7 @@ cycle on two ports.
 Amaranth's read ports return the old word then.  A block RAM returns anything on such a
 collision, so Yosys builds logic to return the old word: on ECP5 one or two LUTs and two
 flip-flops per data bit, and a LUT after every block RAM output.  The accelerator never uses
-a collision's word: the accumulators discard it by construction (``hit3`` in
+a collision's word: the accumulators discard it by construction (the ``d = 4`` forward in
 ``hw/compute_engine.py``), and every other buffer is read and written at one address in one
 cycle only by a program that breaks the compiler's token and hazard rules.  The memories
 therefore carry :data:`NO_RW_CHECK` (Yosys then leaves the result undefined and builds

@@ -7,8 +7,9 @@ MAC pipeline, for an issue in cycle ``t``: buffer reads (``t``, words in the blo
 output registers in ``t+2``: :mod:`~snowsim.hw.read_port`), operands registered (``t+2``),
 products registered (``t+3``), accumulators updated (``t+4``), sums valid in ``t+5``
 (operands to accumulators: one :class:`~snowsim.hw.vmac.VMac` per CU and vMAC) — written
-back to the accumulator memory (whose row was read in ``t+2`` and is in its output register
-in ``t+4``; rows the three steps ahead write back are forwarded), or captured by the drain
+back to the accumulator memory (whose row was read in ``t+1``, is in its output register in
+``t+3`` and becomes the start value registered for ``t+4``; rows the four steps ahead write
+back are forwarded), or captured by the drain
 chain, which requantises (bias, round half up, shift, saturate, ReLU: three register stages)
 and writes one vector word per cycle from ``t+9``.
 
@@ -217,7 +218,7 @@ class ComputeEngine(wiring.Component):
                     bwp.en.eq(Mux(bhit, dw.mask << (bpart * e), 0)),
                 ]
                 b_rp[c].append(RegisteredReadPort(m, bmem, f"b{c}_{v}"))
-                # A read of the row written back in the same cycle is never used (hit3 in
+                # A read of the row written back in the same cycle is never used (d = 4 in
                 # the datapath takes that row from wb_q2), so the memory may return anything
                 # then (hw/collisions.py); the only buffer whose collisions are not checked
                 m.submodules[f"acc{c}_{v}"] = amem = Memory(data=self._acc[c][v], attrs=NO_RW_CHECK)
@@ -614,26 +615,36 @@ class ComputeEngine(wiring.Component):
         m.d.comb += self.mac_active.eq(Mux(c1.valid, ones * (nv * n), 0))
 
         # ---- datapath: operands (t+2), products (t+3), accumulate (t+4) ---------------
-        # A step's first product starts from its accumulator row.  The row is read in t+2
-        # and is in the block RAM's output register in t+4, when it is used.  Write-backs
-        # happen in t+5, so the read misses the writes of the three steps ahead of it; those
+        # A step's first product starts from its accumulator row, or from zero (`clear`).
+        # The start value is chosen in t+3 into a register (`init`), so the accumulate of
+        # t+4 is one 2:1 choice - the accumulators themselves or `init` - and an add.  The
+        # row is read in t+1 and is in the block RAM's output register in t+3.  Write-backs
+        # happen in t+5, so the read misses the writes of the four steps ahead of it; those
         # rows come from the accumulators instead, selected by hazard flags registered a
-        # cycle ahead:
-        #   hit1: written in the reader's t+4: the accumulators themselves;
-        #   hit2: written in the reader's t+3: wb_q, the accumulators one cycle late;
-        #   hit3: written in the reader's t+2 (the same cycle as the read): wb_q2, two late.
+        # cycle ahead (d: how many cycles earlier the writer issued):
+        #   d = 1: written in the reader's t+4: the accumulators themselves in t+4 (the
+        #          add then continues from them, as inside a step);
+        #   d = 2: written in t+3: the accumulators in t+3;
+        #   d = 3: written in t+2: wb_q, the accumulators one cycle late;
+        #   d = 4: written in t+1 (the same cycle as the read): wb_q2, two cycles late.
         vmacs = [[VMac(cfg) for v in range(nv)] for c in range(ncu)]
         acc = [[vmacs[c][v].acc for v in range(nv)] for c in range(ncu)]
 
         def writes_back(s):
             return s.valid & s.last & ~s.drain
 
-        hit1, hit2, hit3 = Signal(), Signal(), Signal()
+        fwd2, fwd3, fwd4 = Signal(), Signal(), Signal()  # for the reader in c3
         m.d.sync += [
-            hit1.eq(writes_back(c4) & (c4.acc_row == c3.acc_row)),
-            hit2.eq(writes_back(c5) & (c5.acc_row == c3.acc_row)),
-            hit3.eq(writes_back(c6) & (c6.acc_row == c3.acc_row)),
+            fwd2.eq(writes_back(c4) & (c4.acc_row == c2.acc_row)),
+            fwd3.eq(writes_back(c5) & (c5.acc_row == c2.acc_row)),
+            fwd4.eq(writes_back(c6) & (c6.acc_row == c2.acc_row)),
         ]
+        # for the reader in c4: continue from the accumulators (not the step's first MAC,
+        # or its row is the one the accumulators are finishing, d = 1)
+        from_acc = Signal()
+        m.d.sync += from_acc.eq(
+            ~c3.first | (~c3.clear & writes_back(c4) & (c4.acc_row == c3.acc_row))
+        )
         for c in range(ncu):
             word = maps_rp[c].data
             sel = c2.sel[c * le : (c + 1) * le] if le else Const(0)
@@ -643,19 +654,19 @@ class ComputeEngine(wiring.Component):
                 vm = vmacs[c][v]
                 m.submodules[f"vmac{c}_{v}"] = vm
                 m.d.comb += [vm.x.eq(x), vm.w.eq(w_rp[c][v].data)]
-                m.d.comb += [acc_rp[c][v].addr.eq(c2.acc_row), acc_rp[c][v].en.eq(1)]
+                m.d.comb += [acc_rp[c][v].addr.eq(c1.acc_row), acc_rp[c][v].en.eq(1)]
                 wb_q = Signal(accs, name=f"wb_q{c}_{v}", reset_less=True)
                 wb_q2 = Signal(accs, name=f"wb_q2_{c}_{v}", reset_less=True)
                 m.d.sync += [wb_q.eq(acc[c][v]), wb_q2.eq(wb_q)]
-                init = Signal(accs, name=f"init{c}_{v}")
-                m.d.comb += init.eq(
+                init = Signal(accs, name=f"init{c}_{v}", reset_less=True)  # used under c4
+                m.d.sync += init.eq(
                     Mux(
-                        c4.clear,
+                        c3.clear,
                         0,
-                        Mux(hit1, acc[c][v], Mux(hit2, wb_q, Mux(hit3, wb_q2, acc_rp[c][v].data))),
+                        Mux(fwd2, acc[c][v], Mux(fwd3, wb_q, Mux(fwd4, wb_q2, acc_rp[c][v].data))),
                     )
                 )
-                m.d.comb += [vm.valid.eq(c4.valid), vm.first.eq(c4.first), vm.init.eq(init)]
+                m.d.comb += [vm.valid.eq(c4.valid), vm.first.eq(~from_acc), vm.init.eq(init)]
                 # write-back of a non-draining step's sums: t+5
                 m.d.comb += [
                     acc_wp[c][v].addr.eq(c5.acc_row),

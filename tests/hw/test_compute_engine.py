@@ -256,11 +256,11 @@ def accumulate(k, *, px, acc, clear):
 # later), 3 and 4 cycles (two pixels of K = 1, 2 in between) after their write-back
 @example(steps=[(2, 1, 0, True), (1, 1, 0, False), (1, 1, 0, False)], seed=1)
 @example(steps=[(1, 2, 0, True), (2, 2, 0, False), (3, 2, 0, False), (1, 1, 0, False)], seed=2)
-def test_accumulator_rows_reread_one_two_and_three_cycles_after_their_write_back(steps, seed):
+def test_accumulator_rows_reread_one_to_four_cycles_after_their_write_back(steps, seed):
     """Non-draining MACs of K = 1..3 over 1..3 pixels on overlapping accumulator rows, back
-    to back: a step reads the row an earlier step writes back in the same cycle, one cycle
-    before, or two before (the three forwards: hit1, hit2, hit3), then one draining MAC per
-    row reads the sums out.  Every row's total against a Python sum."""
+    to back: a step starts from a row an earlier step issued 1, 2, 3 or 4 cycles before
+    writes back (the four forwards: the accumulators in t+4 and t+3, wb_q, wb_q2), then one
+    draining MAC per row reads the sums out.  Every row's total against a Python sum."""
     rng = np.random.default_rng(seed)
     x, w, bias = _random(rng, 3, -64, 64)
     dot = [np.einsum("k,cvkn->cvn", x[:k], w[:, :, :k]) for k in range(4)]
