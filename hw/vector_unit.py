@@ -290,7 +290,7 @@ class VectorUnit(wiring.Component):
         }
         p = {k: delayed(m, v, BUFFER_READ_LATENCY, k) for k, v in issued.items()}
         p_pair = delayed(m, pair, BUFFER_READ_LATENCY, "p_pair")
-        e1_pair = delayed(m, p_pair, 1, "e1_pair")
+        e2_pair = delayed(m, p_pair, 2, "e_pair")  # with the E2 registers
         # ... and of the position whose result register loads this cycle
         q = {k: delayed(m, v, VEC_STAGES - 1, k) for k, v in p.items()}
         q_valid, q_first, q_write = q["p_valid"], q["p_first"], q["p_write"]
@@ -315,21 +315,37 @@ class VectorUnit(wiring.Component):
             x = Signal(signed(d), name=f"xa{lane}", reset_less=True)
             y = Signal(signed(d), name=f"xb{lane}", reset_less=True)
             m.d.sync += [x.eq(av[lane]), y.eq(bv[lane])]
-            # E2: single-adder ops, the product, activation stage A
+            # E2: the single-adder ops' sums and compares (each its own register), the
+            # product, activation stage A
+            sums = {
+                name: Signal(signed(d), name=f"{name}{lane}", reset_less=True)
+                for name in ("sum", "diff")
+            }
+            x2, y2 = Signal.like(x, reset_less=True), Signal.like(y, reset_less=True)
+            x_gt, y_gt = Signal(reset_less=True), Signal(reset_less=True)
+            m.d.sync += [
+                sums["sum"].eq(sat(x + y)),
+                sums["diff"].eq(sat(x - y)),
+                x2.eq(x),
+                y2.eq(y),
+                x_gt.eq(x > y),
+                y_gt.eq(y > x),
+            ]
+            # E3: the op's result, a choice between E2's registers
             simple = Signal(signed(d), name=f"simple{lane}", reset_less=True)
             with m.Switch(op):
                 with m.Case(VecOp.ADD):
-                    m.d.sync += simple.eq(sat(x + y))
+                    m.d.sync += simple.eq(sums["sum"])
                 with m.Case(VecOp.SUB):
-                    m.d.sync += simple.eq(sat(x - y))
+                    m.d.sync += simple.eq(sums["diff"])
                 with m.Case(VecOp.MAX):
-                    m.d.sync += simple.eq(Mux(x > y, x, y))
+                    m.d.sync += simple.eq(Mux(x_gt, x2, y2))
                 with m.Case(VecOp.RELU):
-                    m.d.sync += simple.eq(Mux(x < 0, 0, x))
+                    m.d.sync += simple.eq(Mux(x2 < 0, 0, x2))
                 with m.Case(VecOp.MAXPOOL):  # the larger of the two window rows read
-                    m.d.sync += simple.eq(Mux(e1_pair & (y > x), y, x))
+                    m.d.sync += simple.eq(Mux(e2_pair & y_gt, y2, x2))
                 with m.Default():
-                    m.d.sync += simple.eq(x)
+                    m.d.sync += simple.eq(x2)
             # the product of the operands x and y: its own operand registers are x's and y's
             mul_e = m.submodules[f"mul{lane}"] = PipelinedMultiplier(signed(d), signed(d))
             m.d.comb += [mul_e.a.eq(av[lane]), mul_e.b.eq(bv[lane])]
@@ -341,7 +357,7 @@ class VectorUnit(wiring.Component):
             sig_y = self._act(m, "sigmoid", x, lane)
             tanh_y = self._act(m, "tanh", x, lane)
             # align everything to E5
-            simple5 = delayed(m, simple, 3, f"simple{lane}", reset_less=True)
+            simple5 = delayed(m, simple, 2, f"simple{lane}", reset_less=True)
             mul5 = delayed(m, mul, 2, f"mulq{lane}", reset_less=True)
             r = Signal(signed(d), name=f"r{lane}")
             with m.Switch(op):
