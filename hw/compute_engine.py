@@ -539,7 +539,10 @@ class ComputeEngine(wiring.Component):
                     k1base.eq(0),
                     k2base.eq(0),
                     left.eq(left - adv),
-                    next_last.eq(left <= adv),
+                    # left - adv <= 0 as `left < adv + 1`: a compare Yosys cannot merge
+                    # with the subtraction above (`<=` shares its adder and then needs a
+                    # zero test of the 26-bit difference behind the carry chain)
+                    next_last.eq(left < adv + 1),
                     step.eq(step + 1),
                     out_base.eq(out_base + out_step),
                 ]
