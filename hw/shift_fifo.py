@@ -73,10 +73,17 @@ class ShiftFIFO(wiring.Component):
         q = [Signal(self.width, name=f"entry{i}", reset_less=True) for i in range(n)]
         m.d.comb += self.r_data.eq(q[0])
         push, pop = self._handshake(m)
-        level = self.level
+        # the level as a one-hot flip-flop vector beside the count (at[i]: level == i), so
+        # that "the first free place" is one LUT of push, pop and two flip-flops, not a
+        # compare of the count (Fmax: a push's enables are late, the AXI handshakes)
+        at = Signal(n + 1, init=1)
+        with m.If(push & ~pop):
+            m.d.sync += at.eq(at << 1)
+        with m.Elif(pop & ~push):
+            m.d.sync += at.eq(at >> 1)
         for i in range(n):
             shifted = Mux(pop, q[i + 1], q[i]) if i + 1 < n else Mux(pop, 0, q[i])
             # the first free place after this cycle's pop: level - pop
-            here = Mux(pop, level == i + 1, level == i)
+            here = Mux(pop, at[i + 1], at[i])
             m.d.sync += q[i].eq(Mux(push & here, self.w_data, shifted))
         return m
