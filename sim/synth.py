@@ -40,9 +40,10 @@ CAPACITY = {
 ECP5_SPEEDS = (6, 7, 8)
 #: nextpnr's routers (router1 is its default; router2 finishes large designs much sooner).
 ECP5_ROUTERS = ("router1", "router2")
-#: nextpnr's placers (heap, its analytic placer, is the default; static is its electrostatic
-#: placer; sa simulated annealing, hours on the larger presets).
-ECP5_PLACERS = ("heap", "static", "sa")
+#: nextpnr's placers: static, its electrostatic placer (the default here: faster and
+#: better placements of this design than heap, docs/fpga.md "The placer"), heap (nextpnr's
+#: own default, analytic) and sa (simulated annealing, hours on the larger presets).
+ECP5_PLACERS = ("static", "heap", "sa")
 
 
 def check_pnr(
@@ -52,7 +53,7 @@ def check_pnr(
     placer: str | None = None,
 ) -> None:
     """Refuse a speed grade, router or placer nextpnr does not know, or any given for a target
-    it does not place and route (``None``: nextpnr's default, grade 6, router1 and heap, on
+    it does not place and route (``None``: the default, grade 6, router1 and static, on
     ECP5)."""
     for what, value, valid in (
         ("speed grade", speed, ECP5_SPEEDS),
@@ -154,7 +155,7 @@ def synthesize(
 ) -> SynthResult:
     """Synthesise ``top`` from ``verilog`` for ``target``; on ECP5 also place and route it
     (unless ``place_and_route`` is false: then the counts are Yosys's and Fmax is unknown)
-    with nextpnr's ``placer`` (``heap``, its default, ``static`` or ``sa``) and ``router``
+    with nextpnr's ``placer`` (``static``, the default, ``heap`` or ``sa``) and ``router``
     (``router1``, its default, or ``router2``) and time it at speed grade ``speed`` (6, the
     slowest and the default, 7 or 8)."""
     if target not in TARGETS:
@@ -209,7 +210,7 @@ def synthesize(
     fmax = None
     timed = (speed or 6) if place_and_route else None
     routed = (router or "router1") if place_and_route else None
-    placed = (placer or "heap") if place_and_route else None
+    placed = (placer or "static") if place_and_route else None
     if place_and_route:
         (workdir / "clock.lpf").write_text(f'FREQUENCY PORT "clk" {freq_mhz} MHz;\n')
         _run(

@@ -29,7 +29,8 @@ def _args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--placer",
-        help="ECP5: nextpnr's placer: heap (its default), static (electrostatic) or sa",
+        help="ECP5: nextpnr's placer: static (electrostatic; the default), heap (nextpnr's "
+        "default) or sa",
     )
     p.add_argument(
         "--primitives",

@@ -53,7 +53,7 @@ def test_unknown_target_is_refused_before_any_tool_runs(tmp_path):
         synthesize(tmp_path / "none.v", "x", "ecp5", tmp_path, speed=5)
     with pytest.raises(ValueError, match="unknown ECP5 router 'router3'; valid: router1, router2"):
         synthesize(tmp_path / "none.v", "x", "ecp5", tmp_path, router="router3")
-    with pytest.raises(ValueError, match="unknown ECP5 placer 'ripple'; valid: heap, static, sa"):
+    with pytest.raises(ValueError, match="unknown ECP5 placer 'ripple'; valid: static, heap, sa"):
         synthesize(tmp_path / "none.v", "x", "ecp5", tmp_path, placer="ripple")
 
 

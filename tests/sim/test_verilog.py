@@ -105,7 +105,7 @@ def test_fusesoc_core_lints_through_fusesoc(generated, tmp_path):
         (["synth", "--target", "xilinx", "--speed", "8"], "for --target ecp5 only"),
         (["synth", "--target", "ecp5", "--router", "sa"], "router1, router2"),
         (["synth", "--target", "xilinx", "--router", "router2"], "for --target ecp5 only"),
-        (["synth", "--target", "ecp5", "--placer", "router1"], "heap, static, sa"),
+        (["synth", "--target", "ecp5", "--placer", "router1"], "static, heap, sa"),
         (["synth", "--target", "xilinx", "--placer", "static"], "for --target ecp5 only"),
         (["synth", "--target", "xilinx", "--paths", "5"], "needs --target ecp5"),
         (["synth", "--target", "xilinx", "--primitives", "ecp5"], "valid: generic"),
