@@ -679,13 +679,24 @@ class ComputeEngine(wiring.Component):
                 m.d.comb += [b_rp[c][v].addr.eq(c3.bias_addr), b_rp[c][v].en.eq(1)]
 
         # ---- drain chain: capture in t+5, requantise, one vector word per cycle ---------
+        # `bias`: the bias plus the rounding constant, added as the sums are captured (the
+        # constant from the shift, registered a cycle ahead), so stage 1 is one add
         entry = data.StructLayout(
-            {"acc": accs, "bias": biases, "valid": 1, "addr": VEC_ADDR_BITS, "relu": 1, "shift": 6}
+            {
+                "acc": accs,
+                "bias": data.ArrayLayout(signed(a + 1), n),
+                "valid": 1,
+                "addr": VEC_ADDR_BITS,
+                "relu": 1,
+                "shift": 6,
+            }
         )
         # no reset: the chain is read only while `left` (reset) counts its captured words
         chain = [Signal(entry, name=f"chain{j}", reset_less=True) for j in range(words)]
         left = Signal(range(words + 1))
         capture = c5.valid & c5.last & c5.drain
+        rnd = Signal(unsigned(a), reset_less=True)  # round half up: 2**(shift-1), with c5
+        m.d.sync += rnd.eq(Mux(c4.shift == 0, 0, (Const(1, unsigned(a)) << c4.shift) >> 1))
         with m.If(capture):
             for c in range(ncu):
                 for v in range(nv):
@@ -693,7 +704,10 @@ class ComputeEngine(wiring.Component):
                     off = Mux(c5.pm, c * c5.stride + v, c * nv + v)
                     m.d.sync += [
                         chain[j].acc.eq(acc[c][v]),
-                        chain[j].bias.eq(b_rp[c][v].data),
+                        *[
+                            chain[j].bias[lane].eq(data.View(biases, b_rp[c][v].data)[lane] + rnd)
+                            for lane in range(n)
+                        ],
                         chain[j].valid.eq(c5.cu_valid[c]),
                         chain[j].addr.eq(c5.out_base + off),
                         chain[j].relu.eq(c5.relu),
@@ -705,7 +719,7 @@ class ComputeEngine(wiring.Component):
                 m.d.sync += chain[j].eq(chain[j + 1])
             m.d.sync += left.eq(left - 1)
         head = chain[0]
-        # stage 1: add bias and the rounding constant
+        # stage 1: add the bias and the rounding constant
         # the stages' data need no reset (their valid flags have one)
         s1_valid = Signal()
         s1 = Signal(
@@ -720,8 +734,7 @@ class ComputeEngine(wiring.Component):
             reset_less=True,
         )
         for lane in range(n):
-            rnd = Mux(head.shift == 0, 0, (Const(1, unsigned(a)) << head.shift) >> 1)
-            m.d.sync += s1.sum[lane].eq(head.acc[lane] + head.bias[lane] + rnd)
+            m.d.sync += s1.sum[lane].eq(head.acc[lane] + head.bias[lane])
         m.d.sync += [
             s1_valid.eq((left != 0) & head.valid),
             s1.addr.eq(head.addr),
