@@ -116,7 +116,8 @@ class DmaWrite(wiring.Component):
         # --- AW ---------------------------------------------------------------------------
         aw_held = Signal()  # an AW once presented stays until accepted, even after an error
         aw_ok = Signal()
-        # (the write queue never fills before bq: every burst in it also awaits its B)
+        # (the write queue never fills before bq: every burst in it, or in the register
+        # before it, also awaits its B)
         # bq_room: bq not full, as a flip-flop (bq's own w_rdy is a compare of its level)
         bq_room = Signal(init=1)
         m.d.comb += aw_ok.eq(aw_held | (busy & gen.valid & ~failed & bq_room))
@@ -162,12 +163,21 @@ class DmaWrite(wiring.Component):
         rd_go = cur_valid & space
         r_last = cur_last
         free = ~cur_valid | (rd_go & cur_last)  # the current burst ends (or none): load one
+        # A burst accepted on AW waits in a one-entry register (`nx`) before the queue, so
+        # the queue's push - sixteen entries' enables - starts at flip-flops, not at the
+        # AW handshake (Fmax).  The current burst loads from the oldest of the queue's
+        # head, `nx` and the AW itself, so the cycles are those of a direct push.
+        nx_v = Signal()
+        nx_r = rec(Signal(rec.size, reset_less=True))  # used only while nx_v
         src = rec(Signal(rec.size))
-        m.d.comb += src.eq(Mux(wq.r_rdy, head, new))
-        load = free & (wq.r_rdy | aw_fire)
+        m.d.comb += src.eq(Mux(wq.r_rdy, head, Mux(nx_v, nx_r, new)))
+        load = free & (wq.r_rdy | nx_v | aw_fire)
+        takes_nx = free & ~wq.r_rdy & nx_v  # nx goes straight to the current burst
+        takes_new = free & ~wq.r_rdy & ~nx_v  # ... or the AW does (when it fires)
+        m.d.sync += [nx_v.eq(aw_fire & ~takes_new), nx_r.eq(new)]
         m.d.comb += [
-            wq.w_data.eq(new.as_value()),
-            wq.w_en.eq(aw_fire & ~(free & ~wq.r_rdy)),  # not when it goes straight in
+            wq.w_data.eq(nx_r.as_value()),
+            wq.w_en.eq(nx_v & ~takes_nx),
             wq.r_en.eq(free & wq.r_rdy),
             self.rd.en.eq(rd_go),
             self.rd.addr.eq(cur_addr),
