@@ -94,3 +94,49 @@ def test_one_buffer_probe_counts_block_ram(tmp_path):
     # 2048 x 64 bits is 128 Kb, four RAMB36 at least; three read ports, three copies
     assert by_name["vector"] >= 3 * 4
     assert "**all buffers**" in buffer_table(rows, 545, "RAMB36")
+
+
+def test_a_seed_sweep_places_every_seed_and_reports_the_fastest(tmp_path, monkeypatch):
+    """--seed 1 2 3: nextpnr runs once per seed, each in its own directory with the netlist
+    and the clock constraint; the result is the fastest run's, with every seed's Fmax.  The
+    tools are stood in for: what is checked is the sweep, not Yosys or nextpnr."""
+    import snowsim.sim.synth as synth
+
+    fmax = {1: 101.6, 2: 85.9, 3: 105.3}
+    runs = []
+
+    def fake_yosys(script, workdir):
+        cells = {"LUT4": 10, "TRELLIS_FF": 5, "MULT18X18D": 1, "DP16KD": 2}
+        (workdir / "stat.json").write_text(
+            json.dumps({"modules": {"\\top": {"num_cells_by_type": cells}}})
+        )
+        (workdir / "top.json").write_text(json.dumps({"modules": {"top": {"cells": {}}}}))
+
+    def fake_run(cmd, cwd, log):
+        seed = int(cmd[cmd.index("--seed") + 1])
+        assert (cwd / "top.json").exists() and (cwd / "clock.lpf").exists()
+        runs.append((seed, cwd.name))
+        used = {"TRELLIS_COMB": {"used": 20 + seed}, "TRELLIS_FF": {"used": 5}}
+        report = {"utilization": used, "fmax": {"clk": {"achieved": fmax[seed]}}}
+        (cwd / "report.json").write_text(json.dumps(report))
+
+    monkeypatch.setattr(synth, "_yosys", fake_yosys)
+    monkeypatch.setattr(synth, "_run", fake_run)
+    (tmp_path / "top.v").write_text("module top; endmodule\n")
+    r = synthesize(tmp_path / "top.v", "top", "ecp5", tmp_path / "w", seed=[1, 2, 3])
+    assert runs == [(1, "seed1"), (2, "seed2"), (3, "seed3")]
+    assert (r.seed, r.fmax_mhz, r.luts) == (3, 105.3, 23)  # the fastest run's counts
+    assert r.fmax_by_seed == fmax
+    table = result_table(r)
+    assert "seed 3" in table and "1: 101.6, 2: 85.9, 3: 105.3" in table
+    # one seed: nextpnr works in the working directory itself, as before the sweep
+    runs.clear()
+    r = synthesize(tmp_path / "top.v", "top", "ecp5", tmp_path / "one", seed=2)
+    assert runs == [(2, "one")] and r.fmax_by_seed == {2: 85.9}
+    assert "Fmax by seed" not in result_table(r)
+
+
+@pytest.mark.parametrize("seeds", [[], [0], [1, 1], [2, -3]])
+def test_bad_seeds_are_refused(tmp_path, seeds):
+    with pytest.raises(ValueError, match="placer seeds must be distinct integers >= 1"):
+        synthesize(tmp_path / "none.v", "x", "ecp5", tmp_path, seed=seeds)

@@ -107,6 +107,8 @@ def test_fusesoc_core_lints_through_fusesoc(generated, tmp_path):
         (["synth", "--target", "xilinx", "--router", "router2"], "for --target ecp5 only"),
         (["synth", "--target", "ecp5", "--placer", "router1"], "static, heap, sa"),
         (["synth", "--target", "xilinx", "--placer", "static"], "for --target ecp5 only"),
+        (["synth", "--target", "ecp5", "--seed", "1", "1"], "distinct integers >= 1"),
+        (["synth", "--target", "ecp5", "--seed", "0"], "distinct integers >= 1"),
         (["synth", "--target", "xilinx", "--paths", "5"], "needs --target ecp5"),
         (["synth", "--target", "xilinx", "--primitives", "ecp5"], "valid: generic"),
         (["verilog", "--primitives", "xc7"], "valid: generic, ecp5"),
