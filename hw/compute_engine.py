@@ -301,24 +301,26 @@ class ComputeEngine(wiring.Component):
             ),
         ]
         # the loop registers' start values (the take loads them without arithmetic)
-        e_ = {name: field(in_instr, Op.MAC, name) for name, _ in FIELDS[Op.MAC]}
-        e_pixels = Mux(e_["pixel_mode"], ncu, 1)
-        e_adv = Mux(e_["pixel_mode"], ncu * e_["px_stride"], e_["px_stride"])
+        in_f = {name: field(in_instr, Op.MAC, name) for name, _ in FIELDS[Op.MAC]}
+        in_pixels = Mux(in_f["pixel_mode"], ncu, 1)
+        in_adv = Mux(in_f["pixel_mode"], ncu * in_f["px_stride"], in_f["px_stride"])
         m.d.comb += [
-            w_entry.pen.k0.eq(e_["k0_count"] - 2),  # k0_count is at least 1
-            w_entry.pen.k1.eq(Mux(e_["k1_count"] == 0, 0, e_["k1_count"] - 1) - 1),
-            w_entry.pen.k2.eq(Mux(e_["k2_count"] == 0, 0, e_["k2_count"] - 1) - 1),
-            w_entry.single.eq(Cat(e_["k0_count"] == 1, e_["k1_count"] <= 1, e_["k2_count"] <= 1)),
-            w_entry.adv.eq(e_adv),
-            w_entry.adv_py.eq(e_adv + e_["py_stride"]),
-            w_entry.wrap_at.eq(e_["px_count"] - e_pixels),
+            w_entry.pen.k0.eq(in_f["k0_count"] - 2),  # k0_count is at least 1
+            w_entry.pen.k1.eq(Mux(in_f["k1_count"] == 0, 0, in_f["k1_count"] - 1) - 1),
+            w_entry.pen.k2.eq(Mux(in_f["k2_count"] == 0, 0, in_f["k2_count"] - 1) - 1),
+            w_entry.single.eq(
+                Cat(in_f["k0_count"] == 1, in_f["k1_count"] <= 1, in_f["k2_count"] <= 1)
+            ),
+            w_entry.adv.eq(in_adv),
+            w_entry.adv_py.eq(in_adv + in_f["py_stride"]),
+            w_entry.wrap_at.eq(in_f["px_count"] - in_pixels),
             w_entry.out_step.eq(
-                Mux(e_["pixel_mode"], e_["out_pix_stride"] * ncu, e_["out_pix_stride"])
+                Mux(in_f["pixel_mode"], in_f["out_pix_stride"] * ncu, in_f["out_pix_stride"])
             ),
         ]
         for c in range(ncu):
-            start = Mux(e_["pixel_mode"], c, 0)
-            m.d.comb += w_entry.base[c].eq(e_["maps_addr"] + start * e_["px_stride"])
+            start = Mux(in_f["pixel_mode"], c, 0)
+            m.d.comb += w_entry.base[c].eq(in_f["maps_addr"] + start * in_f["px_stride"])
         slot, slot_valid, slot_npix = head.instr, slots.r_rdy, head.npix
         slot_is_vec, slot_drain = head.vec, head.drain
         vec_busy = Signal()  # a VEC taken from the slot and not complete

@@ -317,15 +317,13 @@ class VectorUnit(wiring.Component):
             m.d.sync += [x.eq(av[lane]), y.eq(bv[lane])]
             # E2: the single-adder ops' sums and compares (each its own register), the
             # product, activation stage A
-            sums = {
-                name: Signal(signed(d), name=f"{name}{lane}", reset_less=True)
-                for name in ("sum", "diff")
-            }
+            add_s = Signal(signed(d), name=f"sum{lane}", reset_less=True)
+            sub_s = Signal(signed(d), name=f"diff{lane}", reset_less=True)
             x2, y2 = Signal.like(x, reset_less=True), Signal.like(y, reset_less=True)
             x_gt, y_gt = Signal(reset_less=True), Signal(reset_less=True)
             m.d.sync += [
-                sums["sum"].eq(sat(x + y)),
-                sums["diff"].eq(sat(x - y)),
+                add_s.eq(sat(x + y)),
+                sub_s.eq(sat(x - y)),
                 x2.eq(x),
                 y2.eq(y),
                 x_gt.eq(x > y),
@@ -335,9 +333,9 @@ class VectorUnit(wiring.Component):
             simple = Signal(signed(d), name=f"simple{lane}", reset_less=True)
             with m.Switch(op):
                 with m.Case(VecOp.ADD):
-                    m.d.sync += simple.eq(sums["sum"])
+                    m.d.sync += simple.eq(add_s)
                 with m.Case(VecOp.SUB):
-                    m.d.sync += simple.eq(sums["diff"])
+                    m.d.sync += simple.eq(sub_s)
                 with m.Case(VecOp.MAX):
                     m.d.sync += simple.eq(Mux(x_gt, x2, y2))
                 with m.Case(VecOp.RELU):

@@ -69,6 +69,18 @@ def check_pnr(
             raise ValueError(f"unknown ECP5 {what} {value!r}; valid: {', '.join(map(str, valid))}")
 
 
+def check_seeds(seed: int | Sequence[int]) -> list[int]:
+    """The placer seeds as a list; refuse an empty list, a seed below 1 or a repeated one."""
+    seeds = [seed] if isinstance(seed, int) else list(seed)
+    if (
+        not seeds
+        or any(not isinstance(s, int) or s < 1 for s in seeds)
+        or len(set(seeds)) < len(seeds)
+    ):
+        raise ValueError(f"placer seeds must be distinct integers >= 1, not {seed!r}")
+    return seeds
+
+
 @dataclass
 class SynthResult:
     """Resources and speed of one design on one target (``brams``: DP16KD on ECP5,
@@ -165,13 +177,7 @@ def synthesize(
     and routed (one after the other, in ``workdir/seed<N>/``) and the fastest is reported,
     with every seed's Fmax in ``fmax_by_seed`` (one run's Fmax moves by 10-15 MHz with the
     seed on this design)."""
-    seeds = [seed] if isinstance(seed, int) else list(seed)
-    if (
-        not seeds
-        or any(not isinstance(s, int) or s < 1 for s in seeds)
-        or len(set(seeds)) < len(seeds)
-    ):
-        raise ValueError(f"placer seeds must be distinct integers >= 1, not {seed!r}")
+    seeds = check_seeds(seed)
     if target not in TARGETS:
         raise ValueError(f"unknown target {target!r}; valid targets: {', '.join(TARGETS)}")
     check_pnr(target, speed, router, placer)

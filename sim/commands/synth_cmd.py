@@ -65,15 +65,13 @@ def _args(p: argparse.ArgumentParser) -> None:
 
 @command("synth", "synthesise (and on ECP5 place and route) the generated top", _args)
 def run(args: argparse.Namespace) -> int:
-    from snowsim.sim.synth import TARGETS, check_pnr, result_table, synthesize
+    from snowsim.sim.synth import TARGETS, check_pnr, check_seeds, result_table, synthesize
 
     if args.target not in TARGETS:
         raise CliError(f"unknown target {args.target!r}; valid targets: {', '.join(TARGETS)}")
+    # before the Verilog is generated
     check_pnr(args.target, args.speed, args.router, args.placer)
-    if any(s < 1 for s in args.seed) or len(set(args.seed)) < len(args.seed):
-        raise CliError(
-            f"--seed {' '.join(map(str, args.seed))}: seeds must be distinct integers >= 1"
-        )  # before the Verilog is generated
+    check_seeds(args.seed)
     if args.paths is not None and (args.target != "ecp5" or args.paths < 0 or args.buffers):
         raise CliError(
             f"--paths {args.paths} needs --target ecp5 (not {args.target!r}), a count >= 0 "
