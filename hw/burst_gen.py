@@ -9,7 +9,7 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from snowsim.model.config import AcceleratorConfig
-from snowsim.model.latencies import DMA_READ_SETUP, DMA_WRITE_SETUP
+from snowsim.model.latencies import BURST_GEN_SETUP
 
 __all__ = ["BurstGen"]
 
@@ -23,7 +23,7 @@ class BurstGen(wiring.Component):
     -------
     load : In(1)
         Pulse: start a descriptor (the ``d_*`` inputs are sampled in that cycle; its first
-        burst is presented ``DMA_READ_SETUP`` = ``DMA_WRITE_SETUP`` cycles later).
+        burst is presented ``BURST_GEN_SETUP`` cycles later).
     d_dram_addr, d_row_bytes, d_rows, d_dram_row_stride, d_planes, d_dram_plane_stride,
     d_buf_addr, d_buf_row_stride, d_buf_plane_stride : In
         The descriptor (byte lengths and addresses for DRAM, element addresses for the buffer).
@@ -143,10 +143,10 @@ class BurstGen(wiring.Component):
                 buf_beat.eq(elem >> le),
             ]
 
-        # The descriptor is registered as it is before any of it is used (DMA_READ_SETUP /
-        # DMA_WRITE_SETUP = 3): the raw registers r_* take the d_* inputs every cycle, with
-        # no enable and nothing in front (the inputs come from a sequencer's head
-        # instruction, across the die), and the handshake (``load``) drives one flip-flop.
+        # The descriptor is registered as it is before any of it is used (BURST_GEN_SETUP
+        # = 3): the raw registers r_* take the d_* inputs every cycle, with no enable and
+        # nothing in front (the inputs come from a sequencer's head instruction, across the
+        # die), and the handshake (``load``) drives one flip-flop.
         # The staging registers s_* then hold the descriptor and the per-row constants of
         # its row length (one carry chain each), so that the walkers' load and the
         # row-start arithmetic (one carry chain) start from registers.
@@ -166,7 +166,7 @@ class BurstGen(wiring.Component):
         loaded = Signal()
         m.d.sync += [r.eq(getattr(self, f"d_{name}")) for name, r in raw.items()]
         m.d.sync += loaded.eq(self.load)
-        assert DMA_READ_SETUP == DMA_WRITE_SETUP == 3
+        assert BURST_GEN_SETUP == 3
         # each of these is one add of a constant to the row length (one carry chain)
         nbytes = raw["row_bytes"]
         m.d.sync += [

@@ -15,6 +15,7 @@ from amaranth.lib.wiring import In, Out
 from snowsim.hw.axi import Resp, axi4_read_master
 from snowsim.hw.burst_gen import BurstGen
 from snowsim.hw.ports import BufWriteSignature
+from snowsim.hw.reg_slice import RegSlice
 from snowsim.hw.shift_fifo import ShiftFIFO
 from snowsim.model.config import AcceleratorConfig
 from snowsim.model.regmap import ErrorCode
@@ -122,36 +123,36 @@ class DmaRead(wiring.Component):
             ]
 
         # --- AR: one burst per cycle while fewer than max_outstanding are in flight --------
-        # an AR once presented stays until accepted, even after an error (AXI: VALID may not
-        # drop before READY); it is then drained like any other burst
-        ar_held = Signal()
-        ar_ok = Signal()
-        # (the in-flight queue holds one entry per burst in flight: not full is the limit)
-        m.d.comb += ar_ok.eq(ar_held | (busy & gen.valid & ~failed & fifo.w_rdy))
-        m.d.sync += ar_held.eq(ar_ok & ~self.m_axi_arready)
+        # A burst is taken from the generator into a register slice that drives AR the cycle
+        # after (DMA_ADDR_SLICE), so ARREADY reaches the slice, not the generator: the take
+        # is decided from flip-flops only.  Its record enters the in-flight queue at the take
+        # (the queue's room is the in-flight limit, the slice's bursts included).  A burst
+        # taken is presented on AR and drained like any other, even after an error (AXI:
+        # VALID may not drop before READY); an error stops further takes.
         bus_size = cfg.bus_bytes.bit_length() - 1
-        arlen = Signal(8)
-        m.d.comb += arlen.eq(gen.length)
-        m.d.comb += [
-            self.m_axi_arvalid.eq(ar_ok),
-            self.m_axi_araddr.eq(gen.addr),
-            self.m_axi_arlen.eq(arlen),
-            self.m_axi_arsize.eq(bus_size),
-            self.m_axi_arburst.eq(1),
-            self.m_axi_arcache.eq(0b0011),
-        ]
-        ar_fire = ar_ok & self.m_axi_arready
+        m.submodules.ar = ar = RegSlice(32 + 8)
+        take = busy & gen.valid & ~failed & fifo.w_rdy & ar.i_ready
         new = rec(Signal(rec.size))
         m.d.comb += [
+            gen.next.eq(take),
+            ar.i_valid.eq(take),
+            ar.i_data.eq(Cat(gen.addr, gen.length)),
             new.addr.eq(gen.addr),
             new.first_mask.eq(gen.first_mask),
             new.last_mask.eq(gen.last_mask),
             new.buf_beat.eq(gen.buf_beat),
             fifo.w_data.eq(new.as_value()),
-            fifo.w_en.eq(ar_fire),
-            gen.next.eq(ar_fire),
-            self.stat_burst.eq(ar_fire),
+            fifo.w_en.eq(take),
+            ar.o_ready.eq(self.m_axi_arready),
+            self.m_axi_arvalid.eq(ar.o_valid),
+            self.m_axi_araddr.eq(ar.o_data[:32]),
+            self.m_axi_arlen.eq(ar.o_data[32:]),
+            self.m_axi_arsize.eq(bus_size),
+            self.m_axi_arburst.eq(1),
+            self.m_axi_arcache.eq(0b0011),
         ]
+        ar_fire = ar.o_valid & self.m_axi_arready
+        m.d.comb += self.stat_burst.eq(ar_fire)
 
         # --- R: every beat is accepted; written to the buffer unless an error was seen ------
         # A burst's last beat is the one with RLAST (AXI: the slave marks it; the co-simulation's
@@ -207,7 +208,7 @@ class DmaRead(wiring.Component):
         # --- done: the last beat of the last burst, or an error fully drained --------------
         # registered (DMA_DONE_LATENCY): done and error leave from flip-flops the cycle
         # after, and the engine takes the next descriptor the cycle after that
-        all_issued = ~gen.valid | failed | (r_fire & bad)
+        all_issued = (~gen.valid | failed | (r_fire & bad)) & ar.empty
         finishing, done_r, error_r = Signal(), Signal(), Signal()
         m.d.comb += finishing.eq(
             busy

@@ -19,6 +19,7 @@ from snowsim.hw.axi import Resp, axi4_write_master
 from snowsim.hw.burst_gen import BurstGen
 from snowsim.hw.delay import delayed
 from snowsim.hw.ports import BufReadSignature
+from snowsim.hw.reg_slice import RegSlice
 from snowsim.hw.shift_fifo import ShiftFIFO
 from snowsim.model.config import AcceleratorConfig
 from snowsim.model.latencies import BUFFER_READ_LATENCY, DMA_MAX_WRITES_IN_FLIGHT
@@ -114,34 +115,43 @@ class DmaWrite(wiring.Component):
             m.d.sync += [busy.eq(1), failed.eq(0)]
 
         # --- AW ---------------------------------------------------------------------------
-        aw_held = Signal()  # an AW once presented stays until accepted, even after an error
-        aw_ok = Signal()
-        # (the write queue never fills before bq: every burst in it, or in the register
-        # before it, also awaits its B)
-        # bq_room: bq not full, as a flip-flop (bq's own w_rdy is a compare of its level)
-        bq_room = Signal(init=1)
-        m.d.comb += aw_ok.eq(aw_held | (busy & gen.valid & ~failed & bq_room))
-        m.d.sync += aw_held.eq(aw_ok & ~self.m_axi_awready)
-        awlen = Signal(8)
-        m.d.comb += awlen.eq(gen.length)
+        # A burst is taken from the generator into a register slice that drives AW the cycle
+        # after (DMA_ADDR_SLICE), so AWREADY reaches the slice, not the generator: the take
+        # is decided from flip-flops only.  The in-flight limit counts bursts from their take
+        # to their B (`room`, a flip-flop, as bq's own w_rdy would be a compare of its
+        # level).  A burst taken is announced on AW even after an error (AXI: VALID may not
+        # drop before READY) and gets its beats with WSTRB = 0; an error stops further takes.
+        slice_rec = data.StructLayout({"addr": 32, "b": rec})
+        m.submodules.aw = aw = RegSlice(slice_rec.size)
+        taken_n = Signal(range(n_fl + 1))  # bursts taken and not answered on B
+        room = Signal(init=1)  # taken_n < n_fl
+        take = busy & gen.valid & ~failed & room & aw.i_ready
+        into = slice_rec(Signal(slice_rec.size))
         m.d.comb += [
-            self.m_axi_awvalid.eq(aw_ok),
-            self.m_axi_awaddr.eq(gen.addr),
-            self.m_axi_awlen.eq(awlen),
+            gen.next.eq(take),
+            into.addr.eq(gen.addr),
+            into.b.last.eq(gen.length),
+            into.b.first_mask.eq(gen.first_mask),
+            into.b.last_mask.eq(gen.last_mask),
+            into.b.buf_beat.eq(gen.buf_beat),
+            aw.i_valid.eq(take),
+            aw.i_data.eq(into.as_value()),
+            aw.o_ready.eq(self.m_axi_awready),
+        ]
+        out_aw = slice_rec(aw.o_data)
+        m.d.comb += [
+            self.m_axi_awvalid.eq(aw.o_valid),
+            self.m_axi_awaddr.eq(out_aw.addr),
+            self.m_axi_awlen.eq(out_aw.b.last),
             self.m_axi_awsize.eq(cfg.bus_bytes.bit_length() - 1),
             self.m_axi_awburst.eq(1),
             self.m_axi_awcache.eq(0b0011),
         ]
-        aw_fire = aw_ok & self.m_axi_awready
-        new = rec(Signal(rec.size))
+        aw_fire = aw.o_valid & self.m_axi_awready
+        new = out_aw.b
         m.d.comb += [
-            new.last.eq(awlen),
-            new.first_mask.eq(gen.first_mask),
-            new.last_mask.eq(gen.last_mask),
-            new.buf_beat.eq(gen.buf_beat),
-            bq.w_data.eq(gen.addr),
+            bq.w_data.eq(out_aw.addr),
             bq.w_en.eq(aw_fire),
-            gen.next.eq(aw_fire),
             self.stat_burst.eq(aw_fire),
         ]
 
@@ -231,10 +241,11 @@ class DmaWrite(wiring.Component):
         # --- B ------------------------------------------------------------------------------
         m.d.comb += [self.m_axi_bready.eq(1), bq.r_en.eq(self.m_axi_bvalid & bq.r_rdy)]
         b_fire = self.m_axi_bvalid & bq.r_rdy
-        with m.If(aw_fire & ~b_fire):
-            m.d.sync += bq_room.eq(bq.level < n_fl - 1)
-        with m.Elif(b_fire & ~aw_fire):
-            m.d.sync += bq_room.eq(1)
+        m.d.sync += taken_n.eq(taken_n + take - b_fire)
+        with m.If(take & ~b_fire):
+            m.d.sync += room.eq(taken_n < n_fl - 1)
+        with m.Elif(b_fire & ~take):
+            m.d.sync += room.eq(1)
         bad = (self.m_axi_bresp == Resp.SLVERR) | (self.m_axi_bresp == Resp.DECERR)
         code_r, addr_r = Signal(4), Signal(32)
         first_err = b_fire & bad & ~failed
@@ -247,15 +258,15 @@ class DmaWrite(wiring.Component):
             busy
             & (
                 (wf.r_rdy & ~self.m_axi_wready)
-                | (aw_ok & ~self.m_axi_awready)
+                | (aw.o_valid & ~self.m_axi_awready)
                 | (bq.r_rdy & ~b_fire)
             )
         )
         # done: the B of the last announced burst, nothing more to announce; registered
         # (DMA_DONE_LATENCY), the engine takes the next descriptor the cycle after
-        nothing_left = ~gen.valid | failed | (b_fire & bad)
+        nothing_left = (~gen.valid | failed | (b_fire & bad)) & aw.empty
         done_r, error_r = Signal(), Signal()
-        finishing = busy & ~done_r & b_fire & (bq.level == 1) & ~aw_ok & nothing_left
+        finishing = busy & ~done_r & b_fire & (bq.level == 1) & nothing_left
         m.d.sync += [done_r.eq(finishing), error_r.eq(failed | bad)]
         m.d.comb += [self.done.eq(done_r), self.error.eq(done_r & error_r)]
         with m.If(done_r):

@@ -10,11 +10,13 @@ last beats are masked (element enables on reads, ``WSTRB`` on writes).
 
 Timing (``docs/timing.md``): with ``s`` the cycle of the descriptor handshake, AR ``i`` is
 driven in cycle ``a_i`` (``a_0 = s + DMA_READ_SETUP``, then one per cycle while fewer than
-``max_outstanding`` bursts are in flight — a burst leaves the count the cycle after its last
-beat); the first beat of burst ``i`` is valid in cycle ``max(a_i + mem_latency, e_{i-1} + 1)``
+``max_outstanding`` bursts are in flight — a burst enters the count ``DMA_ADDR_SLICE`` cycles
+before its AR, as it is taken into the AR register slice, and leaves it the cycle after its
+last beat); the first beat of burst ``i`` is valid in cycle ``max(a_i + mem_latency, e_{i-1} + 1)``
 and the rest follow one per cycle (``e_i``: the cycle of its last beat).  The load completes
 ``DMA_DONE_LATENCY`` cycles after the last beat.  Writes: AW ``i`` is driven in cycle
-``s + DMA_WRITE_SETUP + i`` (at most ``DMA_MAX_WRITES_IN_FLIGHT`` awaiting B); a burst's W
+``s + DMA_WRITE_SETUP + i`` (at most ``DMA_MAX_WRITES_IN_FLIGHT`` taken into the AW slice
+and awaiting B, counted like the reads); a burst's W
 beats follow one per cycle, the first ``DMA_WRITE_DATA_LATENCY`` cycles after its AW and not
 before the previous burst's last beat; its B response is valid ``mem_latency`` cycles after
 its last W beat (and after the previous B); the store completes ``DMA_DONE_LATENCY`` cycles
@@ -27,6 +29,7 @@ from dataclasses import dataclass
 from .config import AcceleratorConfig
 from .isa import FIELDS, Buf, Op
 from .latencies import (
+    DMA_ADDR_SLICE,
     DMA_DONE_LATENCY,
     DMA_MAX_WRITES_IN_FLIGHT,
     DMA_READ_SETUP,
@@ -159,7 +162,7 @@ def read_cycles(bursts: list[Burst], cfg: AcceleratorConfig) -> int:
     for i, b in enumerate(bursts):
         a = DMA_READ_SETUP if i == 0 else ar[-1] + 1
         if i >= cfg.max_outstanding:
-            a = max(a, end[i - cfg.max_outstanding] + 1)
+            a = max(a, end[i - cfg.max_outstanding] + 1 + DMA_ADDR_SLICE)
         first = a + cfg.mem_latency if i == 0 else max(a + cfg.mem_latency, end[-1] + 1)
         ar.append(a)
         end.append(first + b.beats - 1)
@@ -174,7 +177,7 @@ def write_cycles(bursts: list[Burst], cfg: AcceleratorConfig) -> int:
     for i, b in enumerate(bursts):
         a = DMA_WRITE_SETUP if i == 0 else aw[-1] + 1
         if i >= DMA_MAX_WRITES_IN_FLIGHT:
-            a = max(a, b_times[i - DMA_MAX_WRITES_IN_FLIGHT] + 1)
+            a = max(a, b_times[i - DMA_MAX_WRITES_IN_FLIGHT] + 1 + DMA_ADDR_SLICE)
         aw.append(a)
         w_first = max(w_last + 1, a + DMA_WRITE_DATA_LATENCY)
         w_last = w_first + b.beats - 1

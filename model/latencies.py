@@ -40,13 +40,20 @@ COMPUTE_IN_FLIGHT = 16
 FILL_LATENCY = 2
 
 # --- DMA engine (hw/dma_read.py, hw/dma_write.py) ----------------------------------------------
-#: The first AR of a descriptor is driven this many cycles after the descriptor handshake:
-#: the descriptor is registered as it is (1), then with the per-row constants of its row
-#: length (1), then its first row's burst arithmetic (1).
-DMA_READ_SETUP = 3
+#: The burst generator (hw/burst_gen.py) presents a descriptor's first burst this many
+#: cycles after the descriptor handshake: the descriptor is registered as it is (1), then
+#: with the per-row constants of its row length (1), then its first row's burst arithmetic
+#: (1).
+BURST_GEN_SETUP = 3
+#: A burst taken from the generator is driven on AR / AW from a register slice
+#: (hw/reg_slice.py) the cycle after, so that the bus's ready does not reach the
+#: generator's registers.  A burst counts towards the in-flight limits from that take.
+DMA_ADDR_SLICE = 1
+#: The first AR of a descriptor is driven this many cycles after the descriptor handshake.
+DMA_READ_SETUP = BURST_GEN_SETUP + DMA_ADDR_SLICE
 #: The first AW of a store is driven this many cycles after the descriptor handshake (the
-#: same burst generator as the reads).
-DMA_WRITE_SETUP = 3
+#: same burst generator and slice as the reads).
+DMA_WRITE_SETUP = BURST_GEN_SETUP + DMA_ADDR_SLICE
 #: A burst's W data is read from the vector buffer from the cycle after its AW handshake; a
 #: beat is valid on W after the buffer read (BUFFER_READ_LATENCY) and the W FIFO register (1).
 DMA_WRITE_DATA_LATENCY = 1 + BUFFER_READ_LATENCY + 1

@@ -15,6 +15,7 @@ from snowsim.model.dma import (
 )
 from snowsim.model.isa import Buf
 from snowsim.model.latencies import (
+    DMA_ADDR_SLICE,
     DMA_DONE_LATENCY,
     DMA_READ_SETUP,
     DMA_WRITE_DATA_LATENCY,
@@ -112,9 +113,12 @@ def test_read_cycles_first_principles():
     slow = cfg.replace(mem_latency=20)
     rows = descriptor_bursts(0, 8, 12, 64, 1, 0, slow)
     n = slow.max_outstanding
-    # every n bursts wait for the first of them to finish: latency + 1 per group of n
+    # every group of n bursts waits for the first of the group before to finish: group g's
+    # first AR is g * (latency + 1 + DMA_ADDR_SLICE) after the first (its beat, the count's
+    # update, the take into the AR slice); the last burst is the n-1'th of group 2
+    period = slow.mem_latency + 1 + DMA_ADDR_SLICE
     assert read_cycles(rows, slow) == (
-        DMA_READ_SETUP + 3 * (slow.mem_latency + 1) - 1 + n - 1 + DMA_DONE_LATENCY
+        DMA_READ_SETUP + 2 * period + n - 1 + slow.mem_latency + DMA_DONE_LATENCY
     )
 
 

@@ -1,0 +1,70 @@
+"""A full register slice (the AXI "skid buffer"): a valid/ready stage whose output and whose
+``i_ready`` both come straight out of flip-flops, at one transfer per cycle.
+
+A plain output register would take its next word when the consumer's ready is high, so the
+consumer's ready would reach the producer's advance (and every register it enables) in the
+same cycle.  Here the producer sees only ``i_ready``, a flip-flop: when the consumer stalls,
+the word already accepted waits in a second register (the skid) and ``i_ready`` drops the
+next cycle.  Latency is one cycle; with the consumer always ready the skid stays empty.
+"""
+
+from amaranth import Module, Signal
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+__all__ = ["RegSlice"]
+
+
+class RegSlice(wiring.Component):
+    """Parameters
+    ----------
+    width : int
+        Bits of the word carried (>= 1).
+
+    Members
+    -------
+    i_valid : In(1), i_ready : Out(1), i_data : In(width)
+        Input: the word is taken when ``i_valid & i_ready``; ``i_ready`` is a flip-flop.
+    o_valid : Out(1), o_ready : In(1), o_data : Out(width)
+        Output, from flip-flops; once valid, held until ``o_ready`` (AXI's rule for VALID).
+    empty : Out(1)
+        No word held (neither the output nor the skid register).
+    """
+
+    def __init__(self, width: int):
+        if not isinstance(width, int) or width < 1:
+            raise ValueError(f"{type(self).__name__} width must be an integer >= 1, not {width!r}")
+        self.width = width
+        super().__init__(
+            {
+                "i_valid": In(1),
+                "i_ready": Out(1),
+                "i_data": In(width),
+                "o_valid": Out(1),
+                "o_ready": In(1),
+                "o_data": Out(width),
+                "empty": Out(1),
+            }
+        )
+
+    def elaborate(self, platform):
+        m = Module()
+        o_v, s_v = Signal(), Signal()
+        # data registers: read only while their valid flag (reset) is set
+        o_d = Signal(self.width, reset_less=True)
+        s_d = Signal(self.width, reset_less=True)
+        m.d.comb += [
+            self.i_ready.eq(~s_v),
+            self.o_valid.eq(o_v),
+            self.o_data.eq(o_d),
+            self.empty.eq(~o_v & ~s_v),
+        ]
+        take = self.i_valid & ~s_v
+        with m.If(~o_v | self.o_ready):  # the output register is free this cycle
+            with m.If(s_v):  # (no input is taken while the skid is full)
+                m.d.sync += [o_d.eq(s_d), o_v.eq(1), s_v.eq(0)]
+            with m.Else():
+                m.d.sync += [o_d.eq(self.i_data), o_v.eq(take)]
+        with m.Elif(take):
+            m.d.sync += [s_d.eq(self.i_data), s_v.eq(1)]
+        return m
