@@ -63,9 +63,13 @@ def _is_pow2(x: int) -> bool:
 
 def _product_at_most(a, b, limit: int):
     """``a * b <= limit`` for unsigned ``a``, ``b`` and a small constant ``limit``, without
-    the multiplication: a zero factor, or a pair of small factors whose product fits."""
-    small = [(b <= limit // x) & (a == x) for x in range(1, limit + 1)]
-    return (a == 0) | (b == 0) | Cat(*small).any()
+    the multiplication: a zero factor, or a pair of small factors whose product fits.  The
+    factors' high bits (above ``limit``'s) are tested for zero apart from the table of
+    their low bits, so that no compare spans a whole factor (Fmax)."""
+    k = limit.bit_length()
+    lo_a, lo_b = a[:k], b[:k]
+    small = Cat(*[(lo_b <= limit // x) & (lo_a == x) for x in range(1, limit + 1)]).any()
+    return (a == 0) | (b == 0) | ((a[k:] == 0) & (b[k:] == 0) & small)
 
 
 class ComputeEngine(wiring.Component):
@@ -251,7 +255,10 @@ class ComputeEngine(wiring.Component):
                 "steps2": 1,  # npix <= 2 * pixels per step: the second step is the last
                 # the loop registers' start values that need arithmetic on the fields,
                 # computed as the instruction enters (the take then loads registers)
-                "pen": data.StructLayout({"k0": 16, "k1": 8, "k2": 8}),  # each loop's end - 1
+                # each loop's end - 2 (its counter is compared with it one step ahead), and
+                # whether its end - 1 is 0
+                "ppen": data.StructLayout({"k0": 16, "k1": 8, "k2": 8}),
+                "pen0": 3,
                 "single": 3,  # each loop has one iteration
                 "adv": 24,  # maps address step from one pixel step to the next
                 "adv_py": 24,  # ... plus py_stride (the row wrap's step, less row_span)
@@ -305,9 +312,13 @@ class ComputeEngine(wiring.Component):
         in_pixels = Mux(in_f["pixel_mode"], ncu, 1)
         in_adv = Mux(in_f["pixel_mode"], ncu * in_f["px_stride"], in_f["px_stride"])
         m.d.comb += [
-            w_entry.pen.k0.eq(in_f["k0_count"] - 2),  # k0_count is at least 1
-            w_entry.pen.k1.eq(Mux(in_f["k1_count"] == 0, 0, in_f["k1_count"] - 1) - 1),
-            w_entry.pen.k2.eq(Mux(in_f["k2_count"] == 0, 0, in_f["k2_count"] - 1) - 1),
+            # a loop of n iterations ends at n - 1 (k1 / k2 count 0 counts as 1)
+            w_entry.ppen.k0.eq(in_f["k0_count"] - 3),  # k0_count is at least 1
+            w_entry.ppen.k1.eq(Mux(in_f["k1_count"] == 0, 0, in_f["k1_count"] - 1) - 2),
+            w_entry.ppen.k2.eq(Mux(in_f["k2_count"] == 0, 0, in_f["k2_count"] - 1) - 2),
+            w_entry.pen0.eq(
+                Cat(in_f["k0_count"] == 2, in_f["k1_count"] == 2, in_f["k2_count"] == 2)
+            ),
             w_entry.single.eq(
                 Cat(in_f["k0_count"] == 1, in_f["k1_count"] <= 1, in_f["k2_count"] <= 1)
             ),
@@ -406,12 +417,16 @@ class ComputeEngine(wiring.Component):
         active = Signal()  # a MAC instruction is current
         k0, k1, k2 = Signal(16), Signal(8), Signal(8)
         # The last MAC of a step and the last step come out of flip-flops (Fmax): each loop
-        # level keeps an "at its end" flag, updated with its counter (a counter about to
-        # step onto its end value is compared with end - 1, registered with the bounds).
+        # level keeps an "at its end" flag, updated with its counter: a counter at end - 1
+        # steps onto its end.  That "at end - 1" is a flip-flop too (`pen_hit`), updated
+        # as the counter moves: 1 + k == end - 1 is k == end - 2 (`ppen`, registered with
+        # the bounds), and a counter returning to 0 is at end - 1 when end - 1 is 0.
         # The flags are assigned as next-state values (`*_n`, below), so that what the issue
         # and take decisions read - the step's last MAC, the instruction's last MAC - are
         # flip-flops of their own, not ANDs of the flags.
-        k0_pen, k1_pen, k2_pen = Signal(16), Signal(8), Signal(8)  # end - 1
+        k_ppen = [Signal(16, name="k0_ppen"), Signal(8, name="k1_ppen"), Signal(8, name="k2_ppen")]
+        pen0 = [Signal(name=f"k{i}_pen0") for i in range(3)]  # end - 1 == 0
+        pen_hit = [Signal(name=f"k{i}_pen_hit") for i in range(3)]  # counter == end - 1
         at_end = [Signal(name=f"k{i}_at_end") for i in range(3)]
         at_end_n = [Signal(name=f"k{i}_at_end_next") for i in range(3)]
         single = [Signal(name=f"k{i}_single") for i in range(3)]  # one iteration
@@ -421,9 +436,8 @@ class ComputeEngine(wiring.Component):
         fin = Signal()  # ... and the step is the instruction's last
         m.d.comb += [at_end_n[i].eq(at_end[i]) for i in range(3)]
         m.d.comb += step_last_n.eq(step_last)
-        last_n = at_end_n[0] & at_end_n[1] & at_end_n[2]
         m.d.sync += [at_end[i].eq(at_end_n[i]) for i in range(3)]
-        m.d.sync += [step_last.eq(step_last_n), k_last.eq(last_n), fin.eq(last_n & step_last_n)]
+        m.d.sync += step_last.eq(step_last_n)
         left = Signal(signed(26))  # npix - pix[0] - 2 * adv: <= 0 when the next step is last
         next_last = Signal()  # left <= 0, as a flip-flop
         koff, k1base, k2base = Signal(24), Signal(24), Signal(24)
@@ -482,9 +496,9 @@ class ComputeEngine(wiring.Component):
                 npix.eq(slot_npix),
                 left.eq(slot_npix - 2 * s_pixels),
                 out_base.eq(s["out_addr"]),
-                k0_pen.eq(head.pen.k0),
-                k1_pen.eq(head.pen.k1),
-                k2_pen.eq(head.pen.k2),
+                k_ppen[0].eq(head.ppen.k0),
+                k_ppen[1].eq(head.ppen.k1),
+                k_ppen[2].eq(head.ppen.k2),
                 adv_stride.eq(head.adv),
                 wrap_delta.eq(head.adv_py - head.row_span),
                 wrap_at.eq(head.wrap_at),
@@ -492,7 +506,11 @@ class ComputeEngine(wiring.Component):
             ]
             m.d.sync += [f[name].eq(s[name]) for name in f]
             for i in range(3):
-                m.d.sync += single[i].eq(head.single[i])
+                m.d.sync += [
+                    single[i].eq(head.single[i]),
+                    pen0[i].eq(head.pen0[i]),
+                    pen_hit[i].eq(head.pen0[i]),
+                ]
                 m.d.comb += at_end_n[i].eq(head.single[i])
             m.d.sync += next_last.eq(head.steps2)
             m.d.comb += step_last_n.eq(head.steps1)
@@ -506,31 +524,55 @@ class ComputeEngine(wiring.Component):
         # step's last MAC that is not the instruction's (stepping to the next pixels).
         counting = active & ~k_last
         stepping = active & k_last & ~fin & ~gap_wait
+        # k_last and fin, next: the AND of the three loops' next "at end" flags, written
+        # out per case so that the case decision and the flags' values are parallel LUTs,
+        # not a chain (Fmax).  Counting (not every loop at its end): the innermost loop
+        # not at its end steps, those inside it return to their start.
+        all_single = Signal()  # every loop has one iteration
+        counted = Mux(
+            ~at_end[0],
+            pen_hit[0] & at_end[1] & at_end[2],
+            Mux(~at_end[1], single[0] & pen_hit[1] & at_end[2], single[0] & single[1] & pen_hit[2]),
+        )
+        head_single = head.single.all()
+        with m.If(~active | last_issue):  # a new instruction's loops load
+            m.d.sync += [
+                all_single.eq(head_single),
+                k_last.eq(head_single),
+                fin.eq(head_single & head.steps1),
+            ]
+        with m.Elif(counting):
+            m.d.sync += [k_last.eq(counted), fin.eq(counted & step_last)]
+        with m.Elif(stepping):
+            m.d.sync += [k_last.eq(all_single), fin.eq(all_single & next_last)]
         with m.If(counting | stepping):
             with m.If(~k_last):  # counting (`active` holds inside this If)
                 m.d.sync += kidx.eq(kidx + 1)
                 with m.If(~at_end[0]):
-                    m.d.sync += [k0.eq(k0 + 1), koff.eq(koff + 1)]
-                    m.d.comb += at_end_n[0].eq(k0 == k0_pen)
+                    m.d.sync += [k0.eq(k0 + 1), koff.eq(koff + 1), pen_hit[0].eq(k0 == k_ppen[0])]
+                    m.d.comb += at_end_n[0].eq(pen_hit[0])
                 with m.Else():
-                    m.d.sync += k0.eq(0)
+                    m.d.sync += [k0.eq(0), pen_hit[0].eq(pen0[0])]
                     m.d.comb += at_end_n[0].eq(single[0])
                     with m.If(~at_end[1]):
                         m.d.sync += [
                             k1.eq(k1 + 1),
                             k1base.eq(k1base + f["k1_stride"]),
                             koff.eq(k1base + f["k1_stride"]),
+                            pen_hit[1].eq(k1 == k_ppen[1]),
                         ]
-                        m.d.comb += at_end_n[1].eq(k1 == k1_pen)
+                        m.d.comb += at_end_n[1].eq(pen_hit[1])
                     with m.Else():
                         m.d.sync += [
                             k1.eq(0),
+                            pen_hit[1].eq(pen0[1]),
                             k2.eq(k2 + 1),
                             k2base.eq(k2base + f["k2_stride"]),
                             k1base.eq(k2base + f["k2_stride"]),
                             koff.eq(k2base + f["k2_stride"]),
+                            pen_hit[2].eq(k2 == k_ppen[2]),
                         ]
-                        m.d.comb += [at_end_n[1].eq(single[1]), at_end_n[2].eq(k2 == k2_pen)]
+                        m.d.comb += [at_end_n[1].eq(single[1]), at_end_n[2].eq(pen_hit[2])]
             with m.Else():  # next pixel step
                 m.d.sync += [
                     kidx.eq(0),
@@ -540,6 +582,7 @@ class ComputeEngine(wiring.Component):
                     koff.eq(0),
                     k1base.eq(0),
                     k2base.eq(0),
+                    *[pen_hit[i].eq(pen0[i]) for i in range(3)],
                     left.eq(left - adv),
                     # left - adv <= 0 as `left < adv + 1`: a compare Yosys cannot merge
                     # with the subtraction above (`<=` shares its adder and then needs a

@@ -85,8 +85,9 @@ class DmaWrite(wiring.Component):
         m.submodules.gen = gen = BurstGen(cfg)
         rec = data.StructLayout(
             # last: the burst's last beat index (beats - 1: AWLEN); the burst's address waits
-            # for its B in bq
-            {"last": 8, "first_mask": e, "last_mask": e, "buf_beat": 24}
+            # for its B in bq; one: a single beat (last == 0, so that the current burst's
+            # load is no compare)
+            {"last": 8, "one": 1, "first_mask": e, "last_mask": e, "buf_beat": 24}
         )
         n_fl = DMA_MAX_WRITES_IN_FLIGHT
         # bursts announced on AW whose W beats are not all read yet
@@ -131,6 +132,7 @@ class DmaWrite(wiring.Component):
             gen.next.eq(take),
             into.addr.eq(gen.addr),
             into.b.last.eq(gen.length),
+            into.b.one.eq(gen.length == 0),
             into.b.first_mask.eq(gen.first_mask),
             into.b.last_mask.eq(gen.last_mask),
             into.b.buf_beat.eq(gen.buf_beat),
@@ -169,7 +171,7 @@ class DmaWrite(wiring.Component):
         # W FIFO entries taken: its level plus the buffer reads whose data is not in it yet,
         # kept as one count
         taken = Signal(range(W_FIFO_DEPTH + 1))
-        space = taken < W_FIFO_DEPTH
+        space = Signal(init=1)  # taken < W_FIFO_DEPTH, as a flip-flop
         rd_go = cur_valid & space
         r_last = cur_last
         free = ~cur_valid | (rd_go & cur_last)  # the current burst ends (or none): load one
@@ -196,7 +198,7 @@ class DmaWrite(wiring.Component):
             m.d.sync += [
                 cur_valid.eq(1),
                 cur_first.eq(1),
-                cur_last.eq(src.last == 0),
+                cur_last.eq(src.one),
                 cur_left.eq(src.last),
                 cur_addr.eq(src.buf_beat),
                 cur_fm.eq(src.first_mask),
@@ -237,6 +239,10 @@ class DmaWrite(wiring.Component):
         w_fire = wf.r_rdy & self.m_axi_wready
         m.d.comb += [wf.r_en.eq(w_fire), self.stat_beat.eq(w_fire)]
         m.d.sync += taken.eq(taken + rd_go - w_fire)
+        with m.If(rd_go & ~w_fire):
+            m.d.sync += space.eq(taken < W_FIFO_DEPTH - 1)
+        with m.Elif(w_fire & ~rd_go):
+            m.d.sync += space.eq(1)
 
         # --- B ------------------------------------------------------------------------------
         m.d.comb += [self.m_axi_bready.eq(1), bq.r_en.eq(self.m_axi_bvalid & bq.r_rdy)]
