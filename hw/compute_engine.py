@@ -68,7 +68,13 @@ def _product_at_most(a, b, limit: int):
     their low bits, so that no compare spans a whole factor (Fmax)."""
     k = limit.bit_length()
     lo_a, lo_b = a[:k], b[:k]
-    small = Cat(*[(lo_b <= limit // x) & (lo_a == x) for x in range(1, limit + 1)]).any()
+    # (lo_b <= limit // x) only where it is not always true (lint: no constant compares)
+    small = Cat(
+        *[
+            (lo_a == x) & ((lo_b <= limit // x) if limit // x < (1 << k) - 1 else 1)
+            for x in range(1, limit + 1)
+        ]
+    ).any()
     return (a == 0) | (b == 0) | ((a[k:] == 0) & (b[k:] == 0) & small)
 
 

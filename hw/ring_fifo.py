@@ -27,7 +27,7 @@ class RingFIFO(ShiftFIFO):
         q = Array(Signal(self.width, name=f"entry{i}", reset_less=True) for i in range(n))
         rd, wr = Signal(range(n)), Signal(range(n))
         m.d.comb += self.r_data.eq(q[rd])
-        push, pop = self._handshake(m)
+        push, pop, _ = self._handshake(m)
 
         def step(ptr):
             return ptr + 1 if n & (n - 1) == 0 else (ptr + 1) % n

@@ -53,18 +53,22 @@ class ShiftFIFO(wiring.Component):
 
     def _handshake(self, m: Module) -> tuple:
         """Drive ``r_rdy``, ``w_rdy`` and ``level`` (flip-flops) and return this cycle's
-        ``(push, pop)``: the part every storage form shares."""
+        ``(push, pop)`` and the one-hot level: the part every storage form shares."""
         n, level = self.depth, self.level
         nonempty, notfull = Signal(), Signal(init=1)
         m.d.comb += [self.r_rdy.eq(nonempty), self.w_rdy.eq(notfull)]
         push = self.w_en & notfull
         pop = self.r_en & nonempty
         m.d.sync += level.eq(level + push - pop)
+        # the level also as a one-hot flip-flop vector (at[i]: level == i): the flags'
+        # updates read one of its bits instead of comparing the count (the count is then
+        # only the `level` port)
+        at = Signal(n + 1, init=1)
         with m.If(push & ~pop):
-            m.d.sync += [nonempty.eq(1), notfull.eq(level != n - 1)]
+            m.d.sync += [nonempty.eq(1), notfull.eq(~at[n - 1]), at.eq(at << 1)]
         with m.Elif(pop & ~push):
-            m.d.sync += [nonempty.eq(level != 1), notfull.eq(1)]
-        return push, pop
+            m.d.sync += [nonempty.eq(~at[1]), notfull.eq(1), at.eq(at >> 1)]
+        return push, pop, at
 
     def elaborate(self, platform):
         m = Module()
@@ -72,15 +76,9 @@ class ShiftFIFO(wiring.Component):
         # storage is read only while r_rdy (reset): no reset net on it
         q = [Signal(self.width, name=f"entry{i}", reset_less=True) for i in range(n)]
         m.d.comb += self.r_data.eq(q[0])
-        push, pop = self._handshake(m)
-        # the level as a one-hot flip-flop vector beside the count (at[i]: level == i), so
-        # that "the first free place" is one LUT of push, pop and two flip-flops, not a
-        # compare of the count (Fmax: a push's enables are late, the AXI handshakes)
-        at = Signal(n + 1, init=1)
-        with m.If(push & ~pop):
-            m.d.sync += at.eq(at << 1)
-        with m.Elif(pop & ~push):
-            m.d.sync += at.eq(at >> 1)
+        push, pop, at = self._handshake(m)
+        # "the first free place" is one LUT of push, pop and two bits of the one-hot level,
+        # not a compare of the count (Fmax: a push's enables are late, the AXI handshakes)
         for i in range(n):
             shifted = Mux(pop, q[i + 1], q[i]) if i + 1 < n else Mux(pop, 0, q[i])
             # the first free place after this cycle's pop: level - pop
