@@ -95,7 +95,14 @@ class FillEngine(wiring.Component):
             m.d.sync += empty.eq(0)
 
         span_hi = span[eb:] != 0  # span >= e
-        last_beat = ~span_hi | (span == e)
+        # the row ends with this beat (span <= e), as a flip-flop: it steers every
+        # register's update (Fmax); set when a row starts from its offset and length, and
+        # as span steps down by e (span - e <= e)
+        last_beat = Signal()
+
+        def fits(lo, n):  # lo + n <= e for a beat offset lo and a length n
+            return (n[eb + 1 :] == 0) & ((lo + n[: eb + 1]) <= e)
+
         # element i is in the row when past the first beat's offset and before its end
         # (the last element always passes the first test and only fails the second with a
         # span below e: no compare against constants, which Verilator would flag)
@@ -108,6 +115,7 @@ class FillEngine(wiring.Component):
                 off.eq(addr[:eb]),
                 span.eq(addr[:eb] + count),
                 first.eq(1),
+                last_beat.eq(fits(addr[:eb], count)),
             ]
 
         with m.If(busy):
@@ -120,7 +128,12 @@ class FillEngine(wiring.Component):
                     *start_row(nxt, count),
                 ]
             with m.Else():
-                m.d.sync += [beat.eq(beat + 1), span.eq(span - e), first.eq(0)]
+                m.d.sync += [
+                    beat.eq(beat + 1),
+                    span.eq(span - e),
+                    first.eq(0),
+                    last_beat.eq(span <= 2 * e),
+                ]
             with m.If(last_beat & last_row):
                 m.d.comb += done.eq(1)
                 m.d.sync += busy.eq(0)
