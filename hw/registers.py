@@ -60,8 +60,9 @@ class RegisterBlock(wiring.Component):
     set_irq_done, set_irq_error : In(1)
         Pulses setting IRQ_STATUS bits.
     inc_<counter> : In(16)
-        Added to the counter every cycle, one cycle later (registered first: no logic that
-        computes an increment reaches a 64-bit counter's carry chain in the same cycle;
+        Added to the counter every cycle, two cycles later (registered twice first: no
+        logic that computes an increment reaches a 64-bit counter's carry chain, or
+        crosses the die, in the same cycle;
         ``counter`` is each name of ``COUNTERS``, lower case).
     irq : Out(1)
     """
@@ -100,13 +101,19 @@ class RegisterBlock(wiring.Component):
         clear = Signal()
         # a START while BUSY is ignored (hw/accelerator.py): it clears nothing either
         m.d.comb += clear.eq((self.start & ~self.busy) | self.soft_reset)
+        # each increment goes through two registers before its adder: the strobes come
+        # from all over the die (the AXI handshakes, the sequencers), and the first
+        # register lets the placer keep their logic by its source (a strobe's LUT shared
+        # with a FIFO's enable was pulled across the die to the counters: Fmax)
         for n, _ in COUNTERS:
+            inc0 = Signal(INC_BITS, name=f"inc_p_{n.lower()}")
             inc = Signal(INC_BITS, name=f"inc_q_{n.lower()}")
             with m.If(clear):
-                m.d.sync += [counters[n].eq(0), hi_latch[n].eq(0), inc.eq(0)]
+                m.d.sync += [counters[n].eq(0), hi_latch[n].eq(0), inc0.eq(0), inc.eq(0)]
             with m.Else():
                 m.d.sync += [
-                    inc.eq(getattr(self, f"inc_{n.lower()}")),
+                    inc0.eq(getattr(self, f"inc_{n.lower()}")),
+                    inc.eq(inc0),
                     counters[n].eq(counters[n] + inc),
                 ]
 
