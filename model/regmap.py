@@ -209,11 +209,12 @@ def registers_markdown() -> str:
         )
     lines += [
         "",
-        "The 64-bit counters (`*_LO` / `*_HI`) add each cycle's increment one cycle later (it",
-        "is registered first, for Fmax): read while `STATUS.BUSY` is 1 they lag the job by a",
-        "cycle, and they hold the job's totals from the cycle after `STATUS.DONE` rises, so a",
-        "read issued after DONE (or `irq`) was seen returns them.  START (while not BUSY: a",
-        "START while BUSY is ignored) and soft reset clear them.",
+        "The 64-bit counters (`*_LO` / `*_HI`) add each cycle's increment two cycles later (it",
+        "is registered twice first, for Fmax): read while `STATUS.BUSY` is 1 they lag the job by",
+        "two cycles, and they hold the job's totals from the second cycle after `STATUS.DONE`",
+        "rises, so a read issued after DONE (or `irq`) was seen returns them (seeing DONE takes",
+        "a read: its AR and its R, at least two cycles).  START (while not BUSY: a START while",
+        "BUSY is ignored) and soft reset clear them.",
     ]
     lines += ["", "## Fields", ""]
     for r in REGISTERS:

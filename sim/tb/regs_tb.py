@@ -171,6 +171,7 @@ async def counters(dut):
     dut.inc_rd_bytes.value = 8
     await ClockCycles(dut.clk, 5)
     dut.inc_rd_bytes.value = 0
+    await ClockCycles(dut.clk, 1)  # an increment lands two cycles after it is presented
     assert await tb.read("RD_BYTES_LO") == 40
     # a START while BUSY does not restart the job: it clears no counter
     dut.busy.value = 1
