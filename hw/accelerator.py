@@ -182,7 +182,7 @@ class Accelerator(wiring.Component):
         # done (it registers each beat): the program is checked then
         check = Signal()
         m.d.sync += check.eq(fetching & rd.done & ~rd.error)
-        with m.If(fetching & rd.done & rd.error):
+        with m.If(fetching & rd.error):  # (error comes with done)
             m.d.sync += fetching.eq(0)
             fail(rd.err_code, rd.err_addr)
         with m.If(check):
@@ -195,9 +195,9 @@ class Accelerator(wiring.Component):
                 m.d.sync += start_seq.eq(1)
                 m.d.comb += running_n.eq(1)
         with m.If(running & ~stopping):
-            with m.If(rd.done & rd.error):
+            with m.If(rd.error):
                 fail(rd.err_code, rd.err_addr)
-            with m.Elif(wr.done & wr.error):
+            with m.Elif(wr.error):
                 fail(wr.err_code, wr.err_addr)
         finish = Signal()
         m.d.comb += finish.eq(

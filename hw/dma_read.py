@@ -217,8 +217,10 @@ class DmaRead(wiring.Component):
             & ~ar_fire
             & ((burst_done & (inflight == 1)) | ((inflight == 0) & (failed | (r_fire & bad))))
         )
-        m.d.sync += [done_r.eq(finishing), error_r.eq(failed | (r_fire & bad))]
-        m.d.comb += [self.done.eq(done_r), self.error.eq(done_r & error_r)]
+        # error is a flip-flop of its own (not done & a flag): the controller's stop
+        # decision reads it
+        m.d.sync += [done_r.eq(finishing), error_r.eq(finishing & (failed | (r_fire & bad)))]
+        m.d.comb += [self.done.eq(done_r), self.error.eq(error_r)]
         with m.If(done_r):
             m.d.sync += busy.eq(0)
         return m

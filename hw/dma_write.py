@@ -273,8 +273,10 @@ class DmaWrite(wiring.Component):
         nothing_left = (~gen.valid | failed | (b_fire & bad)) & aw.empty
         done_r, error_r = Signal(), Signal()
         finishing = busy & ~done_r & b_fire & (bq.level == 1) & nothing_left
-        m.d.sync += [done_r.eq(finishing), error_r.eq(failed | bad)]
-        m.d.comb += [self.done.eq(done_r), self.error.eq(done_r & error_r)]
+        # error is a flip-flop of its own (not done & a flag): the controller's stop
+        # decision reads it
+        m.d.sync += [done_r.eq(finishing), error_r.eq(finishing & (failed | bad))]
+        m.d.comb += [self.done.eq(done_r), self.error.eq(error_r)]
         with m.If(done_r):
             m.d.sync += busy.eq(0)
         return m
