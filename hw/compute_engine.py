@@ -792,13 +792,26 @@ class ComputeEngine(wiring.Component):
             s1.relu.eq(head.relu),
             s1.shift.eq(head.shift),
         ]
-        # stage 2: the arithmetic shift (a barrel shifter: registered on its own, Fmax)
+        # stages 2a and 2: the arithmetic shift, a barrel shifter in two registered halves
+        # (the shift's low three bits, then its high three: eight places per step), Fmax
+        s2a = Signal(data.ArrayLayout(signed(a + 1), n), reset_less=True)
+        s2a_valid = Signal()
+        s2a_addr, s2a_relu = Signal(VEC_ADDR_BITS, reset_less=True), Signal(reset_less=True)
+        s2a_hi = Signal(3, reset_less=True)
+        for lane in range(n):
+            m.d.sync += s2a[lane].eq(s1.sum[lane] >> s1.shift[:3])
+        m.d.sync += [
+            s2a_valid.eq(s1_valid),
+            s2a_addr.eq(s1.addr),
+            s2a_relu.eq(s1.relu),
+            s2a_hi.eq(s1.shift[3:]),
+        ]
         s2 = Signal(data.ArrayLayout(signed(a + 1), n), reset_less=True)
         s2_valid = Signal()
         s2_addr, s2_relu = Signal(VEC_ADDR_BITS, reset_less=True), Signal(reset_less=True)
         for lane in range(n):
-            m.d.sync += s2[lane].eq(s1.sum[lane] >> s1.shift)
-        m.d.sync += [s2_valid.eq(s1_valid), s2_addr.eq(s1.addr), s2_relu.eq(s1.relu)]
+            m.d.sync += s2[lane].eq(s2a[lane] >> Cat(Const(0, 3), s2a_hi))
+        m.d.sync += [s2_valid.eq(s2a_valid), s2_addr.eq(s2a_addr), s2_relu.eq(s2a_relu)]
         # stage 3: saturate, ReLU.  The shifted value fits d bits when its bits from d - 1
         # up are all equal; its sign is the sum's (the shift is arithmetic)
         lo, hi = -(1 << (d - 1)), (1 << (d - 1)) - 1
