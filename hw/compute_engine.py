@@ -166,14 +166,27 @@ class ComputeEngine(wiring.Component):
         # the load's done at the latest; the first read of a loaded buffer is three
         # cycles after the done at the earliest (the token, the compute handshake, the
         # take), and the co-simulation's collision check holds it.
-        dw = SimpleNamespace(valid=Signal(name="dw_valid"))
-        for name in ("buf", "cu_mask", "addr", "data", "mask"):
+        # The beat's register holds, besides its address, data and mask, one "for this
+        # buffer of this CU" flag per buffer kind and CU (valid & buf & cu_mask, decoded
+        # as the beat arrives): each CU's write enables then start at flags of its own, not
+        # at a decode shared by every CU's block RAMs across the die (Fmax).
+        dw = SimpleNamespace()
+        for name in ("addr", "data", "mask"):
             setattr(
                 dw,
                 name,
                 Signal.like(getattr(self.dma_wr, name), name=f"dw_{name}", reset_less=True),
             )
         m.d.sync += [getattr(dw, name).eq(getattr(self.dma_wr, name)) for name in vars(dw)]
+        dw_to = {
+            k: [Signal(name=f"dw_{k.name.lower()}{c}") for c in range(ncu)]
+            for k in (Buf.MAPS, Buf.WEIGHTS, Buf.BIAS)
+        }
+        for k, flags in dw_to.items():
+            for c, flag in enumerate(flags):
+                m.d.sync += flag.eq(
+                    self.dma_wr.valid & (self.dma_wr.buf == k) & self.dma_wr.cu_mask[c]
+                )
         maps_rp, w_rp, b_rp, acc_rp, acc_wp = [], [], [], [], []
         maps_wp, w_wp, b_wp = [], [], []  # the DMA side's ports, for the collision check
         for c in range(ncu):
@@ -182,7 +195,7 @@ class ComputeEngine(wiring.Component):
             maps_wp.append(wp)
             m.d.sync += [
                 wp.addr.eq(dw.addr),
-                wp.en.eq(Mux(dw.valid & (dw.buf == Buf.MAPS) & dw.cu_mask[c], dw.mask, 0)),
+                wp.en.eq(Mux(dw_to[Buf.MAPS][c], dw.mask, 0)),
                 wp.data.eq(dw.data),
             ]
             maps_rp.append(RegisteredReadPort(m, mem, f"maps{c}"))
@@ -203,7 +216,7 @@ class ComputeEngine(wiring.Component):
                 vsel = dw.addr // per_vmac
                 rest = dw.addr % per_vmac
                 part = rest % cfg.word_beats if cfg.word_beats > 1 else 0
-                hit = dw.valid & (dw.buf == Buf.WEIGHTS) & dw.cu_mask[c] & (vsel == v)
+                hit = dw_to[Buf.WEIGHTS][c] & (vsel == v)
                 m.d.sync += [
                     wwp.addr.eq(rest >> wb_bits),
                     wwp.data.eq(dw.data.replicate(cfg.word_beats)),
@@ -221,7 +234,7 @@ class ComputeEngine(wiring.Component):
                 bvsel = dw.addr // per_vmac_b
                 brest = dw.addr % per_vmac_b
                 bpart = brest % b_beats
-                bhit = dw.valid & (dw.buf == Buf.BIAS) & dw.cu_mask[c] & (bvsel == v)
+                bhit = dw_to[Buf.BIAS][c] & (bvsel == v)
                 m.d.sync += [
                     bwp.addr.eq(brest // b_beats),
                     bwp.data.eq(dw.data.replicate(b_beats)),
