@@ -233,9 +233,16 @@ class Accelerator(wiring.Component):
         op_l = ls.head_op  # from a flip-flop: the unit's issue handshake depends on it
         is_fill = op_l == Op.FILL
         # no issue outside a healthy job: the gate is a flip-flop (its value is exactly
-        # running & ~stopping & ~resetting), for it drives every unit's issue handshake
+        # running & ~stopping & ~resetting), for it drives every unit's issue handshake.
+        # Its next value is written out from the only cases that change it, for its
+        # depth (Fmax): it opens when the fetched program checks out (and no reset is
+        # under way) and, once open, closes on a bus error, on the units' halt (the job's
+        # end) or on a soft reset - the same value as running_n & ~stopping_n &
+        # ~resetting_n in every cycle (a START is accepted only while not BUSY)
         gate = Signal()
-        m.d.sync += gate.eq(running_n & ~stopping_n & ~resetting_n)
+        opens = check & ~loader.illegal & ~loader.overflow & ~resetting
+        stays = gate & ~rd.error & ~wr.error & ~halted
+        m.d.sync += gate.eq(~regs.soft_reset & (opens | stays))
         m.d.comb += ls.hold.eq(~gate)
         with m.If(fetch_go):
             m.d.comb += [
