@@ -166,12 +166,14 @@ class ComputeEngine(wiring.Component):
         # the load's done at the latest; the first read of a loaded buffer is three
         # cycles after the done at the earliest (the token, the compute handshake, the
         # take), and the co-simulation's collision check holds it.
-        # The beat's register holds, besides its address, data and mask, one "for this
-        # buffer of this CU" flag per buffer kind and CU (valid & buf & cu_mask, decoded
-        # as the beat arrives): each CU's write enables then start at flags of its own, not
-        # at a decode shared by every CU's block RAMs across the die (Fmax).
+        # The beat's register holds, besides its data and mask, one "for this buffer of
+        # this CU" flag per buffer kind and CU (valid & buf & cu_mask, decoded as the beat
+        # arrives) and a copy of the address per CU, loaded only with that CU's beats (so
+        # that Yosys does not merge the copies): each CU decodes its write enables from
+        # registers of its own, by its block RAMs, not from a decode shared across the die
+        # (Fmax).
         dw = SimpleNamespace()
-        for name in ("addr", "data", "mask"):
+        for name in ("data", "mask"):
             setattr(
                 dw,
                 name,
@@ -187,6 +189,12 @@ class ComputeEngine(wiring.Component):
                 m.d.sync += flag.eq(
                     self.dma_wr.valid & (self.dma_wr.buf == k) & self.dma_wr.cu_mask[c]
                 )
+        dw_addr = [
+            Signal.like(self.dma_wr.addr, name=f"dw_addr{c}", reset_less=True) for c in range(ncu)
+        ]
+        for c in range(ncu):
+            with m.If(self.dma_wr.valid & self.dma_wr.cu_mask[c]):
+                m.d.sync += dw_addr[c].eq(self.dma_wr.addr)
         maps_rp, w_rp, b_rp, acc_rp, acc_wp = [], [], [], [], []
         maps_wp, w_wp, b_wp = [], [], []  # the DMA side's ports, for the collision check
         for c in range(ncu):
@@ -194,7 +202,7 @@ class ComputeEngine(wiring.Component):
             wp = mem.write_port(granularity=d)
             maps_wp.append(wp)
             m.d.sync += [
-                wp.addr.eq(dw.addr),
+                wp.addr.eq(dw_addr[c]),
                 wp.en.eq(Mux(dw_to[Buf.MAPS][c], dw.mask, 0)),
                 wp.data.eq(dw.data),
             ]
@@ -213,8 +221,8 @@ class ComputeEngine(wiring.Component):
                 wwp = wmem.write_port(granularity=d)
                 w_wp[c].append(wwp)
                 per_vmac = cfg.weights_depth * cfg.word_beats
-                vsel = dw.addr // per_vmac
-                rest = dw.addr % per_vmac
+                vsel = dw_addr[c] // per_vmac
+                rest = dw_addr[c] % per_vmac
                 part = rest % cfg.word_beats if cfg.word_beats > 1 else 0
                 hit = dw_to[Buf.WEIGHTS][c] & (vsel == v)
                 m.d.sync += [
@@ -231,8 +239,8 @@ class ComputeEngine(wiring.Component):
                 b_wp[c].append(bwp)
                 b_beats = 2 * n // e  # beats per bias word
                 per_vmac_b = cfg.bias_depth * b_beats
-                bvsel = dw.addr // per_vmac_b
-                brest = dw.addr % per_vmac_b
+                bvsel = dw_addr[c] // per_vmac_b
+                brest = dw_addr[c] % per_vmac_b
                 bpart = brest % b_beats
                 bhit = dw_to[Buf.BIAS][c] & (bvsel == v)
                 m.d.sync += [
