@@ -348,15 +348,18 @@ class VectorUnit(wiring.Component):
             mul_e = m.submodules[f"mul{lane}"] = PipelinedMultiplier(signed(d), signed(d))
             m.d.comb += [mul_e.a.eq(av[lane]), mul_e.b.eq(bv[lane])]
             prod = mul_e.p
-            # E3: round and saturate the product
+            # E3: round the product; E4: saturate it (the add's carry chain and the
+            # saturation's LUTs in stages of their own: the result waits for E5 anyway)
+            rounded = Signal(signed(len(prod) + 1 - fb), name=f"mulr{lane}", reset_less=True)
+            m.d.sync += rounded.eq((prod + (1 << (fb - 1))) >> fb)
             mul = Signal(signed(d), name=f"mulq{lane}", reset_less=True)
-            m.d.sync += mul.eq(sat((prod + (1 << (fb - 1))) >> fb))
+            m.d.sync += mul.eq(sat(rounded))
             # E2..E5: activations
             sig_y = self._act(m, "sigmoid", x, lane)
             tanh_y = self._act(m, "tanh", x, lane)
             # align everything to E5
             simple5 = delayed(m, simple, 2, f"simple{lane}", reset_less=True)
-            mul5 = delayed(m, mul, 2, f"mulq{lane}", reset_less=True)
+            mul5 = delayed(m, mul, 1, f"mulq{lane}", reset_less=True)
             r = Signal(signed(d), name=f"r{lane}")
             with m.Switch(op):
                 with m.Case(VecOp.MUL):
