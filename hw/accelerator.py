@@ -266,10 +266,10 @@ class Accelerator(wiring.Component):
         # buffer writes: from the DMA read side or the fill engine (never both in a cycle)
         with m.If(fill.wr.valid):
             m.d.comb += engine.dma_wr.valid.eq(1)
-            for name in ("buf", "cu_mask", "addr", "data", "mask"):
+            for name in ("buf", "cu_mask", "addr", "data", "mask", "in_range"):
                 m.d.comb += getattr(engine.dma_wr, name).eq(getattr(fill.wr, name))
         with m.Else():
-            for name in ("valid", "buf", "cu_mask", "addr", "data", "mask"):
+            for name in ("valid", "buf", "cu_mask", "addr", "data", "mask", "in_range"):
                 m.d.comb += getattr(engine.dma_wr, name).eq(getattr(rd.wr, name))
 
         # --- store unit: STORE -> DMA write side, reading the vector buffer --------------

@@ -34,11 +34,12 @@ from amaranth.hdl import MemoryData
 from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
+from amaranth.utils import ceil_log2
 
 from snowsim.hw.collisions import NO_RW_CHECK, collision
 from snowsim.hw.instr_fields import field
 from snowsim.hw.multiplier import PipelinedMultiplier
-from snowsim.hw.ports import VEC_ADDR_BITS, BufReadSignature, BufWriteSignature
+from snowsim.hw.ports import VEC_ADDR_BITS, BufReadSignature, BufWriteSignature, space_bits
 from snowsim.hw.primitives import checks
 from snowsim.hw.read_port import RegisteredReadPort
 from snowsim.hw.ring_fifo import RingFIFO
@@ -187,7 +188,10 @@ class ComputeEngine(wiring.Component):
         for k, flags in dw_to.items():
             for c, flag in enumerate(flags):
                 m.d.sync += flag.eq(
-                    self.dma_wr.valid & (self.dma_wr.buf == k) & self.dma_wr.cu_mask[c]
+                    self.dma_wr.valid
+                    & (self.dma_wr.buf == k)
+                    & self.dma_wr.cu_mask[c]
+                    & self.dma_wr.in_range
                 )
         dw_addr = [
             Signal.like(self.dma_wr.addr, name=f"dw_addr{c}", reset_less=True) for c in range(ncu)
@@ -221,10 +225,11 @@ class ComputeEngine(wiring.Component):
                 wwp = wmem.write_port(granularity=d)
                 w_wp[c].append(wwp)
                 per_vmac = cfg.weights_depth * cfg.word_beats
-                vsel = dw_addr[c] // per_vmac
+                # the vMAC-select bits only: the bits above are zero (in_range)
+                vsel = dw_addr[c][ceil_log2(per_vmac) : space_bits(Buf.WEIGHTS, cfg)]
                 rest = dw_addr[c] % per_vmac
                 part = rest % cfg.word_beats if cfg.word_beats > 1 else 0
-                hit = dw_to[Buf.WEIGHTS][c] & (vsel == v)
+                hit = dw_to[Buf.WEIGHTS][c] & ((vsel == v) if len(vsel) else 1)
                 m.d.sync += [
                     wwp.addr.eq(rest >> wb_bits),
                     wwp.data.eq(dw.data.replicate(cfg.word_beats)),
@@ -239,10 +244,10 @@ class ComputeEngine(wiring.Component):
                 b_wp[c].append(bwp)
                 b_beats = 2 * n // e  # beats per bias word
                 per_vmac_b = cfg.bias_depth * b_beats
-                bvsel = dw_addr[c] // per_vmac_b
+                bvsel = dw_addr[c][ceil_log2(per_vmac_b) : space_bits(Buf.BIAS, cfg)]
                 brest = dw_addr[c] % per_vmac_b
                 bpart = brest % b_beats
-                bhit = dw_to[Buf.BIAS][c] & (bvsel == v)
+                bhit = dw_to[Buf.BIAS][c] & ((bvsel == v) if len(bvsel) else 1)
                 m.d.sync += [
                     bwp.addr.eq(brest // b_beats),
                     bwp.data.eq(dw.data.replicate(b_beats)),

@@ -14,7 +14,7 @@ from amaranth.lib.wiring import In, Out
 
 from snowsim.hw.axi import Resp, axi4_read_master
 from snowsim.hw.burst_gen import BurstGen
-from snowsim.hw.ports import BufWriteSignature
+from snowsim.hw.ports import BufWriteSignature, in_range
 from snowsim.hw.reg_slice import RegSlice
 from snowsim.hw.shift_fifo import ShiftFIFO
 from snowsim.model.config import AcceleratorConfig
@@ -181,6 +181,7 @@ class DmaRead(wiring.Component):
             self.wr.buf.eq(buf),
             self.wr.cu_mask.eq(cu_mask),
             self.wr.addr.eq(head.buf_beat + beat),
+            self.wr.in_range.eq(in_range(buf, head.buf_beat + beat, cfg)),
             self.wr.data.eq(self.m_axi_rdata),
             self.wr.mask.eq(mask),
         ]

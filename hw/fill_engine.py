@@ -13,7 +13,7 @@ from amaranth import Cat, Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from snowsim.hw.ports import BufWriteSignature
+from snowsim.hw.ports import BufWriteSignature, space_bits
 from snowsim.model.config import AcceleratorConfig
 from snowsim.model.isa import FIELDS, Buf, Op
 from snowsim.model.latencies import FILL_LATENCY
@@ -87,6 +87,7 @@ class FillEngine(wiring.Component):
             self.wr.addr.eq(wa),
             self.wr.mask.eq(wm),
             self.wr.buf.eq(Buf.MAPS),
+            self.wr.in_range.eq(wa[space_bits(Buf.MAPS, cfg) :] == 0),
             self.wr.cu_mask.eq((1 << cfg.n_cu) - 1),
             self.wr.data.eq(Cat(*([value] * e))),
         ]

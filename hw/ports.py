@@ -7,10 +7,13 @@ Writes never stall.  Reads (STORE, from the vector buffer) have a fixed latency 
 :data:`BUFFER_READ_LATENCY` cycles and never stall either.
 """
 
+from amaranth import Mux, Value
 from amaranth.lib import wiring
 from amaranth.lib.wiring import Out
+from amaranth.utils import ceil_log2
 
 from snowsim.model.config import AcceleratorConfig
+from snowsim.model.isa import Buf
 from snowsim.model.latencies import BUFFER_READ_LATENCY
 
 __all__ = [
@@ -21,6 +24,8 @@ __all__ = [
     "BufWriteSignature",
     "VecReadSignature",
     "VecWriteSignature",
+    "in_range",
+    "space_bits",
 ]
 
 BEAT_ADDR_BITS = 24
@@ -43,6 +48,10 @@ class BufWriteSignature(wiring.Signature):
         Little-endian: element ``i`` in bits ``[i*data_bits, (i+1)*data_bits)``.
     mask : Out(bus_elems)
         Element enables.
+    in_range : Out(1)
+        ``addr`` is below ``2 ** space_bits(buf)``: the bits above the space are zero,
+        tested where the address is formed, so that the buffers' write decode compares
+        only the few bits that pick a vMAC (a beat out of range is dropped).
     """
 
     def __init__(self, cfg: AcceleratorConfig):
@@ -54,8 +63,35 @@ class BufWriteSignature(wiring.Signature):
                 "addr": Out(BEAT_ADDR_BITS),
                 "data": Out(cfg.bus_data_bits),
                 "mask": Out(cfg.bus_elems),
+                "in_range": Out(1),
             }
         )
+
+
+def space_bits(buf: Buf, cfg: AcceleratorConfig) -> int:
+    """Beat-address bits of a DMA-written buffer space per CU (its vMACs' count rounded up
+    to a power of two): MAPS, WEIGHTS and BIAS."""
+    word_beats = cfg.word_beats
+    beats = {
+        Buf.MAPS: cfg.maps_depth // cfg.bus_elems,
+        Buf.WEIGHTS: cfg.weights_depth * word_beats,
+        Buf.BIAS: cfg.bias_depth * (2 * cfg.n_lanes // cfg.bus_elems),
+    }[buf]
+    vmacs = 1 if buf == Buf.MAPS else 1 << ceil_log2(cfg.n_vmac)
+    return ceil_log2(beats * vmacs)
+
+
+def in_range(buf: Value, addr: Value, cfg: AcceleratorConfig) -> Value:
+    """``addr`` within the space ``buf`` names (:func:`space_bits`); 1 for VECTOR."""
+
+    def fits(k: Buf) -> Value:
+        return addr[space_bits(k, cfg) :] == 0
+
+    return Mux(
+        buf == Buf.MAPS,
+        fits(Buf.MAPS),
+        Mux(buf == Buf.WEIGHTS, fits(Buf.WEIGHTS), Mux(buf == Buf.BIAS, fits(Buf.BIAS), 1)),
+    )
 
 
 class BufReadSignature(wiring.Signature):

@@ -302,6 +302,7 @@ def test_collision_check_sees_a_buffer_read_and_written_in_one_cycle(write_at):
         ctx.set(dut.dma_wr.cu_mask, (1 << NCU) - 1)
         ctx.set(dut.dma_wr.addr, addr)
         ctx.set(dut.dma_wr.mask, (1 << E) - 1)
+        ctx.set(dut.dma_wr.in_range, 1)  # (the DMA side computes it)
         ctx.set(dut.valid, 1)
         ctx.set(dut.instr, encode(mac(k)))
         await ctx.tick()
