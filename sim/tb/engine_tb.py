@@ -33,6 +33,7 @@ async def engine_job(dut):
         dut.dma_wr__data.value = beat["data"]
         dut.dma_wr__mask.value = beat["mask"]
         dut.dma_wr__cu_mask.value = beat["cu_mask"]
+        dut.dma_wr__in_range.value = 1  # (the DMA side tests it; the beats are in range)
         await RisingEdge(dut.clk)
     dut.dma_wr__valid.value = 0
     queue = [int(i) for i in job["instructions"]]
