@@ -299,6 +299,7 @@ def _nextpnr(
             "--timing-allow-fail",
             "--report",
             "report.json",
+            "--detailed-timing-report",  # every endpoint's routed arrival (sim/routed.py)
             "--seed",
             str(seed),
             "--speed",

@@ -53,7 +53,9 @@ def _args(p: argparse.ArgumentParser) -> None:
         type=int,
         metavar="N",
         help="ECP5: also estimate every register's path delay on the Yosys netlist and list "
-        "the N slowest (sim/paths.py; seconds, for ranking what to pipeline)",
+        "the N slowest (sim/paths.py; seconds, for ranking what to pipeline) and, after "
+        "place and route, the N latest registers by their routed arrivals with the late "
+        "inputs per module (sim/routed.py)",
     )
     p.add_argument(
         "--buffers",
@@ -135,6 +137,13 @@ def run(args: argparse.Namespace) -> int:
 
         paths = register_paths(workdir / f"{top}.json", top)
         table += "\n\n" + paths_table(paths, freq, args.paths)
+        seed_dir = workdir if len(args.seed) == 1 else workdir / f"seed{result.seed}"
+        if result.fmax_mhz is not None:  # the best seed's routed arrivals
+            from snowsim.sim.routed import routed_module_table, routed_registers, routed_table
+
+            rows = routed_registers(seed_dir / "report.json", 1000.0 / freq)
+            table += "\n\n" + routed_table(rows, freq, args.paths)
+            table += "\n\n" + routed_module_table(rows, freq)
     print(table)
     print(f"({result.seconds:.0f} s; logs and reports in {workdir})")
     write_json(args.json, {"config": cfg.to_dict(), "primitives": primitives, **result.to_dict()})
