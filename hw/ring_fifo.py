@@ -9,11 +9,11 @@ changes only the read pointer, the level and the two flags, where a
 price is the multiplexer on the head's path.  ``r_rdy`` and ``w_rdy`` are flip-flops.
 """
 
-from amaranth import Array, Module, Signal
+from amaranth import Array, Module, Mux, Signal
 
 from snowsim.hw.shift_fifo import ShiftFIFO
 
-__all__ = ["RingFIFO"]
+__all__ = ["PrefetchRingFIFO", "RingFIFO"]
 
 
 class RingFIFO(ShiftFIFO):
@@ -36,4 +36,39 @@ class RingFIFO(ShiftFIFO):
             m.d.sync += [q[wr].eq(self.w_data), wr.eq(step(wr))]
         with m.If(pop):
             m.d.sync += rd.eq(step(rd))
+        return m
+
+
+class PrefetchRingFIFO(ShiftFIFO):
+    """A ring whose head is kept in a register of its own: a pop moves the read pointer and
+    reloads the head register from the ring's next entry (through the multiplexer, from the
+    pointer's flip-flops), so neither a push nor a pop steers more than one entry's and the
+    head's flip-flops, and ``r_data`` comes straight out of flip-flops.  Parameters,
+    members and cycle behaviour as :class:`~snowsim.hw.shift_fifo.ShiftFIFO`'s."""
+
+    def elaborate(self, platform):
+        m = Module()
+        n = self.depth
+        # storage is read only while r_rdy (reset): no reset net on it
+        q = Array(Signal(self.width, name=f"entry{i}", reset_less=True) for i in range(n))
+        head = Signal(self.width, name="head", reset_less=True)
+        rd, wr = Signal(range(n)), Signal(range(n))
+        rd1 = Signal(range(n), init=1 % n)  # rd + 1, kept beside rd
+        m.d.comb += self.r_data.eq(head)
+        push, pop, at = self._handshake(m)
+
+        def step(ptr):
+            return ptr + 1 if n & (n - 1) == 0 else Mux(ptr == n - 1, 0, ptr + 1)
+
+        with m.If(push):
+            m.d.sync += [q[wr].eq(self.w_data), wr.eq(step(wr))]
+        with m.If(pop):
+            m.d.sync += [rd.eq(rd1), rd1.eq(step(rd1))]
+        # the head after this cycle: the next entry on a pop that leaves two or more (at[0],
+        # at[1]: the level is 0, 1), else the pushed word when the FIFO is or becomes empty
+        more = ~at[0] & ~at[1]
+        with m.If(pop):
+            m.d.sync += head.eq(Mux(more, q[rd1], self.w_data))
+        with m.Elif(at[0]):
+            m.d.sync += head.eq(self.w_data)
         return m

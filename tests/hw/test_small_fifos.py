@@ -8,11 +8,11 @@ from amaranth.lib.fifo import SyncFIFO
 from amaranth.sim import Simulator
 
 from snowsim.hw.reg_slice import RegSlice
-from snowsim.hw.ring_fifo import RingFIFO
+from snowsim.hw.ring_fifo import PrefetchRingFIFO, RingFIFO
 from snowsim.hw.shift_fifo import ShiftFIFO
 
 
-@pytest.mark.parametrize("cls", [ShiftFIFO, RingFIFO])
+@pytest.mark.parametrize("cls", [ShiftFIFO, RingFIFO, PrefetchRingFIFO])
 @pytest.mark.parametrize("depth", [1, 2, 5, 16])
 def test_matches_sync_fifo_cycle_by_cycle(cls, depth):
     rng = np.random.default_rng(depth)
@@ -47,7 +47,7 @@ def test_matches_sync_fifo_cycle_by_cycle(cls, depth):
 
 
 @pytest.mark.filterwarnings("ignore:.*created but never used")
-@pytest.mark.parametrize("cls", [ShiftFIFO, RingFIFO])
+@pytest.mark.parametrize("cls", [ShiftFIFO, RingFIFO, PrefetchRingFIFO])
 @pytest.mark.parametrize("kw", [{"width": 0, "depth": 4}, {"width": 8, "depth": 0}])
 def test_bad_shape_is_refused(cls, kw):
     with pytest.raises(ValueError, match=cls.__name__):
