@@ -4,7 +4,7 @@ a 4 KiB boundary or ``max_burst_beats``), with the element masks of the burst's 
 last beat and the buffer beat its data belongs to.
 """
 
-from amaranth import C, Cat, Module, Mux, Signal, signed
+from amaranth import C, Cat, Module, Mux, Signal, Value, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -101,11 +101,23 @@ class BurstGen(wiring.Component):
         rows_left, planes_left = Signal(16), Signal(16)
         last_row, last_plane = Signal(), Signal()
 
+        # the row ends with this burst: Mux(near, r4k < 0, rl < 0), kept as a flip-flop
+        # updated with near, rl and r4k (from their next values), so that the advance's
+        # case decision - every walker register's enable - starts at flip-flops (Fmax)
         row_done = Signal()
-        m.d.comb += [
-            row_done.eq(Mux(near, r4k < 0, rl < 0)),
-            self.valid.eq(active),
-        ]
+        m.d.comb += self.valid.eq(active)
+
+        def walk(near_v, rl_v, r4k_v):  # near, rl and r4k take these values
+            return [
+                near.eq(near_v),
+                rl.eq(rl_v),
+                r4k.eq(r4k_v),
+                # the signs of the values as stored (21 bits)
+                row_done.eq(
+                    Mux(near_v, Value.cast(r4k_v)[len(r4k) - 1], Value.cast(rl_v)[len(rl) - 1])
+                ),
+            ]
+
         full = (1 << e) - 1
         first_bits = Cat(*[(i * eb) >= head for i in range(e)])
         last_bits = Cat(*[(tail == 0) | ((i * eb) < tail) for i in range(e)])
@@ -134,9 +146,7 @@ class BurstGen(wiring.Component):
                 rem1.eq((off + nb1m) >> lb),
                 to4k.eq(page - x),
                 to4k1.eq(page - 1 - x),
-                near.eq(x >= page - lim),
-                rl.eq((off + c_l) >> lb),
-                r4k.eq((addr[:12] + c_4k) >> lb),
+                *walk(x >= page - lim, (off + c_l) >> lb, (addr[:12] + c_4k) >> lb),
                 first.eq(1),
                 head.eq(off),
                 tail.eq((off + nb_tail)[: max(lb, 1)] if lb else 0),
@@ -223,9 +233,7 @@ class BurstGen(wiring.Component):
                         rem1.eq(rem1 - to4k),
                         to4k.eq(page),
                         to4k1.eq(page - 1),
-                        near.eq(page <= lim),
-                        rl.eq(r4k - lim),
-                        r4k.eq(r4k - page),
+                        *walk(C(page <= lim), r4k - lim, r4k - page),
                     ]
                 with m.Else():
                     m.d.sync += [
@@ -235,8 +243,7 @@ class BurstGen(wiring.Component):
                         rem1.eq(rem1 - lim),
                         to4k.eq(to4k - lim),
                         to4k1.eq(to4k1 - lim),
-                        near.eq(to4k <= 2 * lim),
-                        rl.eq(rl - lim),
+                        *walk(to4k <= 2 * lim, rl - lim, r4k),
                     ]
             with m.Elif(~last_row):
                 m.d.sync += [
