@@ -771,7 +771,11 @@ class ComputeEngine(wiring.Component):
         # no reset: the chain is read only while `left` (reset) counts its captured words
         chain = [Signal(entry, name=f"chain{j}", reset_less=True) for j in range(words)]
         left = Signal(range(words + 1))
-        capture = c5.valid & c5.last & c5.drain
+        # the chain's two cases, capture and shift, as flip-flops: their OR enables every
+        # chain register (about 1 500 at tiny), so it starts one LUT from registers
+        capture = Signal()  # c5.valid & c5.last & c5.drain, registered from c4's
+        m.d.sync += capture.eq(c4.valid & c4.last & c4.drain)
+        shifting = Signal()  # left != 0
         rnd = Signal(unsigned(a), reset_less=True)  # round half up: 2**(shift-1), with c5
         m.d.sync += rnd.eq(Mux(c4.shift == 0, 0, (Const(1, unsigned(a)) << c4.shift) >> 1))
         with m.If(capture):
@@ -790,11 +794,11 @@ class ComputeEngine(wiring.Component):
                         chain[j].relu.eq(c5.relu),
                         chain[j].shift.eq(c5.shift),
                     ]
-            m.d.sync += left.eq(words)
-        with m.Elif(left != 0):
+            m.d.sync += [left.eq(words), shifting.eq(1)]
+        with m.Elif(shifting):
             for j in range(words - 1):
                 m.d.sync += chain[j].eq(chain[j + 1])
-            m.d.sync += left.eq(left - 1)
+            m.d.sync += [left.eq(left - 1), shifting.eq(left != 1)]
         head = chain[0]
         # stage 1: add the bias and the rounding constant
         # the stages' data need no reset (their valid flags have one)
@@ -813,7 +817,7 @@ class ComputeEngine(wiring.Component):
         for lane in range(n):
             m.d.sync += s1.sum[lane].eq(head.acc[lane] + head.bias[lane])
         m.d.sync += [
-            s1_valid.eq((left != 0) & head.valid),
+            s1_valid.eq(shifting & head.valid),
             s1.addr.eq(head.addr),
             s1.relu.eq(head.relu),
             s1.shift.eq(head.shift),
