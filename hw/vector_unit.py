@@ -294,6 +294,10 @@ class VectorUnit(wiring.Component):
         # ... and of the position whose result register loads this cycle
         q = {k: delayed(m, v, VEC_STAGES - 1, k) for k, v in p.items()}
         q_valid, q_first, q_write = q["p_valid"], q["p_first"], q["p_write"]
+        # the result register's last update: a position loaded it (was_valid), the first of
+        # its window (was_first)
+        was_valid, was_first = Signal(), Signal()
+        m.d.sync += [was_valid.eq(q_valid), was_first.eq(q_first)]
         q_final, q_dst = q["p_final"], q["p_dst"]
         av = data.View(lanes, self.rd_a.data)
         bv = data.View(lanes, self.rd_b.data)
@@ -358,7 +362,16 @@ class VectorUnit(wiring.Component):
             sig_y = self._act(m, "sigmoid", x, lane)
             tanh_y = self._act(m, "tanh", x, lane)
             # align everything to E5
-            simple5 = delayed(m, simple, 2, f"simple{lane}", reset_less=True)
+            simple4 = delayed(m, simple, 1, f"simple{lane}", reset_less=True)
+            simple5 = delayed(m, simple4, 1, f"simple4_{lane}", reset_less=True)
+            # MAXPOOL's "the new value beats the running maximum" (simple5 > res), compared
+            # a cycle ahead so that the result register's enable is a LUT of flip-flops, not
+            # a carry chain (Fmax): the maximum this cycle is last cycle's, or last cycle's
+            # value when that position was the window's first, or the larger of the two
+            beats_res = Signal(name=f"beats_res{lane}", reset_less=True)  # vs. last res
+            beats_prev = Signal(name=f"beats_prev{lane}", reset_less=True)  # vs. last value
+            m.d.sync += [beats_res.eq(simple4 > res[lane]), beats_prev.eq(simple4 > simple5)]
+            greater = Mux(~was_valid, beats_res, Mux(was_first, beats_prev, beats_res & beats_prev))
             mul5 = delayed(m, mul, 1, f"mulq{lane}", reset_less=True)
             r = Signal(signed(d), name=f"r{lane}")
             with m.Switch(op):
@@ -369,7 +382,7 @@ class VectorUnit(wiring.Component):
                 with m.Case(VecOp.TANH):
                     m.d.comb += r.eq(tanh_y)
                 with m.Case(VecOp.MAXPOOL):
-                    m.d.comb += r.eq(Mux(q_first | (simple5 > res[lane]), simple5, res[lane]))
+                    m.d.comb += r.eq(Mux(q_first | greater, simple5, res[lane]))
                 with m.Default():
                     m.d.comb += r.eq(simple5)
             # E6: the result register
