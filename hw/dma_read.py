@@ -176,12 +176,13 @@ class DmaRead(wiring.Component):
         # decoded, so the last word lands two cycles after the load's done
         # (DMA_DONE_LATENCY = 1 after its last beat), still a cycle before any reader can
         # act on that done (hw/compute_engine.py)
+        buf_addr = head.buf_beat + beat
         m.d.sync += [
             self.wr.valid.eq(write & ~to_prog),
             self.wr.buf.eq(buf),
             self.wr.cu_mask.eq(cu_mask),
-            self.wr.addr.eq(head.buf_beat + beat),
-            self.wr.in_range.eq(in_range(buf, head.buf_beat + beat, cfg)),
+            self.wr.addr.eq(buf_addr),
+            self.wr.in_range.eq(in_range(buf, buf_addr, cfg)),
             self.wr.data.eq(self.m_axi_rdata),
             self.wr.mask.eq(mask),
         ]

@@ -13,6 +13,7 @@ from amaranth.lib.wiring import Out
 from amaranth.utils import ceil_log2
 
 from snowsim.model.config import AcceleratorConfig
+from snowsim.model.dma import buffer_elems
 from snowsim.model.isa import Buf
 from snowsim.model.latencies import BUFFER_READ_LATENCY
 
@@ -70,15 +71,12 @@ class BufWriteSignature(wiring.Signature):
 
 def space_bits(buf: Buf, cfg: AcceleratorConfig) -> int:
     """Beat-address bits of a DMA-written buffer space per CU (its vMACs' count rounded up
-    to a power of two): MAPS, WEIGHTS and BIAS."""
-    word_beats = cfg.word_beats
-    beats = {
-        Buf.MAPS: cfg.maps_depth // cfg.bus_elems,
-        Buf.WEIGHTS: cfg.weights_depth * word_beats,
-        Buf.BIAS: cfg.bias_depth * (2 * cfg.n_lanes // cfg.bus_elems),
-    }[buf]
-    vmacs = 1 if buf == Buf.MAPS else 1 << ceil_log2(cfg.n_vmac)
-    return ceil_log2(beats * vmacs)
+    to a power of two): MAPS, WEIGHTS and BIAS, sized by
+    :func:`snowsim.model.dma.buffer_elems`."""
+    beats = buffer_elems(buf, cfg) // cfg.bus_elems
+    if buf == Buf.MAPS:
+        return ceil_log2(beats)
+    return ceil_log2(beats // cfg.n_vmac) + ceil_log2(cfg.n_vmac)
 
 
 def in_range(buf: Value, addr: Value, cfg: AcceleratorConfig) -> Value:

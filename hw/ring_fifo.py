@@ -16,6 +16,11 @@ from snowsim.hw.shift_fifo import ShiftFIFO
 __all__ = ["PrefetchRingFIFO", "RingFIFO"]
 
 
+def _step(ptr, n: int):
+    """A ring pointer's next place."""
+    return ptr + 1 if n & (n - 1) == 0 else Mux(ptr == n - 1, 0, ptr + 1)
+
+
 class RingFIFO(ShiftFIFO):
     """Parameters and members as :class:`~snowsim.hw.shift_fifo.ShiftFIFO`'s (the same
     ports and cycle behaviour); only the storage differs."""
@@ -28,14 +33,10 @@ class RingFIFO(ShiftFIFO):
         rd, wr = Signal(range(n)), Signal(range(n))
         m.d.comb += self.r_data.eq(q[rd])
         push, pop, _ = self._handshake(m)
-
-        def step(ptr):
-            return ptr + 1 if n & (n - 1) == 0 else (ptr + 1) % n
-
         with m.If(push):
-            m.d.sync += [q[wr].eq(self.w_data), wr.eq(step(wr))]
+            m.d.sync += [q[wr].eq(self.w_data), wr.eq(_step(wr, n))]
         with m.If(pop):
-            m.d.sync += rd.eq(step(rd))
+            m.d.sync += rd.eq(_step(rd, n))
         return m
 
 
@@ -56,14 +57,10 @@ class PrefetchRingFIFO(ShiftFIFO):
         rd1 = Signal(range(n), init=1 % n)  # rd + 1, kept beside rd
         m.d.comb += self.r_data.eq(head)
         push, pop, at = self._handshake(m)
-
-        def step(ptr):
-            return ptr + 1 if n & (n - 1) == 0 else Mux(ptr == n - 1, 0, ptr + 1)
-
         with m.If(push):
-            m.d.sync += [q[wr].eq(self.w_data), wr.eq(step(wr))]
+            m.d.sync += [q[wr].eq(self.w_data), wr.eq(_step(wr, n))]
         with m.If(pop):
-            m.d.sync += [rd.eq(rd1), rd1.eq(step(rd1))]
+            m.d.sync += [rd.eq(rd1), rd1.eq(_step(rd1, n))]
         # the head after this cycle: the next entry on a pop that leaves two or more (at[0],
         # at[1]: the level is 0, 1), else the pushed word when the FIFO is or becomes empty
         more = ~at[0] & ~at[1]
