@@ -44,7 +44,7 @@ from snowsim.hw.primitives import checks
 from snowsim.hw.read_port import RegisteredReadPort
 from snowsim.hw.ring_fifo import RingFIFO
 from snowsim.hw.shift_fifo import ShiftFIFO
-from snowsim.hw.vector_unit import VectorUnit
+from snowsim.hw.vector_unit import VectorUnit, second_row
 from snowsim.hw.vmac import VMac
 from snowsim.model.config import AcceleratorConfig
 from snowsim.model.isa import FIELDS, INSTR_BITS, Buf, Op
@@ -283,6 +283,7 @@ class ComputeEngine(wiring.Component):
                 "row_span": 28,
                 "vec": 1,
                 "drain": 1,
+                "vec_a2": 16,  # a VEC's second_row (hw/vector_unit.py)
                 "steps1": 1,  # npix <= pixels per step: the first step is the last
                 "steps2": 1,  # npix <= 2 * pixels per step: the second step is the last
                 # the loop registers' start values that need arithmetic on the fields,
@@ -318,6 +319,7 @@ class ComputeEngine(wiring.Component):
             w_entry.npix.eq(mul_npix.p),
             w_entry.row_span.eq(mul_span.p),
             w_entry.vec.eq(in_instr[0:4] == Op.VEC),
+            w_entry.vec_a2.eq(second_row(in_instr)),
             w_entry.drain.eq((in_instr[0:4] == Op.MAC) & field(in_instr, Op.MAC, "drain")),
             slots.w_data.eq(w_entry),
             slots.w_en.eq(in_valid),
@@ -365,7 +367,7 @@ class ComputeEngine(wiring.Component):
             start = Mux(in_f["pixel_mode"], c, 0)
             m.d.comb += w_entry.base[c].eq(in_f["maps_addr"] + start * in_f["px_stride"])
         slot, slot_valid, slot_npix = head.instr, slots.r_rdy, head.npix
-        slot_is_vec, slot_drain = head.vec, head.drain
+        slot_is_vec, slot_drain, slot_a2 = head.vec, head.drain, head.vec_a2
         vec_busy = Signal()  # a VEC taken from the slot and not complete
         drain_cnt = Signal(range(COMPUTE_IN_FLIGHT + 1))  # draining MACs taken, not complete
         can_take = Signal()  # the slot's MAC becomes current (MAC sequencer, below)
@@ -484,6 +486,12 @@ class ComputeEngine(wiring.Component):
         out_step = Signal(VEC_ADDR_BITS)  # vector-word step from one pixel step to the next
         pix = [Signal(24, name=f"pix{c}") for c in range(ncu)]  # pixel index of CU c
         ox = [Signal(12, name=f"ox{c}") for c in range(ncu)]
+        # ox >= wrap_at, kept as a flip-flop updated with ox (Fmax: the step's choice of
+        # base increment starts at a flip-flop, not at a compare): a step that wraps leaves
+        # ox - wrap_at, which wraps again when ox >= 2 * wrap_at; one that does not leaves
+        # ox + adv, which wraps when ox >= wrap_at - adv
+        wraps = [Signal(name=f"wraps{c}") for c in range(ncu)]
+        thr_wrap, thr_step = Signal(signed(15)), Signal(signed(15))  # 2 wrap_at, wrap_at - adv
         base = [Signal(24, name=f"base{c}") for c in range(ncu)]  # maps address of pixel
         out_base = Signal(VEC_ADDR_BITS)  # vector word of this step's (c=0, v=0)
         drain_gap = Signal(range(words + 1))  # cycles before a draining step may end
@@ -535,6 +543,8 @@ class ComputeEngine(wiring.Component):
                 wrap_delta.eq(head.adv_py - head.row_span),
                 wrap_at.eq(head.wrap_at),
                 out_step.eq(head.out_step),
+                thr_wrap.eq(head.wrap_at.as_signed() * 2),
+                thr_step.eq(head.wrap_at.as_signed() - s_pixels),
             ]
             m.d.sync += [f[name].eq(s[name]) for name in f]
             for i in range(3):
@@ -548,7 +558,12 @@ class ComputeEngine(wiring.Component):
             m.d.comb += step_last_n.eq(head.steps1)
             for c in range(ncu):
                 start = Mux(s["pixel_mode"], c, 0)
-                m.d.sync += [pix[c].eq(start), ox[c].eq(start), base[c].eq(head.base[c])]
+                m.d.sync += [
+                    pix[c].eq(start),
+                    ox[c].eq(start),
+                    wraps[c].eq(start >= head.wrap_at.as_signed()),
+                    base[c].eq(head.base[c]),
+                ]
 
         # loop counters.  `fin` implies `k_last` (both load from `last_n` each cycle), so
         # "issue and not the last issue" splits into two cases without the issue logic:
@@ -629,14 +644,16 @@ class ComputeEngine(wiring.Component):
                 ]
                 for c in range(ncu):
                     m.d.sync += pix[c].eq(pix[c] + adv)
-                    with m.If(ox[c] >= wrap_at):
+                    with m.If(wraps[c]):
                         m.d.sync += [
                             ox[c].eq(ox[c] - wrap_at),
+                            wraps[c].eq(ox[c] >= thr_wrap),
                             base[c].eq(base[c] + wrap_delta),
                         ]
                     with m.Else():
                         m.d.sync += [
                             ox[c].eq(ox[c] + adv),
+                            wraps[c].eq(ox[c] >= thr_step),
                             base[c].eq(base[c] + adv_stride),
                         ]
 
@@ -900,7 +917,12 @@ class ComputeEngine(wiring.Component):
 
         # VEC instructions go to the vector unit as soon as their hazards clear (no draining
         # MAC in flight: the vector buffer's write port is the VEC's)
-        m.d.comb += [vu_ready.eq(vu.ready), vu.valid.eq(vec_take), vu.instr.eq(slot)]
+        m.d.comb += [
+            vu_ready.eq(vu.ready),
+            vu.valid.eq(vec_take),
+            vu.instr.eq(slot),
+            vu.a2.eq(slot_a2),
+        ]
 
         # ---- completions ------------------------------------------------------------------
         with m.If(last_issue):

@@ -33,13 +33,24 @@ from snowsim.model.config import AcceleratorConfig
 from snowsim.model.isa import FIELDS, INSTR_BITS, Op, VecOp
 from snowsim.model.latencies import BUFFER_READ_LATENCY, VEC_STAGES
 
-__all__ = ["VectorUnit"]
+__all__ = ["VectorUnit", "second_row"]
+
+
+def second_row(instr):
+    """The VEC instruction ``instr``'s ``a + ws1``: where MAXPOOL's second window row starts.
+
+    The unit's ``a2`` input: computed where the instruction is queued, so that the unit
+    loads its walkers without an adder between the queue and its registers (Fmax).
+    """
+    return (field(instr, Op.VEC, "a") + field(instr, Op.VEC, "ws1"))[:16]
 
 
 class VectorUnit(wiring.Component):
     """Members
     -------
     valid : In(1), ready : Out(1), instr : In(INSTR_BITS)
+    a2 : In(16)
+        :func:`second_row` of ``instr``.
     done : Out(1)
     rd_a, rd_b : Out(VecReadSignature)
     wr : Out(VecWriteSignature)
@@ -54,6 +65,7 @@ class VectorUnit(wiring.Component):
                 "valid": In(1),
                 "ready": Out(1),
                 "instr": In(INSTR_BITS),
+                "a2": In(16),
                 "done": Out(1),
                 "rd_a": Out(VecReadSignature(cfg)),
                 "rd_b": Out(VecReadSignature(cfg)),
@@ -137,10 +149,37 @@ class VectorUnit(wiring.Component):
         final = win_last & last_i0 & last_i1
         empty_done = Signal(2)
 
+        s = {name: field(self.instr, Op.VEC, name) for name, _ in FIELDS[Op.VEC]}
+        # the op decoded as it is taken: a flag per op, so that the lanes' result choices are
+        # LUTs of flags rather than of the op's four bits (Fmax)
+        is_op = {o: Signal(name=f"is_{o.name.lower()}") for o in VecOp}
         with m.If(self.valid & self.ready):
-            s = {name: field(self.instr, Op.VEC, name) for name, _ in FIELDS[Op.VEC]}
             m.d.sync += [f[k].eq(v) for k, v in s.items()]
-            a2 = s["a"] + s["ws1"]
+            m.d.sync += [is_op[o].eq(s["vop"] == o) for o in VecOp]
+            with m.If((s["n0"] == 0) | (s["n1"] == 0)):
+                m.d.sync += empty_done.eq(2)
+            with m.Else():
+                m.d.sync += busy.eq(1)
+        with m.If(empty_done != 0):
+            m.d.sync += empty_done.eq(empty_done - 1)
+        m.d.comb += self.done.eq(0)
+
+        # issue one position per cycle
+        m.d.comb += [
+            self.rd_a.en.eq(busy),
+            self.rd_a.addr.eq(a_win),
+            self.rd_b.en.eq(busy),
+            self.rd_b.addr.eq(Mux(pool, a2_win, b_pos)),
+        ]
+        # for the collision check (hw/collisions.py): port b's word is used only by the
+        # two-operand ops and by MAXPOOL's second window row
+        two_operands = Cat(is_op[o] for o in (VecOp.ADD, VecOp.SUB, VecOp.MUL, VecOp.MAX))
+        m.d.comb += self.b_used.eq(busy & (two_operands.any() | pair))
+        # The walkers, loop counters and loop bounds load from the offered instruction on
+        # every idle cycle, not only on the take: their values matter only while busy, and the
+        # take (a late decision) then enables only the op fields and `busy` (Fmax)
+        with m.If(~busy):
+            a2 = self.a2
             is_pool = s["vop"] == VecOp.MAXPOOL
             w0 = Mux(s["w0"] == 0, 1, s["w0"])
             w1 = Mux(s["w1"] == 0, 1, s["w1"])
@@ -183,26 +222,7 @@ class VectorUnit(wiring.Component):
                 d_row.eq(s["dst"]),
                 d_pos.eq(s["dst"]),
             ]
-            with m.If((s["n0"] == 0) | (s["n1"] == 0)):
-                m.d.sync += empty_done.eq(2)
-            with m.Else():
-                m.d.sync += busy.eq(1)
-        with m.If(empty_done != 0):
-            m.d.sync += empty_done.eq(empty_done - 1)
-        m.d.comb += self.done.eq(0)
-
-        # issue one position per cycle
-        m.d.comb += [
-            self.rd_a.en.eq(busy),
-            self.rd_a.addr.eq(a_win),
-            self.rd_b.en.eq(busy),
-            self.rd_b.addr.eq(Mux(pool, a2_win, b_pos)),
-        ]
-        # for the collision check (hw/collisions.py): port b's word is used only by the
-        # two-operand ops and by MAXPOOL's second window row
-        two_operands = Cat(f["vop"] == o for o in (VecOp.ADD, VecOp.SUB, VecOp.MUL, VecOp.MAX))
-        m.d.comb += self.b_used.eq(busy & (two_operands.any() | pair))
-        with m.If(busy):
+        with m.Else():
             with m.If(~win_last):
                 with m.If(~last_j0):
                     m.d.sync += [
@@ -290,7 +310,7 @@ class VectorUnit(wiring.Component):
         }
         p = {k: delayed(m, v, BUFFER_READ_LATENCY, k) for k, v in issued.items()}
         p_pair = delayed(m, pair, BUFFER_READ_LATENCY, "p_pair")
-        e2_pair = delayed(m, p_pair, 2, "e_pair")  # with the E2 registers
+        e1_pair = delayed(m, p_pair, 1, "e_pair")  # with the E1 registers
         # ... and of the position whose result register loads this cycle
         q = {k: delayed(m, v, VEC_STAGES - 1, k) for k, v in p.items()}
         q_valid, q_first, q_write = q["p_valid"], q["p_first"], q["p_write"]
@@ -311,7 +331,6 @@ class VectorUnit(wiring.Component):
             fits = (top == 0) | (top == (1 << len(top)) - 1)
             return Mux(fits, v[:d].as_signed(), Mux(v[-1], lo, hi))
 
-        op = f["vop"]
         assert VEC_STAGES == 6, "the lane pipeline below is built for 6 stages"
         for lane in range(n):
             # E1: operands
@@ -324,30 +343,25 @@ class VectorUnit(wiring.Component):
             add_s = Signal(signed(d), name=f"sum{lane}", reset_less=True)
             sub_s = Signal(signed(d), name=f"diff{lane}", reset_less=True)
             x2, y2 = Signal.like(x, reset_less=True), Signal.like(y, reset_less=True)
-            x_gt, y_gt = Signal(reset_less=True), Signal(reset_less=True)
+            # MAX, and MAXPOOL when port b read a window row: y is the larger; RELU: x < 0
+            pick_y, zero = Signal(reset_less=True), Signal(reset_less=True)
             m.d.sync += [
                 add_s.eq(sat(x + y)),
                 sub_s.eq(sat(x - y)),
                 x2.eq(x),
                 y2.eq(y),
-                x_gt.eq(x > y),
-                y_gt.eq(y > x),
+                pick_y.eq((is_op[VecOp.MAX] | (is_op[VecOp.MAXPOOL] & e1_pair)) & (y > x)),
+                zero.eq(is_op[VecOp.RELU] & x[-1]),
             ]
             # E3: the op's result, a choice between E2's registers
             simple = Signal(signed(d), name=f"simple{lane}", reset_less=True)
-            with m.Switch(op):
-                with m.Case(VecOp.ADD):
-                    m.d.sync += simple.eq(add_s)
-                with m.Case(VecOp.SUB):
-                    m.d.sync += simple.eq(sub_s)
-                with m.Case(VecOp.MAX):
-                    m.d.sync += simple.eq(Mux(x_gt, x2, y2))
-                with m.Case(VecOp.RELU):
-                    m.d.sync += simple.eq(Mux(x2 < 0, 0, x2))
-                with m.Case(VecOp.MAXPOOL):  # the larger of the two window rows read
-                    m.d.sync += simple.eq(Mux(e2_pair & y_gt, y2, x2))
-                with m.Default():
-                    m.d.sync += simple.eq(x2)
+            m.d.sync += simple.eq(
+                Mux(
+                    is_op[VecOp.ADD],
+                    add_s,
+                    Mux(is_op[VecOp.SUB], sub_s, Mux(pick_y, y2, Mux(zero, 0, x2))),
+                )
+            )
             # the product of the operands x and y: its own operand registers are x's and y's
             mul_e = m.submodules[f"mul{lane}"] = PipelinedMultiplier(signed(d), signed(d))
             m.d.comb += [mul_e.a.eq(av[lane]), mul_e.b.eq(bv[lane])]
@@ -374,17 +388,18 @@ class VectorUnit(wiring.Component):
             greater = Mux(~was_valid, beats_res, Mux(was_first, beats_prev, beats_res & beats_prev))
             mul5 = delayed(m, mul, 1, f"mulq{lane}", reset_less=True)
             r = Signal(signed(d), name=f"r{lane}")
-            with m.Switch(op):
-                with m.Case(VecOp.MUL):
-                    m.d.comb += r.eq(mul5)
-                with m.Case(VecOp.SIGMOID):
-                    m.d.comb += r.eq(sig_y)
-                with m.Case(VecOp.TANH):
-                    m.d.comb += r.eq(tanh_y)
-                with m.Case(VecOp.MAXPOOL):
-                    m.d.comb += r.eq(Mux(q_first | greater, simple5, res[lane]))
-                with m.Default():
-                    m.d.comb += r.eq(simple5)
+            keep = is_op[VecOp.MAXPOOL] & ~q_first & ~greater  # the running maximum stays
+            m.d.comb += r.eq(
+                Mux(
+                    is_op[VecOp.MUL],
+                    mul5,
+                    Mux(
+                        is_op[VecOp.SIGMOID],
+                        sig_y,
+                        Mux(is_op[VecOp.TANH], tanh_y, Mux(keep, res[lane], simple5)),
+                    ),
+                )
+            )
             # E6: the result register
             with m.If(q_valid):
                 m.d.sync += res[lane].eq(r)
