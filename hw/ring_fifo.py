@@ -3,7 +3,8 @@
 pop is a late, widely fanned-out decision.
 
 The entries are registers written in place (a push enables one entry, decoded from the
-write pointer); the head is the entry at the read pointer, through a multiplexer.  A pop
+write pointer, every cycle the FIFO is not full: the entry there is free, and a push only
+moves the pointer); the head is the entry at the read pointer, through a multiplexer.  A pop
 changes only the read pointer, the level and the two flags, where a
 :class:`~snowsim.hw.shift_fifo.ShiftFIFO` pop steers every entry's ``width`` flip-flops; the
 price is the multiplexer on the head's path.  ``r_rdy`` and ``w_rdy`` are flip-flops.
@@ -33,8 +34,12 @@ class RingFIFO(ShiftFIFO):
         rd, wr = Signal(range(n)), Signal(range(n))
         m.d.comb += self.r_data.eq(q[rd])
         push, pop, _ = self._handshake(m)
+        # the free entry at `wr` takes w_data whenever there is one, pushed or not (its
+        # enable is a decode of flip-flops, not of the push: a late decision)
+        with m.If(self.w_rdy):
+            m.d.sync += q[wr].eq(self.w_data)
         with m.If(push):
-            m.d.sync += [q[wr].eq(self.w_data), wr.eq(_step(wr, n))]
+            m.d.sync += wr.eq(_step(wr, n))
         with m.If(pop):
             m.d.sync += rd.eq(_step(rd, n))
         return m
@@ -57,8 +62,12 @@ class PrefetchRingFIFO(ShiftFIFO):
         rd1 = Signal(range(n), init=1 % n)  # rd + 1, kept beside rd
         m.d.comb += self.r_data.eq(head)
         push, pop, at = self._handshake(m)
+        # the free entry at `wr` takes w_data whenever there is one, pushed or not (its
+        # enable is a decode of flip-flops, not of the push: a late decision)
+        with m.If(self.w_rdy):
+            m.d.sync += q[wr].eq(self.w_data)
         with m.If(push):
-            m.d.sync += [q[wr].eq(self.w_data), wr.eq(_step(wr, n))]
+            m.d.sync += wr.eq(_step(wr, n))
         with m.If(pop):
             m.d.sync += [rd.eq(rd1), rd1.eq(_step(rd1, n))]
         # the head after this cycle: the next entry on a pop that leaves two or more (at[0],

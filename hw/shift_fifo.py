@@ -2,12 +2,13 @@
 flip-flops: a drop-in for :class:`amaranth.lib.fifo.SyncFIFO` (same ports, same cycle
 behaviour) on paths where the LUT-RAM FIFO's asynchronous read limited Fmax.
 
-The entries are a shift register: a pop moves every entry one place towards the head, a
-push writes the first free place after that move.  It costs ``width * depth`` flip-flops,
-so it is meant for the short queues of the DMA engine and the controller (4-16 entries).
+The entries are a shift register: a pop moves every entry one place towards the head, and
+the first free place after that move takes ``w_data`` (a push then counts it in).  It costs
+``width * depth`` flip-flops, so it is meant for the short queues of the DMA engine and the
+controller (4-16 entries).
 """
 
-from amaranth import Module, Mux, Signal
+from amaranth import Cat, Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -59,11 +60,13 @@ class ShiftFIFO(wiring.Component):
         m.d.comb += [self.r_rdy.eq(nonempty), self.w_rdy.eq(notfull)]
         push = self.w_en & notfull
         pop = self.r_en & nonempty
-        m.d.sync += level.eq(level + push - pop)
-        # the level also as a one-hot flip-flop vector (at[i]: level == i): the flags'
-        # updates read one of its bits instead of comparing the count (the count is then
-        # only the `level` port)
+        # the level as a one-hot flip-flop vector (at[i]: level == i): the flags' updates
+        # read one of its bits instead of comparing a count, and the `level` port is its
+        # binary code, ORs of flip-flops (no counter's carry chain behind a late push)
         at = Signal(n + 1, init=1)
+        m.d.comb += level.eq(
+            Cat(Cat(at[i] for i in range(n + 1) if (i >> b) & 1).any() for b in range(len(level)))
+        )
         with m.If(push & ~pop):
             m.d.sync += [nonempty.eq(1), notfull.eq(~at[n - 1]), at.eq(at << 1)]
         with m.Elif(pop & ~push):
@@ -76,12 +79,14 @@ class ShiftFIFO(wiring.Component):
         # storage is read only while r_rdy (reset): no reset net on it
         q = [Signal(self.width, name=f"entry{i}", reset_less=True) for i in range(n)]
         m.d.comb += self.r_data.eq(q[0])
-        push, pop, at = self._handshake(m)
-        # "the first free place" is one LUT of push, pop and two bits of the one-hot level,
-        # not a compare of the count (Fmax: a push's enables are late, the AXI handshakes)
+        _, pop, at = self._handshake(m)
+        # The first free place after this cycle's pop takes `w_data` whether or not it is
+        # pushed (a free place is never read; a push then only moves the level): the
+        # storage never waits for the push, a late decision (the AXI handshakes, an issue),
+        # and "the first free place" is one LUT of pop and two bits of the one-hot level,
+        # not a compare of the count (Fmax)
         for i in range(n):
             shifted = Mux(pop, q[i + 1], q[i]) if i + 1 < n else Mux(pop, 0, q[i])
-            # the first free place after this cycle's pop: level - pop
-            here = Mux(pop, at[i + 1], at[i])
-            m.d.sync += q[i].eq(Mux(push & here, self.w_data, shifted))
+            here = Mux(pop, at[i + 1], at[i])  # level - pop == i
+            m.d.sync += q[i].eq(Mux(here, self.w_data, shifted))
         return m
