@@ -12,7 +12,7 @@ Every cycle count here is the one ``model/timing.py`` uses (constants in
 ``model/latencies.py``).
 """
 
-from amaranth import Cat, Module, ResetInserter, Signal
+from amaranth import Cat, Module, Mux, ResetInserter, Signal
 from amaranth.hdl import MemoryData
 from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
@@ -80,7 +80,7 @@ class Accelerator(wiring.Component):
         core.submodules.engine_credits = credits = CreditCounter(ENGINE_CREDITS)
         imem_hits = []
         seq = {
-            Unit.LOAD: UnitSequencer(cfg, 1),
+            Unit.LOAD: UnitSequencer(cfg, 1, flag_op=Op.FILL),
             Unit.COMPUTE: UnitSequencer(cfg, COMPUTE_IN_FLIGHT),
             Unit.STORE: UnitSequencer(cfg, 1),
         }
@@ -116,14 +116,17 @@ class Accelerator(wiring.Component):
         m.d.comb += self.irq.eq(regs.irq)
 
         # --- controller ---------------------------------------------------------------------
-        busy, fetching, running, stopping = Signal(), Signal(), Signal(), Signal()
-        resetting = Signal()
+        busy, fetching, running, stopping, resetting = (
+            Signal(name=n) for n in ("busy", "fetching", "running", "stopping", "resetting")
+        )
         # running, stopping and resetting are assigned through their next values (*_n), so
         # that the job gate below can be a flip-flop holding exactly their combination
-        running_n, stopping_n, resetting_n = Signal(), Signal(), Signal()
+        running_n, stopping_n, resetting_n = (
+            Signal(name=f"{n}_n") for n in ("running", "stopping", "resetting")
+        )
         m.d.comb += [running_n.eq(running), stopping_n.eq(stopping), resetting_n.eq(resetting)]
         m.d.sync += [running.eq(running_n), stopping.eq(stopping_n), resetting.eq(resetting_n)]
-        err, err_code, err_addr = Signal(), Signal(4), Signal(32)
+        err, err_code, err_addr = Signal(name="err"), Signal(4, name="err_code"), Signal(32)
         start_seq = Signal()
         m.d.sync += start_seq.eq(0)
         # the three units halted, registered (DONE_LATENCY): the sequencers are spread over
@@ -194,15 +197,14 @@ class Accelerator(wiring.Component):
             with m.Else():
                 m.d.sync += start_seq.eq(1)
                 m.d.comb += running_n.eq(1)
-        with m.If(running & ~stopping):
-            with m.If(rd.error):
-                fail(rd.err_code, rd.err_addr)
-            with m.Elif(wr.error):
-                fail(wr.err_code, wr.err_addr)
+        # a bus error while the job runs (`gate` is running & ~stopping: no soft reset is
+        # under way while running and not stopping) - the error registers' inputs a choice
+        # between the two sides' flip-flops (Fmax: the stop decision's depth)
+        gate = Signal()  # the job gate, below
+        with m.If(gate & (rd.error | wr.error)):
+            fail(Mux(rd.error, rd.err_code, wr.err_code), Mux(rd.error, rd.err_addr, wr.err_addr))
         finish = Signal()
-        m.d.comb += finish.eq(
-            busy & ~fetching & ~fetch_go & ((running & ~stopping & halted) | (stopping & quiet))
-        )
+        m.d.comb += finish.eq(busy & ~fetching & ~fetch_go & ((gate & halted) | (stopping & quiet)))
         with m.If(finish):
             m.d.sync += [busy.eq(0), done_status.eq(1)]
             m.d.comb += [running_n.eq(0), stopping_n.eq(0)]
@@ -230,8 +232,8 @@ class Accelerator(wiring.Component):
         m.d.comb += [loader.beat_valid.eq(rd.prog_valid), loader.beat_data.eq(rd.prog_data)]
         # --- load unit: LOAD -> DMA read side, FILL -> fill engine -----------------------
         ls = seq[Unit.LOAD]
-        op_l = ls.head_op  # from a flip-flop: the unit's issue handshake depends on it
-        is_fill = op_l == Op.FILL
+        # the head is a FILL: a flip-flop of the sequencer (the issue handshake reads it)
+        is_fill = ls.head_is
         # no issue outside a healthy job: the gate is a flip-flop (its value is exactly
         # running & ~stopping & ~resetting), for it drives every unit's issue handshake.
         # Its next value is written out from the only cases that change it, for its
@@ -239,7 +241,6 @@ class Accelerator(wiring.Component):
         # under way) and, once open, closes on a bus error, on the units' halt (the job's
         # end) or on a soft reset - the same value as running_n & ~stopping_n &
         # ~resetting_n in every cycle (a START is accepted only while not BUSY)
-        gate = Signal()
         opens = check & ~loader.illegal & ~loader.overflow & ~resetting
         stays = gate & ~rd.error & ~wr.error & ~halted
         m.d.sync += gate.eq(~regs.soft_reset & (opens | stays))
@@ -258,7 +259,8 @@ class Accelerator(wiring.Component):
                 m.d.comb += getattr(rd, f"req_{name}").eq(field(ls.instr, Op.LOAD, name))
         m.d.comb += fill.valid.eq(ls.issue_valid & is_fill)
         m.d.comb += ls.issue_ready.eq(
-            ~fetching & ~fetch_go & ((is_fill & fill.ready) | (~is_fill & rd.req_ready))
+            # (no fetch is under way when the sequencer can fire: the gate is closed then)
+            (is_fill & fill.ready) | (~is_fill & rd.req_ready)
         )
         for name, _ in FIELDS[Op.FILL]:
             m.d.comb += getattr(fill, name).eq(field(ls.instr, Op.FILL, name))

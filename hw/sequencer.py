@@ -49,6 +49,9 @@ class UnitSequencer(wiring.Component):
     in_flight : int
         Instructions that may be issued and not yet complete (1 for the DMA units; more for
         the compute unit, whose MAC array accepts the next instruction while one runs).
+    flag_op : Op or None
+        An opcode the unit's issue logic tells apart (the load unit's FILL): ``head_is``
+        says whether the head is one, from a flip-flop.
 
     Members
     -------
@@ -67,6 +70,8 @@ class UnitSequencer(wiring.Component):
         The instruction at the head (valid with ``issue_valid``).
     head_op : Out(4)
         Its opcode, from a flip-flop (the copy of the header the issue decision reads).
+    head_is : Out(1)
+        The head's opcode is ``flag_op``, from a flip-flop (0 without ``flag_op``).
     hold : In(1)
         The unit's own hazard: do not issue this cycle.
     issue_valid : Out(1)
@@ -77,10 +82,13 @@ class UnitSequencer(wiring.Component):
     halted : Out(1)
     """
 
-    def __init__(self, cfg: AcceleratorConfig, in_flight: int = 1):
+    def __init__(self, cfg: AcceleratorConfig, in_flight: int = 1, flag_op: Op | None = None):
         if in_flight < 1:
             raise ValueError(f"in_flight must be >= 1, not {in_flight!r}")
+        if flag_op is not None and not isinstance(flag_op, Op):
+            raise TypeError(f"flag_op must be an Op or None, not {flag_op!r}")
         self.in_flight = in_flight
+        self.flag_op = flag_op
         self.addr_bits = max(1, ceil_log2(cfg.program_depth))
         super().__init__(
             {
@@ -97,6 +105,7 @@ class UnitSequencer(wiring.Component):
                 "push_next": Out(1),
                 "instr": Out(INSTR_BITS),
                 "head_op": Out(4),
+                "head_is": Out(1),
                 "hold": In(1),
                 "issue_valid": Out(1),
                 "issue_ready": In(1),
@@ -130,17 +139,18 @@ class UnitSequencer(wiring.Component):
         head = self.instr
         head_valid = Signal()
         m.d.comb += [head.eq(ring[rd]), head_valid.eq(occupied != 0)]
-        dec = data.StructLayout({"op": 4, "end": 1, **{k: 1 for k in _FLAGS}})
+        dec = data.StructLayout({"op": 4, "end": 1, "is": 1, **{k: 1 for k in _FLAGS}})
         hq = Array(Signal(dec, name=f"hdr_{i}") for i in range(depth))
         arriving = Signal(dec)
         m.d.comb += [
             arriving.op.eq(self.imem_data[0:4]),
             arriving.end.eq(self.imem_data[0:4] == Op.END),
+            arriving["is"].eq(0 if self.flag_op is None else self.imem_data[0:4] == self.flag_op),
         ]
         for k in _FLAGS:
             m.d.comb += arriving[k].eq(self.imem_data[header_bit(k)])
         is_end = hq[0].end
-        m.d.comb += self.head_op.eq(hq[0].op)
+        m.d.comb += [self.head_op.eq(hq[0].op), self.head_is.eq(hq[0]["is"])]
         bit = {k: hq[0][k] for k in _FLAGS}
 
         # in-order completion FIFO of push flags (its head in flip-flops: the pushes it

@@ -19,12 +19,19 @@ CFG = PRESETS["tiny"]
 
 
 def _run(
-    program, *, in_flight=1, avail_prev=lambda c: True, engine_latency=0, ready=True, cycles=40
+    program,
+    *,
+    in_flight=1,
+    avail_prev=lambda c: True,
+    engine_latency=0,
+    ready=True,
+    cycles=40,
+    flag_op=None,
 ):
     """``ready``: a bool, or a function of the cycle (the engine's issue_ready)."""
     """Simulate a sequencer over ``program``; the engine completes each instruction
     ``engine_latency`` cycles after its start.  Returns per-cycle records."""
-    dut = UnitSequencer(CFG, in_flight=in_flight)
+    dut = UnitSequencer(CFG, in_flight=in_flight, flag_op=flag_op)
     data = MemoryData(shape=256, depth=CFG.program_depth, init=[encode(i) for i in program])
     m = Module()
     m.submodules.dut = dut
@@ -46,7 +53,14 @@ def _run(
             ctx.set(dut.done, int(done))
             rec = {
                 k: ctx.get(getattr(dut, k))
-                for k in ("issue_valid", "pop_prev", "push_next", "halted", "outstanding")
+                for k in (
+                    "issue_valid",
+                    "pop_prev",
+                    "push_next",
+                    "halted",
+                    "outstanding",
+                    "head_is",
+                )
             }
             rec["fire"] = bool(rec["issue_valid"] and rdy)
             rec["op"] = ctx.get(dut.instr) & 0xF
@@ -68,6 +82,17 @@ def _run(
 
 def mac(**flags):
     return Instruction(Op.MAC, {"k0_count": 1}, **flags)
+
+
+def test_head_is_flags_the_chosen_opcode():
+    fill = Instruction(Op.FILL, {})
+    program = [mac(), fill, fill, mac(), fill, Instruction(Op.END)]
+    log = _run(program, in_flight=2, engine_latency=2, ready=lambda c: c % 3 != 1, flag_op=Op.FILL)
+    valid = [r for r in log if r["issue_valid"]]
+    assert {r["op"] for r in valid} == {Op.MAC, Op.FILL}
+    assert all(r["head_is"] == (r["op"] == Op.FILL) for r in valid)
+    # without flag_op the flag stays 0
+    assert not any(r["head_is"] for r in _run(program, in_flight=2, engine_latency=2))
 
 
 def test_back_to_back_issue_has_no_bubble():
