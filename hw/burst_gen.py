@@ -8,6 +8,7 @@ from amaranth import C, Cat, Module, Mux, Signal, Value, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
+from snowsim.hw.select_update import select_update
 from snowsim.model.config import AcceleratorConfig
 from snowsim.model.latencies import BURST_GEN_SETUP
 
@@ -76,35 +77,41 @@ class BurstGen(wiring.Component):
         # is a choice between registers, near = to4k <= lim, rl = rem - lim - 1 and
         # r4k = rem - to4k - 1 (the row ends with this burst when rl < 0, or when near and
         # r4k < 0).
-        cur = Signal(33)
-        rem = Signal(19)
-        to4k = Signal(range(page + 1))
-        rem1, to4k1 = Signal(19), Signal(range(page + 1))  # rem - 1, to4k - 1
-        near = Signal()
-        rl, r4k = Signal(signed(21)), Signal(signed(21))
-        first = Signal()
-        head = Signal(max(lb, 1))  # the row's byte offset within its first beat
-        tail = Signal(max(lb, 1))  # the row's end within its last beat (0: a full beat)
-        buf_beat = Signal(24)
+        # Only `active` is reset: every other register here is loaded with the descriptor
+        # before it is read (a reset would only add to the reset's fan-out and to the
+        # flip-flops' set/reset logic)
+        def reg(shape, name):
+            return Signal(shape, name=name, reset_less=True)
+
+        cur = reg(33, "cur")
+        rem = reg(19, "rem")
+        to4k = reg(range(page + 1), "to4k")
+        rem1, to4k1 = reg(19, "rem1"), reg(range(page + 1), "to4k1")  # rem - 1, to4k - 1
+        near = reg(1, "near")
+        rl, r4k = reg(signed(21), "rl"), reg(signed(21), "r4k")
+        first = reg(1, "first")
+        head = reg(max(lb, 1), "head")  # the row's byte offset within its first beat
+        tail = reg(max(lb, 1), "tail")  # the row's end within its last beat (0: a full beat)
+        buf_beat = reg(24, "buf_beat")
         active = Signal()
         # the descriptor, and per-row constants of it: nb1 = row_bytes + bus - 1, and
         # nb1 shifted down by lim + 1 and by a page + 1 beats (see start_row)
-        nb1, c_l, c_4k = Signal(19), Signal(signed(21)), Signal(signed(21))
-        nb1m = Signal(19)  # nb1 - bus: rem - 1 = (off + nb1m) >> lb
-        nb_tail = Signal(max(lb, 1))
-        rows, rows_one = Signal(16), Signal()
-        row_stride, plane_stride = Signal(32), Signal(32)
-        brow_stride, bplane_stride = Signal(24), Signal(24)
+        nb1, c_l, c_4k = reg(19, "nb1"), reg(signed(21), "c_l"), reg(signed(21), "c_4k")
+        nb1m = reg(19, "nb1m")  # nb1 - bus: rem - 1 = (off + nb1m) >> lb
+        nb_tail = reg(max(lb, 1), "nb_tail")
+        rows, rows_one = reg(16, "rows"), reg(1, "rows_one")
+        row_stride, plane_stride = reg(32, "row_stride"), reg(32, "plane_stride")
+        brow_stride, bplane_stride = reg(24, "brow_stride"), reg(24, "bplane_stride")
         # walkers: the start of the next row in this plane and of the next plane
-        nrow_addr, nplane_addr = Signal(33), Signal(33)
-        nrow_elem, nplane_elem = Signal(24), Signal(24)
-        rows_left, planes_left = Signal(16), Signal(16)
-        last_row, last_plane = Signal(), Signal()
+        nrow_addr, nplane_addr = reg(33, "nrow_addr"), reg(33, "nplane_addr")
+        nrow_elem, nplane_elem = reg(24, "nrow_elem"), reg(24, "nplane_elem")
+        rows_left, planes_left = reg(16, "rows_left"), reg(16, "planes_left")
+        last_row, last_plane = reg(1, "last_row"), reg(1, "last_plane")
 
         # the row ends with this burst: Mux(near, r4k < 0, rl < 0), kept as a flip-flop
         # updated with near, rl and r4k (from their next values), so that the advance's
         # case decision - every walker register's enable - starts at flip-flops (Fmax)
-        row_done = Signal()
+        row_done = reg(1, "row_done")
         m.d.comb += self.valid.eq(active)
 
         def walk(near_v, rl_v, r4k_v):  # near, rl and r4k take these values
@@ -160,16 +167,22 @@ class BurstGen(wiring.Component):
         # The staging registers s_* then hold the descriptor and the per-row constants of
         # its row length (one carry chain each), so that the walkers' load and the
         # row-start arithmetic (one carry chain) start from registers.
-        s_addr, s_nb1, s_nb1m = Signal(32), Signal(19), Signal(19)
-        s_c_l, s_c_4k = Signal(signed(21)), Signal(signed(21))
-        s_tail = Signal(max(lb, 1))
-        s_rows, s_row_stride = Signal(16), Signal(32)
-        s_planes, s_plane_stride = Signal(16), Signal(32)
-        s_elem, s_brow_stride, s_bplane_stride = Signal(24), Signal(24), Signal(24)
-        s_empty = Signal()
+        # (loaded every cycle, read only in `pending`)
+        def staged(shape, name):
+            return reg(shape, f"s_{name}")
+
+        s_addr, s_nb1, s_nb1m = staged(32, "addr"), staged(19, "nb1"), staged(19, "nb1m")
+        s_c_l, s_c_4k = staged(signed(21), "c_l"), staged(signed(21), "c_4k")
+        s_tail = staged(max(lb, 1), "tail")
+        s_rows, s_row_stride = staged(16, "rows"), staged(32, "row_stride")
+        s_planes, s_plane_stride = staged(16, "planes"), staged(32, "plane_stride")
+        s_elem = staged(24, "elem")
+        s_brow_stride, s_bplane_stride = staged(24, "brow_stride"), staged(24, "bplane_stride")
+        s_empty = staged(1, "empty")
         pending = Signal()
         raw = {  # every d_* input, registered as it is
-            name[2:]: Signal(len(getattr(self, name)), name=f"r_{name[2:]}")
+            # no reset either: they hold the inputs of a cycle ago, whatever the state
+            name[2:]: Signal(len(getattr(self, name)), name=f"r_{name[2:]}", reset_less=True)
             for name in self.signature.members
             if name.startswith("d_")
         }
@@ -197,74 +210,89 @@ class BurstGen(wiring.Component):
             s_empty.eq((raw["rows"] == 0) | (raw["planes"] == 0) | (nbytes == 0)),
         ]
 
-        with m.If(pending):
-            m.d.sync += [
-                nb1.eq(s_nb1),
-                nb1m.eq(s_nb1m),
-                c_l.eq(s_c_l),
-                c_4k.eq(s_c_4k),
-                nb_tail.eq(s_tail),
-                rows.eq(s_rows),
-                rows_one.eq(s_rows == 1),
-                row_stride.eq(s_row_stride),
-                plane_stride.eq(s_plane_stride),
-                brow_stride.eq(s_brow_stride),
-                bplane_stride.eq(s_bplane_stride),
-                rows_left.eq(s_rows),
-                planes_left.eq(s_planes),
-                last_row.eq(s_rows == 1),
-                last_plane.eq(s_planes == 1),
-                nrow_addr.eq(s_addr + s_row_stride),
-                nrow_elem.eq(s_elem + s_brow_stride),
-                nplane_addr.eq(s_addr + s_plane_stride),
-                nplane_elem.eq(s_elem + s_bplane_stride),
-                active.eq(~s_empty),
-            ]
-            m.d.sync += start_row(s_addr, s_elem, s_nb1, s_nb1m, s_c_l, s_c_4k, s_tail)
-        with m.Elif(active & self.next):
-            with m.If(~row_done):
-                m.d.sync += first.eq(0)
-                with m.If(near):
-                    # this burst ends at the 4 KiB boundary: the next starts a page
-                    m.d.sync += [
-                        cur.eq(cur + (to4k << lb)),
-                        buf_beat.eq(buf_beat + to4k),
-                        rem.eq(rem - to4k),
-                        rem1.eq(rem1 - to4k),
-                        to4k.eq(page),
-                        to4k1.eq(page - 1),
-                        *walk(C(page <= lim), r4k - lim, r4k - page),
-                    ]
-                with m.Else():
-                    m.d.sync += [
-                        cur.eq(cur + (lim << lb)),
-                        buf_beat.eq(buf_beat + lim),
-                        rem.eq(rem - lim),
-                        rem1.eq(rem1 - lim),
-                        to4k.eq(to4k - lim),
-                        to4k1.eq(to4k1 - lim),
-                        *walk(to4k <= 2 * lim, rl - lim, r4k),
-                    ]
-            with m.Elif(~last_row):
-                m.d.sync += [
-                    rows_left.eq(rows_left - 1),
-                    last_row.eq(rows_left == 2),
-                    nrow_addr.eq(nrow_addr + row_stride),
-                    nrow_elem.eq(nrow_elem + brow_stride),
-                ]
-                m.d.sync += start_row(nrow_addr, nrow_elem, nb1, nb1m, c_l, c_4k, nb_tail)
-            with m.Elif(~last_plane):
-                m.d.sync += [
-                    planes_left.eq(planes_left - 1),
-                    last_plane.eq(planes_left == 2),
-                    rows_left.eq(rows),
-                    last_row.eq(rows_one),
-                    nplane_addr.eq(nplane_addr + plane_stride),
-                    nplane_elem.eq(nplane_elem + bplane_stride),
-                    nrow_addr.eq(nplane_addr + row_stride),
-                    nrow_elem.eq(nplane_elem + brow_stride),
-                ]
-                m.d.sync += start_row(nplane_addr, nplane_elem, nb1, nb1m, c_l, c_4k, nb_tail)
-            with m.Else():
-                m.d.sync += active.eq(0)
+        # The update's cases.  Each is selected by flip-flops alone (`pending`, or the
+        # state the presented burst leaves the walk in), and the advances need the take
+        # (`next`, a late decision of the DMA side that fans out to every walker register).
+        # Each register is written as an enable - its cases' selects, the advances' ANDed
+        # with the take - and a value chosen by the selects alone, so that the take meets
+        # the register in one LUT, the enable, and never its value's multiplexer (Fmax).
+        # Within a job `pending` comes only while no descriptor is active (a START resets
+        # the core), so the selects are exclusive.
+        in_row = active & ~row_done
+        to_row = active & row_done & ~last_row
+        to_plane = active & row_done & last_row & ~last_plane
+        to_end = active & row_done & last_row & last_plane
+        load = [
+            nb1.eq(s_nb1),
+            nb1m.eq(s_nb1m),
+            c_l.eq(s_c_l),
+            c_4k.eq(s_c_4k),
+            nb_tail.eq(s_tail),
+            rows.eq(s_rows),
+            rows_one.eq(s_rows == 1),
+            row_stride.eq(s_row_stride),
+            plane_stride.eq(s_plane_stride),
+            brow_stride.eq(s_brow_stride),
+            bplane_stride.eq(s_bplane_stride),
+            rows_left.eq(s_rows),
+            planes_left.eq(s_planes),
+            last_row.eq(s_rows == 1),
+            last_plane.eq(s_planes == 1),
+            nrow_addr.eq(s_addr + s_row_stride),
+            nrow_elem.eq(s_elem + s_brow_stride),
+            nplane_addr.eq(s_addr + s_plane_stride),
+            nplane_elem.eq(s_elem + s_bplane_stride),
+            active.eq(~s_empty),
+            *start_row(s_addr, s_elem, s_nb1, s_nb1m, s_c_l, s_c_4k, s_tail),
+        ]
+        # this burst ends at the 4 KiB boundary: the next starts a page
+        to_page = [
+            first.eq(0),
+            cur.eq(cur + (to4k << lb)),
+            buf_beat.eq(buf_beat + to4k),
+            rem.eq(rem - to4k),
+            rem1.eq(rem1 - to4k),
+            to4k.eq(page),
+            to4k1.eq(page - 1),
+            *walk(C(page <= lim), r4k - lim, r4k - page),
+        ]
+        by_lim = [
+            first.eq(0),
+            cur.eq(cur + (lim << lb)),
+            buf_beat.eq(buf_beat + lim),
+            rem.eq(rem - lim),
+            rem1.eq(rem1 - lim),
+            to4k.eq(to4k - lim),
+            to4k1.eq(to4k1 - lim),
+            *walk(to4k <= 2 * lim, rl - lim, r4k),
+        ]
+        next_row = [
+            rows_left.eq(rows_left - 1),
+            last_row.eq(rows_left == 2),
+            nrow_addr.eq(nrow_addr + row_stride),
+            nrow_elem.eq(nrow_elem + brow_stride),
+            *start_row(nrow_addr, nrow_elem, nb1, nb1m, c_l, c_4k, nb_tail),
+        ]
+        next_plane = [
+            planes_left.eq(planes_left - 1),
+            last_plane.eq(planes_left == 2),
+            rows_left.eq(rows),
+            last_row.eq(rows_one),
+            nplane_addr.eq(nplane_addr + plane_stride),
+            nplane_elem.eq(nplane_elem + bplane_stride),
+            nrow_addr.eq(nplane_addr + row_stride),
+            nrow_elem.eq(nplane_elem + brow_stride),
+            *start_row(nplane_addr, nplane_elem, nb1, nb1m, c_l, c_4k, nb_tail),
+        ]
+        select_update(
+            m,
+            [
+                (pending, pending, load),
+                (in_row & near, in_row & near & self.next, to_page),
+                (in_row & ~near, in_row & ~near & self.next, by_lim),
+                (to_row, to_row & self.next, next_row),
+                (to_plane, to_plane & self.next, next_plane),
+                (to_end, to_end & self.next, [active.eq(0)]),
+            ],
+        )
         return m

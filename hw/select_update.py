@@ -1,0 +1,49 @@
+"""Register updates written as an enable and a value per register, for state machines whose
+cases are told apart by flip-flops but wait on a late decision (a bus handshake, a take).
+
+``with m.If(a) ... Elif(b)`` makes every register's value a chain of multiplexers whose
+selects carry the late decision, and Yosys turns the chain's priorities into an enable of
+several LUT levels.  :func:`select_update` writes each register once: its enable is the OR of
+the enables of the cases that write it, its value a multiplexer over those cases' values
+chosen by their selects - flip-flops only - so the late decision reaches the register
+through one LUT, the enable, and never its value.
+"""
+
+from amaranth import Module, Mux, Signal
+from amaranth.hdl import Value
+
+__all__ = ["select_update"]
+
+
+def select_update(m: Module, cases: list[tuple[Value, Value, list]]) -> None:
+    """Add ``cases`` to ``m``'s sync domain.
+
+    Parameters
+    ----------
+    m : Module
+    cases : list of (select, enable, statements)
+        ``select``: the case's condition without the late decision (at most one case's
+        select is true in a cycle); ``enable``: ``select`` and the late decision, when the
+        case waits for it (else ``select`` itself); ``statements``: ``signal.eq(value)``
+        assignments to whole signals.  A register keeps its value in cycles where no
+        enable of a case that writes it is true.
+    """
+    regs: dict[int, tuple[Signal, list[tuple[Value, Value, Value]]]] = {}
+    for select, enable, statements in cases:
+        for st in statements:
+            lhs = getattr(st, "lhs", None)
+            if not isinstance(lhs, Signal):
+                raise TypeError(f"select_update takes assignments to signals, not {st!r}")
+            entry = regs.setdefault(id(lhs), (lhs, []))
+            if any(sel is select for sel, _, _ in entry[1]):
+                raise ValueError(f"{lhs!r} is assigned twice in one case")
+            entry[1].append((select, enable, st.rhs))
+    for lhs, writes in regs.values():
+        enable = writes[0][1]
+        value = writes[-1][2]
+        for select, _, rhs in reversed(writes[:-1]):
+            value = Mux(select, rhs, value)
+        for _, en, _ in writes[1:]:
+            enable = enable | en
+        with m.If(enable):
+            m.d.sync += lhs.eq(value)
