@@ -31,7 +31,7 @@ class BurstGen(wiring.Component):
     valid : Out(1)
         A burst is presented.
     next : In(1)
-        Advance to the next burst (only while ``valid``).
+        The presented burst is taken: advance to the next (ignored while not ``valid``).
     addr, length, first_mask, last_mask, buf_beat, last : Out
         The presented burst (``length``: its beats - 1, AXI ``AxLEN``); ``last`` marks the
         descriptor's final burst.
@@ -217,11 +217,11 @@ class BurstGen(wiring.Component):
         # with the take - and a value chosen by the selects alone, so that the take meets
         # the register in one LUT, the enable, and never its value's multiplexer (Fmax).
         # Within a job `pending` comes only while no descriptor is active (a START resets
-        # the core), so the selects are exclusive.
-        in_row = active & ~row_done
-        to_row = active & row_done & ~last_row
-        to_plane = active & row_done & last_row & ~last_plane
-        to_end = active & row_done & last_row & last_plane
+        # the core): it never meets a take.
+        in_row = ~row_done
+        to_row = row_done & ~last_row
+        to_plane = row_done & last_row & ~last_plane
+        to_end = row_done & last_row & last_plane
         load = [
             nb1.eq(s_nb1),
             nb1m.eq(s_nb1m),
@@ -286,13 +286,14 @@ class BurstGen(wiring.Component):
         ]
         select_update(
             m,
+            self.next & active,  # a presented burst is taken
             [
-                (pending, pending, load),
-                (in_row & near, in_row & near & self.next, to_page),
-                (in_row & ~near, in_row & ~near & self.next, by_lim),
-                (to_row, to_row & self.next, next_row),
-                (to_plane, to_plane & self.next, next_plane),
-                (to_end, to_end & self.next, [active.eq(0)]),
+                (pending, False, load),
+                (in_row & near, True, to_page),
+                (in_row & ~near, True, by_lim),
+                (to_row, True, next_row),
+                (to_plane, True, next_plane),
+                (to_end, True, [active.eq(0)]),
             ],
         )
         return m

@@ -131,10 +131,13 @@ class DmaRead(wiring.Component):
         # VALID may not drop before READY); an error stops further takes.
         bus_size = cfg.bus_bytes.bit_length() - 1
         m.submodules.ar = ar = RegSlice(32 + 8)
-        take = busy & gen.valid & ~failed & fifo.w_rdy & ar.i_ready
+        # the generator is told "the DMA side can take a burst" (flip-flops only); it
+        # advances when it also presents one (take)
+        can_take = busy & ~failed & fifo.w_rdy & ar.i_ready
+        take = can_take & gen.valid
         new = rec(Signal(rec.size))
         m.d.comb += [
-            gen.next.eq(take),
+            gen.next.eq(can_take),
             ar.i_valid.eq(take),
             ar.i_data.eq(Cat(gen.addr, gen.length)),
             new.addr.eq(gen.addr),

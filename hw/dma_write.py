@@ -128,10 +128,13 @@ class DmaWrite(wiring.Component):
         m.submodules.aw = aw = RegSlice(slice_rec.size)
         taken_n = Signal(range(n_fl + 1))  # bursts taken and not answered on B
         room = Signal(init=1)  # taken_n < n_fl
-        take = busy & gen.valid & ~failed & room & aw.i_ready
+        # the generator is told "the DMA side can take a burst" (flip-flops only); it
+        # advances when it also presents one (take)
+        can_take = busy & ~failed & room & aw.i_ready
+        take = can_take & gen.valid
         into = slice_rec(Signal(slice_rec.size))
         m.d.comb += [
-            gen.next.eq(take),
+            gen.next.eq(can_take),
             into.addr.eq(gen.addr),
             into.b.last.eq(gen.length),
             into.b.one.eq(gen.length == 0),

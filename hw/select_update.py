@@ -9,27 +9,30 @@ chosen by their selects - flip-flops only - so the late decision reaches the reg
 through one LUT, the enable, and never its value.
 """
 
-from amaranth import Module, Mux, Signal
+from amaranth import C, Cat, Module, Mux, Signal
 from amaranth.hdl import Value
 
 __all__ = ["select_update"]
 
 
-def select_update(m: Module, cases: list[tuple[Value, Value, list]]) -> None:
+def select_update(m: Module, go: Value, cases: list[tuple[Value, bool, list]]) -> None:
     """Add ``cases`` to ``m``'s sync domain.
 
     Parameters
     ----------
     m : Module
-    cases : list of (select, enable, statements)
+    go : Value
+        The late decision the waiting cases need.
+    cases : list of (select, waits, statements)
         ``select``: the case's condition without the late decision (at most one case's
-        select is true in a cycle); ``enable``: ``select`` and the late decision, when the
-        case waits for it (else ``select`` itself); ``statements``: ``signal.eq(value)``
-        assignments to whole signals.  A register keeps its value in cycles where no
-        enable of a case that writes it is true.
+        select is true in a cycle); ``waits``: the case happens only with ``go``;
+        ``statements``: ``signal.eq(value)`` assignments to whole signals.  A register
+        keeps its value in cycles where no case that writes it happens.  Its enable is
+        ``go & (OR of its waiting cases' selects) | (OR of its other cases' selects)``: the
+        ORs are of flip-flops, in parallel with ``go``.
     """
-    regs: dict[int, tuple[Signal, list[tuple[Value, Value, Value]]]] = {}
-    for select, enable, statements in cases:
+    regs: dict[int, tuple[Signal, list[tuple[Value, bool, Value]]]] = {}
+    for select, waits, statements in cases:
         for st in statements:
             lhs = getattr(st, "lhs", None)
             if not isinstance(lhs, Signal):
@@ -37,13 +40,15 @@ def select_update(m: Module, cases: list[tuple[Value, Value, list]]) -> None:
             entry = regs.setdefault(id(lhs), (lhs, []))
             if any(sel is select for sel, _, _ in entry[1]):
                 raise ValueError(f"{lhs!r} is assigned twice in one case")
-            entry[1].append((select, enable, st.rhs))
+            entry[1].append((select, waits, st.rhs))
     for lhs, writes in regs.values():
-        enable = writes[0][1]
         value = writes[-1][2]
         for select, _, rhs in reversed(writes[:-1]):
             value = Mux(select, rhs, value)
-        for _, en, _ in writes[1:]:
-            enable = enable | en
+        waiting = [sel for sel, waits, _ in writes if waits]
+        other = [sel for sel, waits, _ in writes if not waits]
+        enable = go & Cat(*waiting).any() if waiting else C(0)
+        if other:
+            enable = enable | Cat(*other).any()
         with m.If(enable):
             m.d.sync += lhs.eq(value)

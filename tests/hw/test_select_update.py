@@ -25,10 +25,11 @@ def _pair():
     one, two, three = sel == 1, sel == 2, sel == 3
     select_update(
         m,
+        go,
         [
-            (one, one & go, [a.eq(a + 3), b.eq(b + 3)]),
-            (two, two, [a.eq(7)]),
-            (three, three, [b.eq(b - 1)]),
+            (one, True, [a.eq(a + 3), b.eq(b + 3)]),
+            (two, False, [a.eq(7)]),
+            (three, False, [b.eq(b - 1)]),
         ],
     )
     return m, sel, go, (a_ref, b_ref, a, b)
@@ -60,7 +61,7 @@ def test_matches_if_elif_cycle_by_cycle():
 def test_rejects_what_it_cannot_write():
     m, x = Module(), Signal(4)
     with pytest.raises(TypeError, match="assignments to signals"):
-        select_update(m, [(x[0], x[0], [x[1:].eq(0)])])
+        select_update(m, x[3], [(x[0], True, [x[1:].eq(0)])])
     c = x[0]
     with pytest.raises(ValueError, match="assigned twice"):
-        select_update(m, [(c, c, [x.eq(1), x.eq(2)])])
+        select_update(m, x[3], [(c, False, [x.eq(1), x.eq(2)])])
