@@ -79,6 +79,18 @@ def _product_at_most(a, b, limit: int):
     return (a == 0) | (b == 0) | ((a[k:] == 0) & (b[k:] == 0) & small)
 
 
+def _up_down(m: Module, name: str, n: int, inc, dec) -> Signal:
+    """A count 0..n kept as a thermometer code (bit i: the count is above i), stepped up on
+    ``inc`` and down on ``dec``: its tests are single bits and its update a shift, with no
+    counter's carry chain behind the late ``inc`` / ``dec`` (Fmax).  Returns the code."""
+    t = Signal(n, name=name)
+    with m.If(inc & ~dec):
+        m.d.sync += t.eq(Cat(Const(1, 1), t[:-1]))
+    with m.Elif(dec & ~inc):
+        m.d.sync += t.eq(t[1:])
+    return t
+
+
 class ComputeEngine(wiring.Component):
     """Parameters
     ----------
@@ -369,12 +381,12 @@ class ComputeEngine(wiring.Component):
         slot, slot_valid, slot_npix = head.instr, slots.r_rdy, head.npix
         slot_is_vec, slot_drain, slot_a2 = head.vec, head.drain, head.vec_a2
         vec_busy = Signal()  # a VEC taken from the slot and not complete
-        drain_cnt = Signal(range(COMPUTE_IN_FLIGHT + 1))  # draining MACs taken, not complete
+        drain_any = Signal()  # draining MACs taken and not complete (counted below)
         can_take = Signal()  # the slot's MAC becomes current (MAC sequencer, below)
         vec_take = Signal()  # the slot's VEC goes to the vector unit
         vu_ready = Signal()  # the vector unit is idle (it is built below)
         m.d.comb += [
-            vec_take.eq(slot_valid & slot_is_vec & ~vec_busy & (drain_cnt == 0) & vu_ready),
+            vec_take.eq(slot_valid & slot_is_vec & ~vec_busy & ~drain_any & vu_ready),
             slots.r_en.eq(can_take | vec_take),
         ]
         m.d.sync += self.credit.eq(slots.r_en)
@@ -415,8 +427,6 @@ class ComputeEngine(wiring.Component):
         # as it is complete, one per cycle.
         m.submodules.order = order = ShiftFIFO(width=1, depth=COMPUTE_IN_FLIGHT)
         vec_done = Signal()  # a VEC completes (the cycle after the vector unit's done)
-        mac_pend = Signal(range(COMPUTE_IN_FLIGHT + 1))
-        vec_pend = Signal(range(COMPUTE_IN_FLIGHT + 1))
         head_vec = order.r_data[0]
         # "a completion is counted" flags (pend != 0) as flip-flops: the report reaches the
         # sequencer's token pushes and must start at flip-flops
@@ -430,17 +440,17 @@ class ComputeEngine(wiring.Component):
         # the report leaves from a flip-flop (COMPUTE_REPORT): it crosses to the compute
         # sequencer's token pushes and push-flag queue, placed away from the engine
         m.d.sync += self.done.eq(report)
-        for pend, any_, done, taken in (
-            (mac_pend, mac_any, mac_done, report & ~head_vec),
-            (vec_pend, vec_any, vec_done, report & head_vec),
+        for kind, any_, done, taken in (
+            ("mac", mac_any, mac_done, report & ~head_vec),
+            ("vec", vec_any, vec_done, report & head_vec),
         ):
-            # pend + done - taken != 0, from pend's own compares
-            m.d.sync += any_.eq((pend > 1) | Mux(pend == 1, done | ~taken, done & ~taken))
-        m.d.sync += [
-            mac_pend.eq(mac_pend + mac_done - (report & ~head_vec)),
-            vec_pend.eq(vec_pend + vec_done - (report & head_vec)),
-            drain_cnt.eq(drain_cnt + (can_take & slot_drain) - (mac_done & done_drains)),
-        ]
+            pend = _up_down(m, f"{kind}_pend", COMPUTE_IN_FLIGHT, done, taken)
+            # pend + done - taken != 0, from pend's own bits (pend > 1, pend == 1)
+            m.d.sync += any_.eq(pend[1] | Mux(pend[0], done | ~taken, done & ~taken))
+        drains = _up_down(
+            m, "drain_cnt", COMPUTE_IN_FLIGHT, can_take & slot_drain, mac_done & done_drains
+        )
+        m.d.comb += drain_any.eq(drains[0])
         with m.If(vec_take):
             m.d.sync += vec_busy.eq(1)
         with m.Elif(vec_done):

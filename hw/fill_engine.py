@@ -101,8 +101,12 @@ class FillEngine(wiring.Component):
         # as span steps down by e (span - e <= e)
         last_beat = Signal()
 
-        def fits(lo, n):  # lo + n <= e for a beat offset lo and a length n
-            return (n[eb + 1 :] == 0) & ((lo + n[: eb + 1]) <= e)
+        # count < 2 e (its bits from eb + 1 up are 0), registered with count: a row's
+        # "ends in its first beat" is then a LUT of few bits, not a wide zero test
+        count_small = Signal()
+
+        def fits(lo, n, small):  # lo + n <= e for a beat offset lo and a length n < 2 e
+            return small & ((lo + n[: eb + 1]) <= e)
 
         # element i is in the row when past the first beat's offset and before its end
         # (the last element always passes the first test and only fails the second with a
@@ -110,13 +114,13 @@ class FillEngine(wiring.Component):
         mask = [(~first | (off <= i)) & (span_hi | (span[:eb] > i)) for i in range(e - 1)]
         mask.append(span_hi)
 
-        def start_row(addr, count):
+        def start_row(addr, count, small):
             return [
                 beat.eq(addr[eb:]),
                 off.eq(addr[:eb]),
                 span.eq(addr[:eb] + count),
                 first.eq(1),
-                last_beat.eq(fits(addr[:eb], count)),
+                last_beat.eq(fits(addr[:eb], count, small)),
             ]
 
         with m.If(busy):
@@ -126,7 +130,7 @@ class FillEngine(wiring.Component):
                     rows_left.eq(rows_left - 1),
                     last_row.eq(rows_left == 2),
                     nxt.eq(nxt + row_stride),
-                    *start_row(nxt, count),
+                    *start_row(nxt, count, count_small),
                 ]
             with m.Else():
                 m.d.sync += [
@@ -142,11 +146,12 @@ class FillEngine(wiring.Component):
             m.d.sync += [
                 value.eq(st["value"]),
                 count.eq(st["count"]),
+                count_small.eq(st["count"][eb + 1 :] == 0),
                 rows_left.eq(st["rows"]),
                 last_row.eq(st["rows"] == 1),
                 row_stride.eq(st["row_stride"]),
                 nxt.eq(st["addr"] + st["row_stride"]),
-                *start_row(st["addr"], st["count"]),
+                *start_row(st["addr"], st["count"], st["count"][eb + 1 :] == 0),
                 busy.eq((st["rows"] != 0) & (st["count"] != 0)),
                 empty.eq((st["rows"] == 0) | (st["count"] == 0)),
             ]

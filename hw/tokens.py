@@ -61,15 +61,19 @@ class TokenCounters(wiring.Component):
         for q in QUEUES:
             n = _name(q)
             count = Signal(self.width, name=f"count_{n}")
+            # count + 1 and count - 1 kept beside it, so that a push or pop (the late issue
+            # decisions) only chooses between registers: no carry chain behind them (Fmax)
+            inc = Signal(self.width, name=f"count_inc_{n}", init=1)
+            dec = Signal(self.width, name=f"count_dec_{n}", init=(1 << self.width) - 1)
             # avail (count != 0) is a flip-flop of its own, updated with the count, so that
             # a unit's issue decision starts at a register, not at a compare of the count
             avail = Signal(name=f"avail_q_{n}")
             push, pop = getattr(self, f"push_{n}"), getattr(self, f"pop_{n}")
             m.d.comb += getattr(self, f"avail_{n}").eq(avail)
             with m.If(self.clear):
-                m.d.sync += [count.eq(0), avail.eq(0)]
+                m.d.sync += [count.eq(0), inc.eq(1), dec.eq(-1), avail.eq(0)]
             with m.Elif(push & ~pop):
-                m.d.sync += [count.eq(count + 1), avail.eq(1)]
+                m.d.sync += [count.eq(inc), inc.eq(inc + 1), dec.eq(count), avail.eq(1)]
             with m.Elif(pop & ~push):
-                m.d.sync += [count.eq(count - 1), avail.eq(count != 1)]
+                m.d.sync += [count.eq(dec), inc.eq(count), dec.eq(dec - 1), avail.eq(count != 1)]
         return m
