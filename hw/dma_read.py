@@ -50,7 +50,8 @@ class DmaRead(wiring.Component):
     prog_valid : Out(1), prog_data : Out(bus_data_bits)
     stat_beat, stat_burst, stat_wait : Out(1)
         Counter strobes: an R beat accepted, an AR handshake, a cycle with bursts in flight
-        and no R beat.
+        and no R beat - each from a flip-flop, the cycle after (the handshake logic, shared
+        with the DMA's own state, is then not pulled towards the counters: Fmax).
     """
 
     def __init__(self, cfg: AcceleratorConfig):
@@ -155,7 +156,7 @@ class DmaRead(wiring.Component):
             self.m_axi_arcache.eq(0b0011),
         ]
         ar_fire = ar.o_valid & self.m_axi_arready
-        m.d.comb += self.stat_burst.eq(ar_fire)
+        m.d.sync += self.stat_burst.eq(ar_fire)
 
         # --- R: every beat is accepted; written to the buffer unless an error was seen ------
         # A burst's last beat is the one with RLAST (AXI: the slave marks it; the co-simulation's
@@ -192,6 +193,8 @@ class DmaRead(wiring.Component):
         m.d.comb += [
             self.prog_valid.eq(write & to_prog),
             self.prog_data.eq(self.m_axi_rdata),
+        ]
+        m.d.sync += [
             self.stat_beat.eq(r_fire),
             self.stat_wait.eq(busy & (inflight != 0) & ~r_fire),
         ]

@@ -48,7 +48,7 @@ class DmaWrite(wiring.Component):
     done, error : Out(1); err_code : Out(4); err_addr : Out(32)
     stat_beat, stat_burst, stat_wait : Out(1)
         A W beat sent, an AW handshake, a cycle with data to send and W or AW not taken or
-        with B outstanding.
+        with B outstanding - each from a flip-flop, the cycle after (as the read side's).
     """
 
     def __init__(self, cfg: AcceleratorConfig):
@@ -159,8 +159,8 @@ class DmaWrite(wiring.Component):
         m.d.comb += [
             bq.w_data.eq(out_aw.addr),
             bq.w_en.eq(aw_fire),
-            self.stat_burst.eq(aw_fire),
         ]
+        m.d.sync += self.stat_burst.eq(aw_fire)
 
         # --- W data: read the buffer for the current burst, one beat per cycle ---------------
         # The burst being read is held in registers of its own, loaded as the previous one's
@@ -242,7 +242,8 @@ class DmaWrite(wiring.Component):
             self.m_axi_wlast.eq(out.last),
         ]
         w_fire = wf.r_rdy & self.m_axi_wready
-        m.d.comb += [wf.r_en.eq(w_fire), self.stat_beat.eq(w_fire)]
+        m.d.comb += wf.r_en.eq(w_fire)
+        m.d.sync += self.stat_beat.eq(w_fire)
         m.d.sync += taken.eq(taken + rd_go - w_fire)
         with m.If(rd_go & ~w_fire):
             m.d.sync += space.eq(taken < W_FIFO_DEPTH - 1)
@@ -265,7 +266,7 @@ class DmaWrite(wiring.Component):
         m.d.comb += [self.err_code.eq(code_r), self.err_addr.eq(addr_r)]
         with m.If(first_err):
             m.d.sync += [failed.eq(1), addr_r.eq(bq.r_data), code_r.eq(code_now)]
-        m.d.comb += self.stat_wait.eq(
+        m.d.sync += self.stat_wait.eq(
             busy
             & (
                 (wf.r_rdy & ~self.m_axi_wready)

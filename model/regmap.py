@@ -210,10 +210,13 @@ def registers_markdown() -> str:
     lines += [
         "",
         "The 64-bit counters (`*_LO` / `*_HI`) add each cycle's increment two cycles later (it",
-        "is registered twice first, for Fmax): read while `STATUS.BUSY` is 1 they lag the job by",
-        "two cycles, and they hold the job's totals from the second cycle after `STATUS.DONE`",
-        "rises, so a read issued after DONE (or `irq`) was seen returns them (seeing DONE takes",
-        "a read: its AR and its R, at least two cycles).  START (while not BUSY: a START while",
+        "is registered twice first, for Fmax; three for `RD_*` and `WR_*`, whose strobes leave",
+        "the DMA engine from flip-flops): read while `STATUS.BUSY` is 1 they lag the job by",
+        "that much, and they hold the job's totals from the second cycle after `STATUS.DONE`",
+        "rises (the DMA's last strobe of a job comes at least two cycles before DONE: the DMA's",
+        "done is registered and the job's end is decided from it), so a read issued after DONE",
+        "(or `irq`) was seen returns them (seeing DONE takes a read: its AR and its R, at least",
+        "two cycles).  START (while not BUSY: a START while",
         "BUSY is ignored) and soft reset clear them.",
     ]
     lines += ["", "## Fields", ""]
