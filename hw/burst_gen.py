@@ -248,7 +248,9 @@ class BurstGen(wiring.Component):
         # this burst ends at the 4 KiB boundary: the next starts a page
         to_page = [
             first.eq(0),
-            cur.eq(cur + (to4k << lb)),
+            # cur + to4k beats is the next 4 KiB boundary: an increment of cur's page
+            # number, no add of a register's value (cur's beat bits are 0 below lb)
+            cur.eq(Cat(C(0, 12), cur[12:] + 1)),
             buf_beat.eq(buf_beat + to4k),
             rem.eq(rem - to4k),
             rem1.eq(rem1 - to4k),
