@@ -137,8 +137,8 @@ class UnitSequencer(wiring.Component):
         rd, wr = Signal(range(depth)), Signal(range(depth))
         occupied = Signal(range(depth + 1))
         head = self.instr
-        head_valid = Signal()
-        m.d.comb += [head.eq(ring[rd]), head_valid.eq(occupied != 0)]
+        head_valid = Signal()  # occupied != 0, a flip-flop updated with occupied
+        m.d.comb += head.eq(ring[rd])
         dec = data.StructLayout({"op": 4, "end": 1, "is": 1, **{k: 1 for k in _FLAGS}})
         hq = Array(Signal(dec, name=f"hdr_{i}") for i in range(depth))
         arriving = Signal(dec)
@@ -207,6 +207,10 @@ class UnitSequencer(wiring.Component):
             # the decoded header goes to the first free place after this cycle's shift
             m.d.sync += hq[slot].eq(arriving)
         m.d.sync += occupied.eq(occupied - fire + arrives)
+        with m.If(arrives):
+            m.d.sync += head_valid.eq(1)
+        with m.Elif(fire):
+            m.d.sync += head_valid.eq(occupied > 1)
         m.d.comb += self.halted.eq(running & head_valid & is_end & ~flags.r_rdy)
 
         with m.If(self.start):
@@ -214,6 +218,7 @@ class UnitSequencer(wiring.Component):
                 running.eq(1),
                 pc.eq(0),
                 occupied.eq(0),
+                head_valid.eq(0),
                 pending.eq(0),
                 rd.eq(0),
                 wr.eq(0),
