@@ -197,15 +197,19 @@ class UnitSequencer(wiring.Component):
         def step(ptr):
             return Mux(ptr == depth - 1, 0, ptr + 1)
 
-        slot = Signal(range(depth))  # occupied - fire, whenever an instruction arrives
-        m.d.comb += slot.eq(occupied - fire)
         with m.If(fire):
             m.d.sync += rd.eq(step(rd))
-            m.d.sync += [hq[i].eq(hq[i + 1]) for i in range(depth - 1)]
         with m.If(arrives):
             m.d.sync += [ring[wr].eq(self.imem_data), wr.eq(step(wr))]
-            # the decoded header goes to the first free place after this cycle's shift
-            m.d.sync += hq[slot].eq(arriving)
+        # The decoded headers: a fire shifts them, and an arriving instruction's goes to the
+        # first free place after the shift (occupied - fire).  Both of an entry's next
+        # values are formed from flip-flops, and the fire (the late issue decision) only
+        # chooses between them, in the last LUT (Fmax)
+        for i in range(depth):
+            stays = Mux(arrives & (occupied == i), arriving, hq[i])
+            above = hq[i + 1] if i + 1 < depth else hq[i]
+            shifted = Mux(arrives & (occupied == i + 1), arriving, above)
+            m.d.sync += hq[i].eq(Mux(fire, shifted, stays))
         m.d.sync += occupied.eq(occupied - fire + arrives)
         with m.If(arrives):
             m.d.sync += head_valid.eq(1)
