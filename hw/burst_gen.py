@@ -168,17 +168,14 @@ class BurstGen(wiring.Component):
         # its row length (one carry chain each), so that the walkers' load and the
         # row-start arithmetic (one carry chain) start from registers.
         # (loaded every cycle, read only in `pending`)
-        def staged(shape, name):
-            return reg(shape, f"s_{name}")
-
-        s_addr, s_nb1, s_nb1m = staged(32, "addr"), staged(19, "nb1"), staged(19, "nb1m")
-        s_c_l, s_c_4k = staged(signed(21), "c_l"), staged(signed(21), "c_4k")
-        s_tail = staged(max(lb, 1), "tail")
-        s_rows, s_row_stride = staged(16, "rows"), staged(32, "row_stride")
-        s_planes, s_plane_stride = staged(16, "planes"), staged(32, "plane_stride")
-        s_elem = staged(24, "elem")
-        s_brow_stride, s_bplane_stride = staged(24, "brow_stride"), staged(24, "bplane_stride")
-        s_empty = staged(1, "empty")
+        s_addr, s_nb1, s_nb1m = reg(32, "s_addr"), reg(19, "s_nb1"), reg(19, "s_nb1m")
+        s_c_l, s_c_4k = reg(signed(21), "s_c_l"), reg(signed(21), "s_c_4k")
+        s_tail = reg(max(lb, 1), "s_tail")
+        s_rows, s_row_stride = reg(16, "s_rows"), reg(32, "s_row_stride")
+        s_planes, s_plane_stride = reg(16, "s_planes"), reg(32, "s_plane_stride")
+        s_elem = reg(24, "s_elem")
+        s_brow_stride, s_bplane_stride = reg(24, "s_brow_stride"), reg(24, "s_bplane_stride")
+        s_empty = reg(1, "s_empty")
         pending = Signal()
         raw = {  # every d_* input, registered as it is
             # no reset either: they hold the inputs of a cycle ago, whatever the state

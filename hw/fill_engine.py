@@ -13,7 +13,7 @@ from amaranth import Cat, Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from snowsim.hw.ports import BufWriteSignature, space_bits
+from snowsim.hw.ports import BufWriteSignature, in_range
 from snowsim.model.config import AcceleratorConfig
 from snowsim.model.isa import FIELDS, Buf, Op
 from snowsim.model.latencies import FILL_LATENCY
@@ -87,7 +87,7 @@ class FillEngine(wiring.Component):
             self.wr.addr.eq(wa),
             self.wr.mask.eq(wm),
             self.wr.buf.eq(Buf.MAPS),
-            self.wr.in_range.eq(wa[space_bits(Buf.MAPS, cfg) :] == 0),
+            self.wr.in_range.eq(in_range(Buf.MAPS, wa, cfg)),
             self.wr.cu_mask.eq((1 << cfg.n_cu) - 1),
             self.wr.data.eq(Cat(*([value] * e))),
         ]
@@ -143,15 +143,16 @@ class FillEngine(wiring.Component):
                 m.d.comb += done.eq(1)
                 m.d.sync += busy.eq(0)
         with m.Elif(pending):
+            small = st["count"][eb + 1 :] == 0
             m.d.sync += [
                 value.eq(st["value"]),
                 count.eq(st["count"]),
-                count_small.eq(st["count"][eb + 1 :] == 0),
+                count_small.eq(small),
                 rows_left.eq(st["rows"]),
                 last_row.eq(st["rows"] == 1),
                 row_stride.eq(st["row_stride"]),
                 nxt.eq(st["addr"] + st["row_stride"]),
-                *start_row(st["addr"], st["count"], st["count"][eb + 1 :] == 0),
+                *start_row(st["addr"], st["count"], small),
                 busy.eq((st["rows"] != 0) & (st["count"] != 0)),
                 empty.eq((st["rows"] == 0) | (st["count"] == 0)),
             ]

@@ -14,17 +14,25 @@ from amaranth import Array, Module, Mux, Signal
 
 from snowsim.hw.shift_fifo import ShiftFIFO
 
-__all__ = ["PrefetchRingFIFO", "RingFIFO"]
+__all__ = ["PrefetchRingFIFO", "RingFIFO", "ring_step"]
 
 
-def _step(ptr, n: int):
-    """A ring pointer's next place."""
+def ring_step(ptr, n: int):
+    """A pointer's next place in a ring of ``n`` entries."""
     return ptr + 1 if n & (n - 1) == 0 else Mux(ptr == n - 1, 0, ptr + 1)
 
 
 class RingFIFO(ShiftFIFO):
     """Parameters and members as :class:`~snowsim.hw.shift_fifo.ShiftFIFO`'s (the same
     ports and cycle behaviour); only the storage differs."""
+
+    def _write(self, m: Module, q, wr, push) -> None:
+        # the free entry at `wr` takes w_data whenever there is one, pushed or not (its
+        # enable is a decode of flip-flops, not of the push: a late decision)
+        with m.If(self.w_rdy):
+            m.d.sync += q[wr].eq(self.w_data)
+        with m.If(push):
+            m.d.sync += wr.eq(ring_step(wr, self.depth))
 
     def elaborate(self, platform):
         m = Module()
@@ -34,18 +42,13 @@ class RingFIFO(ShiftFIFO):
         rd, wr = Signal(range(n)), Signal(range(n))
         m.d.comb += self.r_data.eq(q[rd])
         push, pop, _ = self._handshake(m)
-        # the free entry at `wr` takes w_data whenever there is one, pushed or not (its
-        # enable is a decode of flip-flops, not of the push: a late decision)
-        with m.If(self.w_rdy):
-            m.d.sync += q[wr].eq(self.w_data)
-        with m.If(push):
-            m.d.sync += wr.eq(_step(wr, n))
+        self._write(m, q, wr, push)
         with m.If(pop):
-            m.d.sync += rd.eq(_step(rd, n))
+            m.d.sync += rd.eq(ring_step(rd, n))
         return m
 
 
-class PrefetchRingFIFO(ShiftFIFO):
+class PrefetchRingFIFO(RingFIFO):
     """A ring whose head is kept in a register of its own: a pop moves the read pointer and
     reloads the head register from the ring's next entry (through the multiplexer, from the
     pointer's flip-flops), so neither a push nor a pop steers more than one entry's and the
@@ -62,14 +65,9 @@ class PrefetchRingFIFO(ShiftFIFO):
         rd1 = Signal(range(n), init=1 % n)  # rd + 1, kept beside rd
         m.d.comb += self.r_data.eq(head)
         push, pop, at = self._handshake(m)
-        # the free entry at `wr` takes w_data whenever there is one, pushed or not (its
-        # enable is a decode of flip-flops, not of the push: a late decision)
-        with m.If(self.w_rdy):
-            m.d.sync += q[wr].eq(self.w_data)
-        with m.If(push):
-            m.d.sync += wr.eq(_step(wr, n))
+        self._write(m, q, wr, push)
         with m.If(pop):
-            m.d.sync += [rd.eq(rd1), rd1.eq(_step(rd1, n))]
+            m.d.sync += [rd.eq(rd1), rd1.eq(ring_step(rd1, n))]
         # the head after this cycle: the next entry on a pop that leaves two or more (at[0],
         # at[1]: the level is 0, 1), else the pushed word when the FIFO is or becomes empty
         more = ~at[0] & ~at[1]

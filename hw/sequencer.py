@@ -18,6 +18,7 @@ from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
 
+from snowsim.hw.ring_fifo import ring_step
 from snowsim.hw.shift_fifo import ShiftFIFO
 from snowsim.model.config import AcceleratorConfig
 from snowsim.model.isa import HEADER, INSTR_BITS, Op
@@ -194,13 +195,10 @@ class UnitSequencer(wiring.Component):
             m.d.sync += pc.eq(pc + 1)
         m.d.sync += pending.eq(Cat(want, pending[:-1]))
 
-        def step(ptr):
-            return Mux(ptr == depth - 1, 0, ptr + 1)
-
         with m.If(fire):
-            m.d.sync += rd.eq(step(rd))
+            m.d.sync += rd.eq(ring_step(rd, depth))
         with m.If(arrives):
-            m.d.sync += [ring[wr].eq(self.imem_data), wr.eq(step(wr))]
+            m.d.sync += [ring[wr].eq(self.imem_data), wr.eq(ring_step(wr, depth))]
         # The decoded headers: a fire shifts them, and an arriving instruction's goes to the
         # first free place after the shift (occupied - fire).  Both of an entry's next
         # values are formed from flip-flops, and the fire (the late issue decision) only

@@ -179,7 +179,6 @@ class VectorUnit(wiring.Component):
         # every idle cycle, not only on the take: their values matter only while busy, and the
         # take (a late decision) then enables only the op fields and `busy` (Fmax)
         with m.If(~busy):
-            a2 = self.a2
             is_pool = s["vop"] == VecOp.MAXPOOL
             w0 = Mux(s["w0"] == 0, 1, s["w0"])
             w1 = Mux(s["w1"] == 0, 1, s["w1"])
@@ -203,10 +202,10 @@ class VectorUnit(wiring.Component):
             ]
             m.d.sync += [
                 pool.eq(is_pool),
-                a2_row.eq(a2),
-                a2_pos.eq(a2),
-                a2_win1.eq(a2),
-                a2_win.eq(a2),
+                a2_row.eq(self.a2),
+                a2_pos.eq(self.a2),
+                a2_win1.eq(self.a2),
+                a2_win.eq(self.a2),
             ]
             m.d.sync += [
                 i1.eq(0),
