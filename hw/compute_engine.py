@@ -44,7 +44,7 @@ from snowsim.hw.primitives import checks
 from snowsim.hw.read_port import RegisteredReadPort
 from snowsim.hw.ring_fifo import RingFIFO
 from snowsim.hw.shift_fifo import ShiftFIFO
-from snowsim.hw.vector_unit import VectorUnit, second_row
+from snowsim.hw.vector_unit import VectorUnit, is_empty, second_row
 from snowsim.hw.vmac import VMac
 from snowsim.model.config import AcceleratorConfig
 from snowsim.model.isa import FIELDS, INSTR_BITS, Buf, Op
@@ -296,6 +296,7 @@ class ComputeEngine(wiring.Component):
                 "vec": 1,
                 "drain": 1,
                 "vec_a2": 16,  # a VEC's second_row (hw/vector_unit.py)
+                "vec_empty": 1,  # a VEC's is_empty (hw/vector_unit.py)
                 "steps1": 1,  # npix <= pixels per step: the first step is the last
                 "steps2": 1,  # npix <= 2 * pixels per step: the second step is the last
                 # the loop registers' start values that need arithmetic on the fields,
@@ -332,6 +333,7 @@ class ComputeEngine(wiring.Component):
             w_entry.row_span.eq(mul_span.p),
             w_entry.vec.eq(in_instr[0:4] == Op.VEC),
             w_entry.vec_a2.eq(second_row(in_instr)),
+            w_entry.vec_empty.eq(is_empty(in_instr)),
             w_entry.drain.eq((in_instr[0:4] == Op.MAC) & field(in_instr, Op.MAC, "drain")),
             slots.w_data.eq(w_entry),
             slots.w_en.eq(in_valid),
@@ -380,6 +382,7 @@ class ComputeEngine(wiring.Component):
             m.d.comb += w_entry.base[c].eq(in_f["maps_addr"] + start * in_f["px_stride"])
         slot, slot_valid, slot_npix = head.instr, slots.r_rdy, head.npix
         slot_is_vec, slot_drain, slot_a2 = head.vec, head.drain, head.vec_a2
+        slot_empty = head.vec_empty
         vec_busy = Signal()  # a VEC taken from the slot and not complete
         drain_any = Signal()  # draining MACs taken and not complete (counted below)
         can_take = Signal()  # the slot's MAC becomes current (MAC sequencer, below)
@@ -484,8 +487,17 @@ class ComputeEngine(wiring.Component):
         m.d.sync += step_last.eq(step_last_n)
         left = Signal(signed(26))  # npix - pix[0] - 2 * adv: <= 0 when the next step is last
         next_last = Signal()  # left <= 0, as a flip-flop
-        koff, k1base, k2base = Signal(24), Signal(24), Signal(24)
         kidx = Signal(24)  # words into the weights (0 .. K-1)
+        # The buffer addresses are walkers, stepped with the loops, so that each block
+        # RAM's address comes straight from a flip-flop, no carry chain in front (Fmax):
+        # w_ptr = w_addr + kidx; per CU, m_ptr = base + the k offset (k0 + k1 * k1_stride
+        # + k2 * k2_stride), m_row = base + k1 * k1_stride + k2 * k2_stride (where the k0
+        # loop restarts) and m_plane = base + k2 * k2_stride (where the k1 loop restarts)
+        w_ptr = Signal(24)
+        m_ptr, m_row, m_plane = (
+            [Signal(24, name=f"{n_}{c}") for c in range(ncu)]
+            for n_ in ("m_ptr", "m_row", "m_plane")
+        )
         step = Signal(16)
         npix = Signal(24)
         adv_stride = Signal(24)  # maps address step from one pixel step to the next
@@ -538,10 +550,8 @@ class ComputeEngine(wiring.Component):
                 k0.eq(0),
                 k1.eq(0),
                 k2.eq(0),
-                koff.eq(0),
-                k1base.eq(0),
-                k2base.eq(0),
                 kidx.eq(0),
+                w_ptr.eq(s["w_addr"]),
                 step.eq(0),
                 npix.eq(slot_npix),
                 left.eq(slot_npix - 2 * s_pixels),
@@ -573,6 +583,9 @@ class ComputeEngine(wiring.Component):
                     ox[c].eq(start),
                     wraps[c].eq(start >= head.wrap_at.as_signed()),
                     base[c].eq(head.base[c]),
+                    m_ptr[c].eq(head.base[c]),
+                    m_row[c].eq(head.base[c]),
+                    m_plane[c].eq(head.base[c]),
                 ]
 
         # loop counters.  `fin` implies `k_last` (both load from `last_n` each cycle), so
@@ -604,9 +617,10 @@ class ComputeEngine(wiring.Component):
             m.d.sync += [k_last.eq(all_single), fin.eq(all_single & next_last)]
         with m.If(counting | stepping):
             with m.If(~k_last):  # counting (`active` holds inside this If)
-                m.d.sync += kidx.eq(kidx + 1)
+                m.d.sync += [kidx.eq(kidx + 1), w_ptr.eq(w_ptr + 1)]
                 with m.If(~at_end[0]):
-                    m.d.sync += [k0.eq(k0 + 1), koff.eq(koff + 1), pen_hit[0].eq(k0 == k_ppen[0])]
+                    m.d.sync += [k0.eq(k0 + 1), pen_hit[0].eq(k0 == k_ppen[0])]
+                    m.d.sync += [m_ptr[c].eq(m_ptr[c] + 1) for c in range(ncu)]
                     m.d.comb += at_end_n[0].eq(pen_hit[0])
                 with m.Else():
                     m.d.sync += [k0.eq(0), pen_hit[0].eq(pen0[0])]
@@ -614,31 +628,35 @@ class ComputeEngine(wiring.Component):
                     with m.If(~at_end[1]):
                         m.d.sync += [
                             k1.eq(k1 + 1),
-                            k1base.eq(k1base + f["k1_stride"]),
-                            koff.eq(k1base + f["k1_stride"]),
                             pen_hit[1].eq(k1 == k_ppen[1]),
                         ]
+                        for c in range(ncu):
+                            m.d.sync += [
+                                m_row[c].eq(m_row[c] + f["k1_stride"]),
+                                m_ptr[c].eq(m_row[c] + f["k1_stride"]),
+                            ]
                         m.d.comb += at_end_n[1].eq(pen_hit[1])
                     with m.Else():
                         m.d.sync += [
                             k1.eq(0),
                             pen_hit[1].eq(pen0[1]),
                             k2.eq(k2 + 1),
-                            k2base.eq(k2base + f["k2_stride"]),
-                            k1base.eq(k2base + f["k2_stride"]),
-                            koff.eq(k2base + f["k2_stride"]),
                             pen_hit[2].eq(k2 == k_ppen[2]),
                         ]
+                        for c in range(ncu):
+                            m.d.sync += [
+                                m_plane[c].eq(m_plane[c] + f["k2_stride"]),
+                                m_row[c].eq(m_plane[c] + f["k2_stride"]),
+                                m_ptr[c].eq(m_plane[c] + f["k2_stride"]),
+                            ]
                         m.d.comb += [at_end_n[1].eq(single[1]), at_end_n[2].eq(pen_hit[2])]
             with m.Else():  # next pixel step
                 m.d.sync += [
                     kidx.eq(0),
+                    w_ptr.eq(f["w_addr"]),
                     k0.eq(0),
                     k1.eq(0),
                     k2.eq(0),
-                    koff.eq(0),
-                    k1base.eq(0),
-                    k2base.eq(0),
                     *[pen_hit[i].eq(pen0[i]) for i in range(3)],
                     left.eq(left - adv),
                     # left - adv <= 0 as `left < adv + 1`: a compare Yosys cannot merge
@@ -654,17 +672,18 @@ class ComputeEngine(wiring.Component):
                 ]
                 for c in range(ncu):
                     m.d.sync += pix[c].eq(pix[c] + adv)
+                    # the next pixel's base, where the three maps walkers restart too
                     with m.If(wraps[c]):
                         m.d.sync += [
                             ox[c].eq(ox[c] - wrap_at),
                             wraps[c].eq(ox[c] >= thr_wrap),
-                            base[c].eq(base[c] + wrap_delta),
+                            *[r[c].eq(base[c] + wrap_delta) for r in (base, m_ptr, m_row, m_plane)],
                         ]
                     with m.Else():
                         m.d.sync += [
                             ox[c].eq(ox[c] + adv),
                             wraps[c].eq(ox[c] >= thr_step),
-                            base[c].eq(base[c] + adv_stride),
+                            *[r[c].eq(base[c] + adv_stride) for r in (base, m_ptr, m_row, m_plane)],
                         ]
 
         # ---- issue: buffer reads and the control that travels with them ----------------
@@ -703,17 +722,12 @@ class ComputeEngine(wiring.Component):
             c0.stride.eq(f["out_pix_stride"]),
             c0.cu_valid.eq(cu_valid),
         ]
-        addrs = [Signal(24, name=f"maddr{c}") for c in range(ncu)]
         for c in range(ncu):
-            m.d.comb += [
-                addrs[c].eq(base[c] + koff),
-                maps_rp[c].addr.eq(addrs[c] >> le),
-                maps_rp[c].en.eq(1),
-            ]
+            m.d.comb += [maps_rp[c].addr.eq(m_ptr[c] >> le), maps_rp[c].en.eq(1)]
             if le:
-                m.d.comb += c0.sel[c * le : (c + 1) * le].eq(addrs[c][:le])
+                m.d.comb += c0.sel[c * le : (c + 1) * le].eq(m_ptr[c][:le])
             for v in range(nv):
-                m.d.comb += [w_rp[c][v].addr.eq(f["w_addr"] + kidx), w_rp[c][v].en.eq(1)]
+                m.d.comb += [w_rp[c][v].addr.eq(w_ptr), w_rp[c][v].en.eq(1)]
         c1, c2, c3, c4, c5, c6 = (Signal(ctl, name=f"ctl{i}") for i in range(1, 7))
         m.d.sync += [c1.eq(c0), c2.eq(c1), c3.eq(c2), c4.eq(c3), c5.eq(c4), c6.eq(c5)]
         # the MAC_ACTIVE counter's increment, from the issue's registered copy (t+1, off
@@ -740,18 +754,25 @@ class ComputeEngine(wiring.Component):
         def writes_back(s):
             return s.valid & s.last & ~s.drain
 
-        fwd2, fwd3, fwd4 = Signal(), Signal(), Signal()  # for the reader in c3
-        m.d.sync += [
-            fwd2.eq(writes_back(c4) & (c4.acc_row == c2.acc_row)),
-            fwd3.eq(writes_back(c5) & (c5.acc_row == c2.acc_row)),
-            fwd4.eq(writes_back(c6) & (c6.acc_row == c2.acc_row)),
+        # for the reader in c3: fwd<d> = writes_back(c<d+2>) & (c<d+2>.acc_row == c2.acc_row),
+        # and for the reader in c4, from_acc: continue from the accumulators (not the
+        # step's first MAC, or its row is the one the accumulators are finishing, d = 1).
+        # Each drives a multiplexer select in every accumulator bit (hundreds of loads
+        # across the CUs), so each is computed a stage earlier from the stages before
+        # (c1..c6 shift every cycle) into a flip-flop, then copied into the flag: the
+        # flag's input is a flip-flop, not a compare (Fmax; the same values, a cycle of
+        # the pipeline earlier).
+        fwd2, fwd3, fwd4 = Signal(name="fwd2"), Signal(name="fwd3"), Signal(name="fwd4")
+        from_acc = Signal(name="from_acc")
+        early = [
+            (fwd2, writes_back(c3) & (c3.acc_row == c1.acc_row)),
+            (fwd3, writes_back(c4) & (c4.acc_row == c1.acc_row)),
+            (fwd4, writes_back(c5) & (c5.acc_row == c1.acc_row)),
+            (from_acc, ~c2.first | (~c2.clear & writes_back(c3) & (c3.acc_row == c2.acc_row))),
         ]
-        # for the reader in c4: continue from the accumulators (not the step's first MAC,
-        # or its row is the one the accumulators are finishing, d = 1)
-        from_acc = Signal()
-        m.d.sync += from_acc.eq(
-            ~c3.first | (~c3.clear & writes_back(c4) & (c4.acc_row == c3.acc_row))
-        )
+        for flag, value in early:
+            pre = Signal(name=f"{flag.name}_pre")
+            m.d.sync += [pre.eq(value), flag.eq(pre)]
         for c in range(ncu):
             word = maps_rp[c].data
             sel = c2.sel[c * le : (c + 1) * le] if le else Const(0)
@@ -932,6 +953,7 @@ class ComputeEngine(wiring.Component):
             vu.valid.eq(vec_take),
             vu.instr.eq(slot),
             vu.a2.eq(slot_a2),
+            vu.empty.eq(slot_empty),
         ]
 
         # ---- completions ------------------------------------------------------------------

@@ -33,7 +33,7 @@ from snowsim.model.config import AcceleratorConfig
 from snowsim.model.isa import FIELDS, INSTR_BITS, Op, VecOp
 from snowsim.model.latencies import BUFFER_READ_LATENCY, VEC_STAGES
 
-__all__ = ["VectorUnit", "second_row"]
+__all__ = ["VectorUnit", "is_empty", "second_row"]
 
 
 def second_row(instr):
@@ -45,12 +45,23 @@ def second_row(instr):
     return (field(instr, Op.VEC, "a") + field(instr, Op.VEC, "ws1"))[:16]
 
 
+def is_empty(instr):
+    """The VEC instruction ``instr`` has no position (``n0`` or ``n1`` is 0).
+
+    The unit's ``empty`` input, computed where the instruction is queued like
+    :func:`second_row`, so that the take meets a flip-flop, not two compares (Fmax).
+    """
+    return (field(instr, Op.VEC, "n0") == 0) | (field(instr, Op.VEC, "n1") == 0)
+
+
 class VectorUnit(wiring.Component):
     """Members
     -------
     valid : In(1), ready : Out(1), instr : In(INSTR_BITS)
     a2 : In(16)
         :func:`second_row` of ``instr``.
+    empty : In(1)
+        :func:`is_empty` of ``instr``.
     done : Out(1)
     rd_a, rd_b : Out(VecReadSignature)
     wr : Out(VecWriteSignature)
@@ -66,6 +77,7 @@ class VectorUnit(wiring.Component):
                 "ready": Out(1),
                 "instr": In(INSTR_BITS),
                 "a2": In(16),
+                "empty": In(1),
                 "done": Out(1),
                 "rd_a": Out(VecReadSignature(cfg)),
                 "rd_b": Out(VecReadSignature(cfg)),
@@ -156,7 +168,7 @@ class VectorUnit(wiring.Component):
         with m.If(self.valid & self.ready):
             m.d.sync += [f[k].eq(v) for k, v in s.items()]
             m.d.sync += [is_op[o].eq(s["vop"] == o) for o in VecOp]
-            with m.If((s["n0"] == 0) | (s["n1"] == 0)):
+            with m.If(self.empty):
                 m.d.sync += empty_done.eq(2)
             with m.Else():
                 m.d.sync += busy.eq(1)

@@ -54,6 +54,7 @@ def run(words, fields):
     async def tb(ctx):
         ctx.set(dut.instr, encode(Instruction(Op.VEC, fields)))
         ctx.set(dut.a2, (fields.get("a", 0) + fields.get("ws1", 0)) & 0xFFFF)
+        ctx.set(dut.empty, fields.get("n0", 0) == 0 or fields.get("n1", 0) == 0)
         ctx.set(dut.valid, 1)
         await ctx.tick()
         ctx.set(dut.valid, 0)
