@@ -5,7 +5,7 @@ COMPUTE->STORE, STORE->COMPUTE.  A push in cycle ``t`` is visible (counter > 0) 
 ``t + 1`` (``TOKEN_LATENCY``); a pop and a push in the same cycle cancel.
 """
 
-from amaranth import Module, Signal
+from amaranth import Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -32,8 +32,9 @@ class TokenCounters(wiring.Component):
     Parameters
     ----------
     width : int
-        Counter width; a program that leaves more than ``2**width - 1`` tokens in a queue
-        is rejected by the compiler (it never does: pushes are matched one to one).
+        Counter width; a queue holds at most ``2**width - 2`` tokens (a pop is counted a
+        cycle late).  The compiler's programs hold a few at most: pushes are matched to
+        pops one to one.
 
     Members
     -------
@@ -60,20 +61,35 @@ class TokenCounters(wiring.Component):
         m = Module()
         for q in QUEUES:
             n = _name(q)
+            push, pop = getattr(self, f"push_{n}"), getattr(self, f"pop_{n}")
+            # A pop is applied to the count a cycle late, from a flip-flop (`pop_q`), so
+            # that the consumer's issue decision (late in its cycle) drives one LUT, the
+            # `avail` flip-flop's input, instead of every counter bit (Fmax).  `avail`
+            # allows for the pop not yet counted: it is count >= 2 after a pop, count >= 1
+            # otherwise - the same value, every cycle, as the count with the pop applied.
+            pop_q = Signal(name=f"pop_q_{n}")
             count = Signal(self.width, name=f"count_{n}")
-            # count + 1 and count - 1 kept beside it, so that a push or pop (the late issue
-            # decisions) only chooses between registers: no carry chain behind them (Fmax)
+            # count + 1 and count - 1 kept beside it, so that a push or pop only chooses
+            # between registers: no carry chain behind them (Fmax)
             inc = Signal(self.width, name=f"count_inc_{n}", init=1)
             dec = Signal(self.width, name=f"count_dec_{n}", init=(1 << self.width) - 1)
-            # avail (count != 0) is a flip-flop of its own, updated with the count, so that
-            # a unit's issue decision starts at a register, not at a compare of the count
+            one, two = Signal(name=f"one_{n}"), Signal(name=f"two_{n}")  # count >= 1, >= 2
+            one_n, two_n = Signal(name=f"one_n_{n}"), Signal(name=f"two_n_{n}")  # next values
             avail = Signal(name=f"avail_q_{n}")
-            push, pop = getattr(self, f"push_{n}"), getattr(self, f"pop_{n}")
-            m.d.comb += getattr(self, f"avail_{n}").eq(avail)
+            m.d.comb += [getattr(self, f"avail_{n}").eq(avail), one_n.eq(one), two_n.eq(two)]
+            m.d.sync += pop_q.eq(pop & ~self.clear)
             with m.If(self.clear):
-                m.d.sync += [count.eq(0), inc.eq(1), dec.eq(-1), avail.eq(0)]
-            with m.Elif(push & ~pop):
-                m.d.sync += [count.eq(inc), inc.eq(inc + 1), dec.eq(count), avail.eq(1)]
-            with m.Elif(pop & ~push):
-                m.d.sync += [count.eq(dec), inc.eq(count), dec.eq(dec - 1), avail.eq(count != 1)]
+                m.d.sync += [count.eq(0), inc.eq(1), dec.eq(-1)]
+                m.d.comb += [one_n.eq(0), two_n.eq(0)]
+            with m.Elif(push & ~pop_q):
+                m.d.sync += [count.eq(inc), inc.eq(inc + 1), dec.eq(count)]
+                m.d.comb += [one_n.eq(1), two_n.eq(one)]
+            with m.Elif(pop_q & ~push):
+                m.d.sync += [count.eq(dec), inc.eq(count), dec.eq(dec - 1)]
+                m.d.comb += [one_n.eq(two), two_n.eq(count >= 3)]
+            m.d.sync += [
+                one.eq(one_n),
+                two.eq(two_n),
+                avail.eq(Mux(pop & ~self.clear, two_n, one_n)),
+            ]
         return m

@@ -20,7 +20,7 @@ def test_avail_follows_the_count_cycle_by_cycle():
             clear = rng.random() < 0.02
             ctx.set(dut.clear, clear)
             for n in names:
-                push = rng.random() < 0.5 and count[n] < 15
+                push = rng.random() < 0.5 and count[n] < 14
                 pop = rng.random() < 0.5 and count[n] > 0  # a consumer pops only if avail
                 ctx.set(getattr(dut, f"push_{n}"), push)
                 ctx.set(getattr(dut, f"pop_{n}"), pop)
