@@ -488,16 +488,13 @@ class ComputeEngine(wiring.Component):
         left = Signal(signed(26))  # npix - pix[0] - 2 * adv: <= 0 when the next step is last
         next_last = Signal()  # left <= 0, as a flip-flop
         kidx = Signal(24)  # words into the weights (0 .. K-1)
-        # The buffer addresses are walkers, stepped with the loops, so that each block
-        # RAM's address comes straight from a flip-flop, no carry chain in front (Fmax):
-        # w_ptr = w_addr + kidx; per CU, m_ptr = base + the k offset (k0 + k1 * k1_stride
-        # + k2 * k2_stride), m_row = base + k1 * k1_stride + k2 * k2_stride (where the k0
-        # loop restarts) and m_plane = base + k2 * k2_stride (where the k1 loop restarts)
+        koff, k1base, k2base = Signal(24), Signal(24), Signal(24)
+        # The weights address is a walker, w_ptr = w_addr + kidx, stepped with kidx, so
+        # that the weights block RAMs' address comes straight from a flip-flop, no carry
+        # chain in front (Fmax).  (The maps addresses stay base + koff: walkers per CU
+        # for them, tried, made the loops' case decision drive 144 more flip-flops and
+        # were late themselves.)
         w_ptr = Signal(24)
-        m_ptr, m_row, m_plane = (
-            [Signal(24, name=f"{n_}{c}") for c in range(ncu)]
-            for n_ in ("m_ptr", "m_row", "m_plane")
-        )
         step = Signal(16)
         npix = Signal(24)
         adv_stride = Signal(24)  # maps address step from one pixel step to the next
@@ -550,6 +547,9 @@ class ComputeEngine(wiring.Component):
                 k0.eq(0),
                 k1.eq(0),
                 k2.eq(0),
+                koff.eq(0),
+                k1base.eq(0),
+                k2base.eq(0),
                 kidx.eq(0),
                 w_ptr.eq(s["w_addr"]),
                 step.eq(0),
@@ -583,9 +583,6 @@ class ComputeEngine(wiring.Component):
                     ox[c].eq(start),
                     wraps[c].eq(start >= head.wrap_at.as_signed()),
                     base[c].eq(head.base[c]),
-                    m_ptr[c].eq(head.base[c]),
-                    m_row[c].eq(head.base[c]),
-                    m_plane[c].eq(head.base[c]),
                 ]
 
         # loop counters.  `fin` implies `k_last` (both load from `last_n` each cycle), so
@@ -619,8 +616,7 @@ class ComputeEngine(wiring.Component):
             with m.If(~k_last):  # counting (`active` holds inside this If)
                 m.d.sync += [kidx.eq(kidx + 1), w_ptr.eq(w_ptr + 1)]
                 with m.If(~at_end[0]):
-                    m.d.sync += [k0.eq(k0 + 1), pen_hit[0].eq(k0 == k_ppen[0])]
-                    m.d.sync += [m_ptr[c].eq(m_ptr[c] + 1) for c in range(ncu)]
+                    m.d.sync += [k0.eq(k0 + 1), koff.eq(koff + 1), pen_hit[0].eq(k0 == k_ppen[0])]
                     m.d.comb += at_end_n[0].eq(pen_hit[0])
                 with m.Else():
                     m.d.sync += [k0.eq(0), pen_hit[0].eq(pen0[0])]
@@ -628,27 +624,21 @@ class ComputeEngine(wiring.Component):
                     with m.If(~at_end[1]):
                         m.d.sync += [
                             k1.eq(k1 + 1),
+                            k1base.eq(k1base + f["k1_stride"]),
+                            koff.eq(k1base + f["k1_stride"]),
                             pen_hit[1].eq(k1 == k_ppen[1]),
                         ]
-                        for c in range(ncu):
-                            m.d.sync += [
-                                m_row[c].eq(m_row[c] + f["k1_stride"]),
-                                m_ptr[c].eq(m_row[c] + f["k1_stride"]),
-                            ]
                         m.d.comb += at_end_n[1].eq(pen_hit[1])
                     with m.Else():
                         m.d.sync += [
                             k1.eq(0),
                             pen_hit[1].eq(pen0[1]),
                             k2.eq(k2 + 1),
+                            k2base.eq(k2base + f["k2_stride"]),
+                            k1base.eq(k2base + f["k2_stride"]),
+                            koff.eq(k2base + f["k2_stride"]),
                             pen_hit[2].eq(k2 == k_ppen[2]),
                         ]
-                        for c in range(ncu):
-                            m.d.sync += [
-                                m_plane[c].eq(m_plane[c] + f["k2_stride"]),
-                                m_row[c].eq(m_plane[c] + f["k2_stride"]),
-                                m_ptr[c].eq(m_plane[c] + f["k2_stride"]),
-                            ]
                         m.d.comb += [at_end_n[1].eq(single[1]), at_end_n[2].eq(pen_hit[2])]
             with m.Else():  # next pixel step
                 m.d.sync += [
@@ -657,6 +647,9 @@ class ComputeEngine(wiring.Component):
                     k0.eq(0),
                     k1.eq(0),
                     k2.eq(0),
+                    koff.eq(0),
+                    k1base.eq(0),
+                    k2base.eq(0),
                     *[pen_hit[i].eq(pen0[i]) for i in range(3)],
                     left.eq(left - adv),
                     # left - adv <= 0 as `left < adv + 1`: a compare Yosys cannot merge
@@ -672,18 +665,17 @@ class ComputeEngine(wiring.Component):
                 ]
                 for c in range(ncu):
                     m.d.sync += pix[c].eq(pix[c] + adv)
-                    # the next pixel's base, where the three maps walkers restart too
                     with m.If(wraps[c]):
                         m.d.sync += [
                             ox[c].eq(ox[c] - wrap_at),
                             wraps[c].eq(ox[c] >= thr_wrap),
-                            *[r[c].eq(base[c] + wrap_delta) for r in (base, m_ptr, m_row, m_plane)],
+                            base[c].eq(base[c] + wrap_delta),
                         ]
                     with m.Else():
                         m.d.sync += [
                             ox[c].eq(ox[c] + adv),
                             wraps[c].eq(ox[c] >= thr_step),
-                            *[r[c].eq(base[c] + adv_stride) for r in (base, m_ptr, m_row, m_plane)],
+                            base[c].eq(base[c] + adv_stride),
                         ]
 
         # ---- issue: buffer reads and the control that travels with them ----------------
@@ -722,10 +714,15 @@ class ComputeEngine(wiring.Component):
             c0.stride.eq(f["out_pix_stride"]),
             c0.cu_valid.eq(cu_valid),
         ]
+        addrs = [Signal(24, name=f"maddr{c}") for c in range(ncu)]
         for c in range(ncu):
-            m.d.comb += [maps_rp[c].addr.eq(m_ptr[c] >> le), maps_rp[c].en.eq(1)]
+            m.d.comb += [
+                addrs[c].eq(base[c] + koff),
+                maps_rp[c].addr.eq(addrs[c] >> le),
+                maps_rp[c].en.eq(1),
+            ]
             if le:
-                m.d.comb += c0.sel[c * le : (c + 1) * le].eq(m_ptr[c][:le])
+                m.d.comb += c0.sel[c * le : (c + 1) * le].eq(addrs[c][:le])
             for v in range(nv):
                 m.d.comb += [w_rp[c][v].addr.eq(w_ptr), w_rp[c][v].en.eq(1)]
         c1, c2, c3, c4, c5, c6 = (Signal(ctl, name=f"ctl{i}") for i in range(1, 7))

@@ -63,33 +63,30 @@ class TokenCounters(wiring.Component):
             n = _name(q)
             push, pop = getattr(self, f"push_{n}"), getattr(self, f"pop_{n}")
             # A pop is applied to the count a cycle late, from a flip-flop (`pop_q`), so
-            # that the consumer's issue decision (late in its cycle) drives one LUT, the
-            # `avail` flip-flop's input, instead of every counter bit (Fmax).  `avail`
-            # allows for the pop not yet counted: it is count >= 2 after a pop, count >= 1
-            # otherwise - the same value, every cycle, as the count with the pop applied.
+            # that the consumer's issue decision (late in its cycle) does not drive every
+            # counter bit (Fmax): the count holds the tokens plus the pop not yet counted.
+            # The tokens themselves are seen through two flip-flops, `avail` (>= 1) and
+            # `avail2` (>= 2), each updated in one LUT from the push and the pop.
             pop_q = Signal(name=f"pop_q_{n}")
             count = Signal(self.width, name=f"count_{n}")
-            # count + 1 and count - 1 kept beside it, so that a push or pop only chooses
-            # between registers: no carry chain behind them (Fmax)
+            # count + 1 and count - 1 kept beside it, so that a push or a counted pop only
+            # chooses between registers: no carry chain behind them (Fmax)
             inc = Signal(self.width, name=f"count_inc_{n}", init=1)
             dec = Signal(self.width, name=f"count_dec_{n}", init=(1 << self.width) - 1)
-            one, two = Signal(name=f"one_{n}"), Signal(name=f"two_{n}")  # count >= 1, >= 2
-            one_n, two_n = Signal(name=f"one_n_{n}"), Signal(name=f"two_n_{n}")  # next values
-            avail = Signal(name=f"avail_q_{n}")
-            m.d.comb += [getattr(self, f"avail_{n}").eq(avail), one_n.eq(one), two_n.eq(two)]
+            avail, avail2 = Signal(name=f"avail_q_{n}"), Signal(name=f"avail2_{n}")
+            at_least_3 = Mux(pop_q, count >= 4, count >= 3)  # tokens >= 3, from flip-flops
+            m.d.comb += getattr(self, f"avail_{n}").eq(avail)
             m.d.sync += pop_q.eq(pop & ~self.clear)
             with m.If(self.clear):
                 m.d.sync += [count.eq(0), inc.eq(1), dec.eq(-1)]
-                m.d.comb += [one_n.eq(0), two_n.eq(0)]
             with m.Elif(push & ~pop_q):
                 m.d.sync += [count.eq(inc), inc.eq(inc + 1), dec.eq(count)]
-                m.d.comb += [one_n.eq(1), two_n.eq(one)]
             with m.Elif(pop_q & ~push):
                 m.d.sync += [count.eq(dec), inc.eq(count), dec.eq(dec - 1)]
-                m.d.comb += [one_n.eq(two), two_n.eq(count >= 3)]
-            m.d.sync += [
-                one.eq(one_n),
-                two.eq(two_n),
-                avail.eq(Mux(pop & ~self.clear, two_n, one_n)),
-            ]
+            with m.If(self.clear):
+                m.d.sync += [avail.eq(0), avail2.eq(0)]
+            with m.Elif(push & ~pop):
+                m.d.sync += [avail.eq(1), avail2.eq(avail)]
+            with m.Elif(pop & ~push):
+                m.d.sync += [avail.eq(avail2), avail2.eq(at_least_3)]
         return m
