@@ -888,15 +888,18 @@ class ComputeEngine(wiring.Component):
             m.d.sync += s2[lane].eq(s2a[lane] >> Cat(Const(0, 3), s2a_hi))
         m.d.sync += [s2_valid.eq(s2a_valid), s2_addr.eq(s2a_addr), s2_relu.eq(s2a_relu)]
         # stage 3: saturate, ReLU.  The shifted value fits d bits when its bits from d - 1
-        # up are all equal; its sign is the sum's (the shift is arithmetic)
+        # up are all equal; its sign is the sum's (the shift is arithmetic).  The two
+        # all-equal tests are the carries out of top + 1 (all ones) and ~top + 1 (all
+        # zeros): carry chains, not a tree of LUTs over the 30-odd bits (Fmax)
         lo, hi = -(1 << (d - 1)), (1 << (d - 1)) - 1
         s3 = Signal(lanes, reset_less=True)
         s3_valid, s3_addr = Signal(), Signal(VEC_ADDR_BITS, reset_less=True)
         for lane in range(n):
             sh = s2[lane]
             neg = sh[-1]
-            top = sh[d - 1 :]
-            fits = (top == 0) | (top == (1 << len(top)) - 1)
+            top = sh[d - 1 :].as_unsigned()
+            width = len(top)
+            fits = (top + 1)[width] | ((~top).as_unsigned() + 1)[width]
             y = Mux(fits, sh[:d], Mux(neg, lo, hi))
             m.d.sync += s3[lane].eq(Mux(s2_relu & neg, 0, y))
         m.d.sync += [s3_valid.eq(s2_valid), s3_addr.eq(s2_addr)]
