@@ -44,7 +44,7 @@ from snowsim.hw.primitives import checks
 from snowsim.hw.read_port import RegisteredReadPort
 from snowsim.hw.ring_fifo import RingFIFO
 from snowsim.hw.shift_fifo import ShiftFIFO
-from snowsim.hw.vector_unit import VectorUnit, is_empty, second_row
+from snowsim.hw.vector_unit import PREDECODE, VectorUnit, predecode
 from snowsim.hw.vmac import VMac
 from snowsim.model.config import AcceleratorConfig
 from snowsim.model.isa import FIELDS, INSTR_BITS, Buf, Op
@@ -295,8 +295,7 @@ class ComputeEngine(wiring.Component):
                 "row_span": 28,
                 "vec": 1,
                 "drain": 1,
-                "vec_a2": 16,  # a VEC's second_row (hw/vector_unit.py)
-                "vec_empty": 1,  # a VEC's is_empty (hw/vector_unit.py)
+                "vec_pre": PREDECODE,  # a VEC's predecode (hw/vector_unit.py)
                 "steps1": 1,  # npix <= pixels per step: the first step is the last
                 "steps2": 1,  # npix <= 2 * pixels per step: the second step is the last
                 # the loop registers' start values that need arithmetic on the fields,
@@ -332,8 +331,7 @@ class ComputeEngine(wiring.Component):
             w_entry.npix.eq(mul_npix.p),
             w_entry.row_span.eq(mul_span.p),
             w_entry.vec.eq(in_instr[0:4] == Op.VEC),
-            w_entry.vec_a2.eq(second_row(in_instr)),
-            w_entry.vec_empty.eq(is_empty(in_instr)),
+            *[w_entry.vec_pre[k].eq(v) for k, v in predecode(in_instr).items()],
             w_entry.drain.eq((in_instr[0:4] == Op.MAC) & field(in_instr, Op.MAC, "drain")),
             slots.w_data.eq(w_entry),
             slots.w_en.eq(in_valid),
@@ -381,8 +379,7 @@ class ComputeEngine(wiring.Component):
             start = Mux(in_f["pixel_mode"], c, 0)
             m.d.comb += w_entry.base[c].eq(in_f["maps_addr"] + start * in_f["px_stride"])
         slot, slot_valid, slot_npix = head.instr, slots.r_rdy, head.npix
-        slot_is_vec, slot_drain, slot_a2 = head.vec, head.drain, head.vec_a2
-        slot_empty = head.vec_empty
+        slot_is_vec, slot_drain, slot_pre = head.vec, head.drain, head.vec_pre
         vec_busy = Signal()  # a VEC taken from the slot and not complete
         drain_any = Signal()  # draining MACs taken and not complete (counted below)
         can_take = Signal()  # the slot's MAC becomes current (MAC sequencer, below)
@@ -952,8 +949,7 @@ class ComputeEngine(wiring.Component):
             vu_ready.eq(vu.ready),
             vu.valid.eq(vec_take),
             vu.instr.eq(slot),
-            vu.a2.eq(slot_a2),
-            vu.empty.eq(slot_empty),
+            vu.pre.eq(slot_pre),
         ]
 
         # ---- completions ------------------------------------------------------------------

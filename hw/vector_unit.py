@@ -33,35 +33,52 @@ from snowsim.model.config import AcceleratorConfig
 from snowsim.model.isa import FIELDS, INSTR_BITS, Op, VecOp
 from snowsim.model.latencies import BUFFER_READ_LATENCY, VEC_STAGES
 
-__all__ = ["VectorUnit", "is_empty", "second_row"]
+__all__ = ["PREDECODE", "VectorUnit", "predecode"]
 
 
-def second_row(instr):
-    """The VEC instruction ``instr``'s ``a + ws1``: where MAXPOOL's second window row starts.
+#: What the unit loads from a VEC instruction beyond its fields, computed where the
+#: instruction is queued (:func:`predecode`), so that the unit's registers load from
+#: flip-flops of the queue entry, with no adder or compare between (Fmax).
+PREDECODE = data.StructLayout(
+    {
+        "a2": 16,  # a + ws1: where MAXPOOL's second window row starts
+        "empty": 1,  # n0 or n1 is 0: no position
+        "pool": 1,  # the op is MAXPOOL
+        "j0_one": 1,  # the j0 loop has one iteration (w0 <= 1)
+        "j1_one": 1,  # ... the j1 loop (w1 <= 1; MAXPOOL, two rows a step: w1 <= 2)
+        "i0_one": 1,  # n0 == 1
+        "i1_one": 1,  # n1 == 1
+        "pair": 1,  # MAXPOOL reads two window rows in its first step (w1 > 1)
+    }
+)
 
-    The unit's ``a2`` input: computed where the instruction is queued, so that the unit
-    loads its walkers without an adder between the queue and its registers (Fmax).
+
+def predecode(instr) -> dict:
+    """The :data:`PREDECODE` values of the VEC instruction ``instr`` (an Amaranth value).
+
+    Returns a dict of field name to value, for ``Signal(PREDECODE).eq(...)`` or a
+    struct's fields: the unit's ``pre`` input.
     """
-    return (field(instr, Op.VEC, "a") + field(instr, Op.VEC, "ws1"))[:16]
-
-
-def is_empty(instr):
-    """The VEC instruction ``instr`` has no position (``n0`` or ``n1`` is 0).
-
-    The unit's ``empty`` input, computed where the instruction is queued like
-    :func:`second_row`, so that the take meets a flip-flop, not two compares (Fmax).
-    """
-    return (field(instr, Op.VEC, "n0") == 0) | (field(instr, Op.VEC, "n1") == 0)
+    f = {name: field(instr, Op.VEC, name) for name in ("a", "ws1", "n0", "n1", "w0", "w1")}
+    is_pool = field(instr, Op.VEC, "vop") == VecOp.MAXPOOL
+    return {
+        "a2": (f["a"] + f["ws1"])[:16],
+        "empty": (f["n0"] == 0) | (f["n1"] == 0),
+        "pool": is_pool,
+        "j0_one": f["w0"] <= 1,
+        "j1_one": Mux(is_pool, f["w1"] <= 2, f["w1"] <= 1),
+        "i0_one": f["n0"] == 1,
+        "i1_one": f["n1"] == 1,
+        "pair": is_pool & (f["w1"] > 1),
+    }
 
 
 class VectorUnit(wiring.Component):
     """Members
     -------
     valid : In(1), ready : Out(1), instr : In(INSTR_BITS)
-    a2 : In(16)
-        :func:`second_row` of ``instr``.
-    empty : In(1)
-        :func:`is_empty` of ``instr``.
+    pre : In(PREDECODE)
+        :func:`predecode` of ``instr``.
     done : Out(1)
     rd_a, rd_b : Out(VecReadSignature)
     wr : Out(VecWriteSignature)
@@ -76,8 +93,7 @@ class VectorUnit(wiring.Component):
                 "valid": In(1),
                 "ready": Out(1),
                 "instr": In(INSTR_BITS),
-                "a2": In(16),
-                "empty": In(1),
+                "pre": In(PREDECODE),
                 "done": Out(1),
                 "rd_a": Out(VecReadSignature(cfg)),
                 "rd_b": Out(VecReadSignature(cfg)),
@@ -168,7 +184,7 @@ class VectorUnit(wiring.Component):
         with m.If(self.valid & self.ready):
             m.d.sync += [f[k].eq(v) for k, v in s.items()]
             m.d.sync += [is_op[o].eq(s["vop"] == o) for o in VecOp]
-            with m.If(self.empty):
+            with m.If(self.pre.empty):
                 m.d.sync += empty_done.eq(2)
             with m.Else():
                 m.d.sync += busy.eq(1)
@@ -191,7 +207,7 @@ class VectorUnit(wiring.Component):
         # every idle cycle, not only on the take: their values matter only while busy, and the
         # take (a late decision) then enables only the op fields and `busy` (Fmax)
         with m.If(~busy):
-            is_pool = s["vop"] == VecOp.MAXPOOL
+            pre = self.pre
             w0 = Mux(s["w0"] == 0, 1, s["w0"])
             w1 = Mux(s["w1"] == 0, 1, s["w1"])
             m.d.sync += [
@@ -202,22 +218,22 @@ class VectorUnit(wiring.Component):
                 j1_pool_pen.eq(w1 - 4),
                 i0_pen.eq(s["n0"] - 2),
                 i1_pen.eq(s["n1"] - 2),
-                j0_one.eq(w0 == 1),
-                j1_one.eq(Mux(is_pool, w1 <= 2, w1 == 1)),
-                i0_one.eq(s["n0"] == 1),
-                pair_first.eq(is_pool & (w1 > 1)),
-                last_j0.eq(w0 == 1),
-                last_j1.eq(Mux(is_pool, w1 <= 2, w1 == 1)),
-                last_i0.eq(s["n0"] == 1),
-                last_i1.eq(s["n1"] == 1),
-                pair.eq(is_pool & (w1 > 1)),
+                j0_one.eq(pre.j0_one),
+                j1_one.eq(pre.j1_one),
+                i0_one.eq(pre.i0_one),
+                pair_first.eq(pre.pair),
+                last_j0.eq(pre.j0_one),
+                last_j1.eq(pre.j1_one),
+                last_i0.eq(pre.i0_one),
+                last_i1.eq(pre.i1_one),
+                pair.eq(pre.pair),
             ]
             m.d.sync += [
-                pool.eq(is_pool),
-                a2_row.eq(self.a2),
-                a2_pos.eq(self.a2),
-                a2_win1.eq(self.a2),
-                a2_win.eq(self.a2),
+                pool.eq(pre.pool),
+                a2_row.eq(pre.a2),
+                a2_pos.eq(pre.a2),
+                a2_win1.eq(pre.a2),
+                a2_win.eq(pre.a2),
             ]
             m.d.sync += [
                 i1.eq(0),

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from snowsim.hw.read_port import RegisteredReadPort
-from snowsim.hw.vector_unit import VectorUnit
+from snowsim.hw.vector_unit import VectorUnit, predecode
 from snowsim.model import fixedpoint as fx
 from snowsim.model.activations import sigmoid_q, tanh_q
 from snowsim.model.config import PRESETS
@@ -39,6 +39,7 @@ def run(words, fields):
     ra, rb = RegisteredReadPort(m, mem, "a"), RegisteredReadPort(m, mem, "b")
     wp = mem.write_port()
     m.d.comb += [
+        *[dut.pre[k].eq(v) for k, v in predecode(dut.instr).items()],
         ra.addr.eq(dut.rd_a.addr),
         ra.en.eq(dut.rd_a.en),
         dut.rd_a.data.eq(ra.data),
@@ -53,8 +54,6 @@ def run(words, fields):
 
     async def tb(ctx):
         ctx.set(dut.instr, encode(Instruction(Op.VEC, fields)))
-        ctx.set(dut.a2, (fields.get("a", 0) + fields.get("ws1", 0)) & 0xFFFF)
-        ctx.set(dut.empty, fields.get("n0", 0) == 0 or fields.get("n1", 0) == 0)
         ctx.set(dut.valid, 1)
         await ctx.tick()
         ctx.set(dut.valid, 0)
