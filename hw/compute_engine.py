@@ -331,7 +331,7 @@ class ComputeEngine(wiring.Component):
             w_entry.npix.eq(mul_npix.p),
             w_entry.row_span.eq(mul_span.p),
             w_entry.vec.eq(in_instr[0:4] == Op.VEC),
-            *[w_entry.vec_pre[k].eq(v) for k, v in predecode(in_instr).items()],
+            w_entry.vec_pre.eq(predecode(in_instr)),
             w_entry.drain.eq((in_instr[0:4] == Op.MAC) & field(in_instr, Op.MAC, "drain")),
             slots.w_data.eq(w_entry),
             slots.w_en.eq(in_valid),
@@ -488,9 +488,8 @@ class ComputeEngine(wiring.Component):
         koff, k1base, k2base = Signal(24), Signal(24), Signal(24)
         # The weights address is a walker, w_ptr = w_addr + kidx, stepped with kidx, so
         # that the weights block RAMs' address comes straight from a flip-flop, no carry
-        # chain in front (Fmax).  (The maps addresses stay base + koff: walkers per CU
-        # for them, tried, made the loops' case decision drive 144 more flip-flops and
-        # were late themselves.)
+        # chain in front (Fmax).  The maps addresses stay base + koff: per-CU walkers
+        # would put 144 more flip-flops on the loops' case decision (docs/fpga.md).
         w_ptr = Signal(24)
         step = Signal(16)
         npix = Signal(24)

@@ -53,15 +53,12 @@ PREDECODE = data.StructLayout(
 )
 
 
-def predecode(instr) -> dict:
-    """The :data:`PREDECODE` values of the VEC instruction ``instr`` (an Amaranth value).
-
-    Returns a dict of field name to value, for ``Signal(PREDECODE).eq(...)`` or a
-    struct's fields: the unit's ``pre`` input.
-    """
+def predecode(instr) -> data.View:
+    """The :data:`PREDECODE` of the VEC instruction ``instr`` (an Amaranth value): the
+    unit's ``pre`` input, or a queue entry's field."""
     f = {name: field(instr, Op.VEC, name) for name in ("a", "ws1", "n0", "n1", "w0", "w1")}
     is_pool = field(instr, Op.VEC, "vop") == VecOp.MAXPOOL
-    return {
+    values = {
         "a2": (f["a"] + f["ws1"])[:16],
         "empty": (f["n0"] == 0) | (f["n1"] == 0),
         "pool": is_pool,
@@ -71,6 +68,9 @@ def predecode(instr) -> dict:
         "i1_one": f["n1"] == 1,
         "pair": is_pool & (f["w1"] > 1),
     }
+    bits = Cat(*(values[name] for name, _ in PREDECODE))
+    assert len(bits) == PREDECODE.size, "a PREDECODE value's width differs from its field"
+    return data.View(PREDECODE, bits)
 
 
 class VectorUnit(wiring.Component):

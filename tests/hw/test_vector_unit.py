@@ -39,7 +39,7 @@ def run(words, fields):
     ra, rb = RegisteredReadPort(m, mem, "a"), RegisteredReadPort(m, mem, "b")
     wp = mem.write_port()
     m.d.comb += [
-        *[dut.pre[k].eq(v) for k, v in predecode(dut.instr).items()],
+        dut.pre.eq(predecode(dut.instr)),
         ra.addr.eq(dut.rd_a.addr),
         ra.en.eq(dut.rd_a.en),
         dut.rd_a.data.eq(ra.data),
