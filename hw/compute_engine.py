@@ -721,7 +721,19 @@ class ComputeEngine(wiring.Component):
                 m.d.comb += c0.sel[c * le : (c + 1) * le].eq(addrs[c][:le])
             for v in range(nv):
                 m.d.comb += [w_rp[c][v].addr.eq(w_ptr), w_rp[c][v].en.eq(1)]
-        c1, c2, c3, c4, c5, c6 = (Signal(ctl, name=f"ctl{i}") for i in range(1, 7))
+        # Only the stages' valid bits are reset: every other field is read under its valid
+        # (a reset would put about 220 more flip-flops on the core reset's fan-out; Fmax)
+        assert ctl["valid"].offset == 0
+        c1, c2, c3, c4, c5, c6 = (
+            data.View(
+                ctl,
+                Cat(
+                    Signal(name=f"ctl{i}_valid"),
+                    Signal(ctl.size - 1, name=f"ctl{i}_rest", reset_less=True),
+                ),
+            )
+            for i in range(1, 7)
+        )
         m.d.sync += [c1.eq(c0), c2.eq(c1), c3.eq(c2), c4.eq(c3), c5.eq(c4), c6.eq(c5)]
         # the MAC_ACTIVE counter's increment, from the issue's registered copy (t+1, off
         # the issue logic's paths; the count is complete long before the job ends)

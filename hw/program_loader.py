@@ -66,9 +66,11 @@ class ProgramLoader(wiring.Component):
         # each beat is registered before it is assembled and decoded: it comes from the
         # R channel (an input of the design) and its decode drives the instruction
         # memories' write enables, the pointers and the error flags
-        beat_valid, beat_data = Signal(), Signal(bus)
+        # (the data registers have no reset: `beat_valid` and `nbeat` say what they hold,
+        # and a word is complete only once every beat of it has been shifted in)
+        beat_valid, beat_data = Signal(), Signal(bus, reset_less=True)
         m.d.sync += [beat_valid.eq(self.beat_valid), beat_data.eq(self.beat_data)]
-        word = Signal(INSTR_BITS)
+        word = Signal(INSTR_BITS, reset_less=True)
         nbeat = Signal(range(self.beats + 1))
         assembled = Signal(INSTR_BITS)
         complete = Signal()

@@ -134,7 +134,10 @@ class UnitSequencer(wiring.Component):
         # a shift register, so the decision starts at flip-flops and not at the ring's
         # read multiplexer.
         depth = 1 + BUFFER_READ_LATENCY
-        ring = Array(Signal(INSTR_BITS, name=f"queue_{i}") for i in range(depth))
+        # The entries hold data only: `head_valid` / `occupied` say which are live, so they
+        # have no reset (a reset would put every used bit - about 700 flip-flops per
+        # sequencer - on the core reset's fan-out; Fmax)
+        ring = Array(Signal(INSTR_BITS, name=f"queue_{i}", reset_less=True) for i in range(depth))
         rd, wr = Signal(range(depth)), Signal(range(depth))
         occupied = Signal(range(depth + 1))
         head = self.instr
