@@ -12,7 +12,7 @@ Every cycle count here is the one ``model/timing.py`` uses (constants in
 ``model/latencies.py``).
 """
 
-from amaranth import Cat, Module, Mux, ResetInserter, Signal
+from amaranth import Cat, ClockDomain, DomainRenamer, Module, Mux, Signal
 from amaranth.hdl import MemoryData
 from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
@@ -47,6 +47,12 @@ class Accelerator(wiring.Component):
 
     Members
     -------
+    clk : In(1)
+        The only clock; everything is on its rising edge.
+    rst : In(1)
+        Active high, synchronous.  It is registered before it resets anything: the design
+        is reset at the second rising edge that samples it (hold it one cycle or more), and
+        the AXI VALID outputs are low from the first.
     m_axi_* : the AXI4 master to DRAM (flat names, ``hw/axi.py``).
     s_axil_* : the AXI4-Lite register slave.
     irq : Out(1)
@@ -54,7 +60,15 @@ class Accelerator(wiring.Component):
 
     def __init__(self, cfg: AcceleratorConfig):
         self.cfg = cfg
-        super().__init__({**axi4_master(cfg), **axi4_lite_slave(), "irq": Out(1)})
+        super().__init__(
+            {
+                "clk": In(1),
+                "rst": In(1),
+                **axi4_master(cfg),
+                **axi4_lite_slave(),
+                "irq": Out(1),
+            }
+        )
         #: simulation check: some memory was read and written at one address in one cycle
         #: since rst (hw/collisions.py); built only with checks, read by the co-simulation
         self.sim_collision = Signal(name="sim_collision", attrs={"keep": 1})
@@ -65,9 +79,19 @@ class Accelerator(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         cfg = self.cfg
-        # soft reset of everything but the register block: a flip-flop, for it reaches
-        # every register of the core
-        core_rst = Signal()
+        # Two domains on the one clock (one Signal: they tick together, in Amaranth's
+        # simulator too): `sync` (the register block and the controller) and `core`
+        # (everything else).  Each domain's reset is a flip-flop and nothing else, for it
+        # reaches thousands of flip-flops' set/reset pins across the die (an OR of `rst`
+        # and the soft reset in front of them limited Fmax): `rst_q` is `rst` registered,
+        # `core_rst` is `rst` or the core's own reset (START, soft reset), registered.
+        m.domains.sync = cd_sync = ClockDomain("sync", local=True)
+        m.domains.core = cd_core = ClockDomain("core", local=True)
+        cd_core.clk = cd_sync.clk
+        rst_q = Signal(name="rst_q", reset_less=True)
+        core_rst = Signal(name="core_rst", reset_less=True)
+        m.d.comb += [cd_sync.clk.eq(self.clk), cd_sync.rst.eq(rst_q), cd_core.rst.eq(core_rst)]
+        m.d.sync += rst_q.eq(self.rst)
         m.submodules.regs = regs = RegisterBlock(cfg)
         core = Module()
         core.submodules.dma_rd = rd = DmaRead(cfg)
@@ -100,19 +124,27 @@ class Accelerator(wiring.Component):
                 rp.en.eq(s.imem_en),
                 s.imem_data.eq(rp.data),
             ]
-        m.submodules.core = ResetInserter(core_rst)(core)
+        m.submodules.core = DomainRenamer("core")(core)
         if checks(platform):  # sticky until rst, for the co-simulation (hw/collisions.py)
             with m.If(engine.sim_collision | Cat(*imem_hits).any()):
                 m.d.sync += self.sim_collision.eq(1)
 
         # --- AXI: the register slave, and the master shared by the two DMA sides ---------
+        # AXI wants every VALID low in reset: the domains are reset a cycle after `rst` is
+        # sampled, so in that cycle the VALIDs are held low by the registered resets
         for name, member in axi4_lite_slave().items():
             a, b = getattr(self, name), getattr(regs, name)
-            m.d.comb += b.eq(a) if member.flow == In else a.eq(b)
+            if member.flow == In:
+                m.d.comb += b.eq(a)
+            else:
+                m.d.comb += a.eq(b & ~rst_q if name.endswith("valid") else b)
         for name, member in axi4_master(cfg).items():
             src = rd if name in rd.signature.members else wr
             a, b = getattr(self, name), getattr(src, name)
-            m.d.comb += a.eq(b) if member.flow == Out else b.eq(a)
+            if member.flow == Out:
+                m.d.comb += a.eq(b & ~core_rst if name.endswith("valid") else b)
+            else:
+                m.d.comb += b.eq(a)
         m.d.comb += self.irq.eq(regs.irq)
 
         # --- controller ---------------------------------------------------------------------
@@ -217,7 +249,7 @@ class Accelerator(wiring.Component):
         # (the DMA engine is idle whenever BUSY is 0).  Both resets come from a flip-flop,
         # the cycle after their cause: START is acted on in that cycle (start_go), the
         # soft reset's core is quiescent in between (no unit issues while resetting)
-        m.d.sync += core_rst.eq(accept_start | (resetting & dma_idle))
+        m.d.sync += core_rst.eq(self.rst | accept_start | (resetting & dma_idle))
         with m.If(resetting & dma_idle):
             m.d.comb += [resetting_n.eq(0), running_n.eq(0), stopping_n.eq(0)]
             m.d.sync += [

@@ -1,7 +1,8 @@
 """The generated Verilog top: the accelerator with the flat port names FPGA tools expect.
 
 Ports: ``clk``; ``rst`` (active high, **synchronous**: sampled on the rising edge of ``clk``,
-as Amaranth's ``sync`` domain resets); ``irq`` (level, active high); the AXI4 master
+and registered - the design is reset at the next edge, its AXI VALIDs low from the edge
+that samples it; ``hw/accelerator.py``); ``irq`` (level, active high); the AXI4 master
 ``m_axi_*`` and the AXI4-Lite slave ``s_axil_*`` with Xilinx-style names.
 """
 
@@ -50,7 +51,8 @@ def verilog_header(cfg: AcceleratorConfig, banner: str = "", primitives: str = "
         f"snowsim {_version('snowsim')}: {top_name(cfg)}",
         f"generator: amaranth {_version('amaranth')}, {banner or 'yosys (builtin)'}",
         f"primitives: {_PRIMITIVE_NOTE[primitives]}",
-        "clk: rising edge; rst: active high, synchronous; irq: level, active high",
+        "clk: rising edge; rst: active high, synchronous, registered (reset at the next edge); "
+        "irq: level, active high",
         f"m_axi_*: AXI4 master, {cfg.bus_data_bits}-bit data, {ADDR_BITS}-bit address, INCR bursts",
         f"s_axil_*: AXI4-Lite slave, 32-bit data, {AXIL_ADDR_BITS}-bit address "
         "(register map: docs/registers.md)",

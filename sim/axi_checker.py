@@ -6,7 +6,8 @@
 * ``RLAST`` / ``WLAST`` exactly on a burst's last beat; W never exceeds the bursts announced
   on AW (write data may not precede its address here: the DMA never does it);
 * no R beat or B response without an outstanding request;
-* at :meth:`finish`, every request has completed.
+* at :meth:`finish`, every request has completed (a reset, seen on ``reset``, ends the
+  requests in flight).
 
 Violations are collected in ``errors``; :meth:`finish` returns them.
 """
@@ -36,6 +37,12 @@ class AxiProtocolChecker(AxiMonitor):
         self._writes: deque[int] = deque()  # beats expected per announced AW
         self._w_beat = 0
         self._awaiting_b = 0
+
+    def on_reset(self) -> None:
+        """Forget the transactions in flight (a reset ends them); violations stay."""
+        errors = self.errors
+        self._init_rules(self.max_burst)
+        self.errors = errors
 
     def _now(self) -> str:
         return f"{get_sim_time('ns')} ns"

@@ -101,12 +101,18 @@ class AxiMonitor:
         0: not sampled).  ``rdata`` / ``wdata`` are in the payload only while the channel
         waits and on the beat that ends the wait."""
 
+    def on_reset(self) -> None:
+        """Called at every edge that samples ``reset`` high: a reset ends every
+        transaction in flight (AXI), so a checker forgets them here."""
+
     async def _run(self) -> None:
         edge = RisingEdge(self.clock)
         valids = [sig["valid"] for sig in self.sig.values()]
         while True:
             await edge
             if self.reset is not None and int(self.reset.value):
+                self.stalled.clear()
+                self.on_reset()
                 continue
             sampled = {}
             busy = False

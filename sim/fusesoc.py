@@ -26,7 +26,7 @@ name: {core_name(cfg, top)}
 description: >-
   snowsim Snowflake-style DNN accelerator, config '{cfg.name}' ({cfg.n_cu} CU x {cfg.n_vmac} vMAC
   x {cfg.n_lanes} lanes), AXI4 master m_axi_*, AXI4-Lite slave s_axil_*, clk, rst (active high,
-  synchronous), irq
+  synchronous, registered), irq
 
 filesets:
   rtl:

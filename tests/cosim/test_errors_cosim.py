@@ -1,4 +1,5 @@
-"""Bus errors during a whole job: a defined end, no stray writes, soft reset, clean rerun."""
+"""Faults during a whole job - bus errors, ``rst`` mid-job: a defined end, no stray writes,
+a clean rerun."""
 
 import json
 import tempfile
@@ -19,13 +20,14 @@ CFG = PRESETS["tiny"]
 LAYER = Linear(in_features=64, out_features=24, batch=2)
 
 
-def _run(sim, region, side, resp):
+def _job(sim, testcase, **job):
+    """Run ``testcase`` of sim/tb/accel_tb.py on LAYER: the compiled layer, its tensors, the
+    DRAM image, the result and the memory at the end."""
     compiled = compile_layer(LAYER, CFG)
     tensors = random_tensors(LAYER, CFG, 5)
     image = np.zeros(compiled.layout.size, dtype=np.uint8)
     for addr, data in compiled.dram_image(tensors):
         image[addr : addr + len(data)] = np.frombuffer(data, dtype=np.uint8)
-    reg = compiled.layout[region]
     job_dir = Path(tempfile.mkdtemp(prefix="err-"))
     (job_dir / "dram.bin").write_bytes(image.tobytes())
     (job_dir / "job.json").write_text(
@@ -35,7 +37,7 @@ def _run(sim, region, side, resp):
                 "prog_len": len(compiled.program),
                 "max_burst": CFG.max_burst_beats,
                 "timeout_cycles": 50_000,
-                "error": {"side": side, "start": reg.addr + 64, "end": reg.addr + 66, "resp": resp},
+                **job,
             }
         )
     )
@@ -45,11 +47,18 @@ def _run(sim, region, side, resp):
         top,
         sources,
         "snowsim.sim.tb.accel_tb",
-        testcase="error_then_reset",
+        testcase=testcase,
         env={"SNOWSIM_JOB_DIR": str(job_dir)},
     )
     res = json.loads((out / "result.json").read_text())
     final = np.frombuffer((out / "dram_out.bin").read_bytes(), dtype=np.uint8)
+    return compiled, tensors, image, res, final, out
+
+
+def _run(sim, region, side, resp):
+    reg = compile_layer(LAYER, CFG).layout[region]
+    error = {"side": side, "start": reg.addr + 64, "end": reg.addr + 66, "resp": resp}
+    compiled, tensors, image, res, final, out = _job(sim, "error_then_reset", error=error)
     after_error = np.frombuffer((out / "dram_error.bin").read_bytes(), dtype=np.uint8)
     return compiled, tensors, image, reg, res, final, after_error
 
@@ -76,6 +85,25 @@ def test_bus_error_ends_job_then_soft_reset_recovers(sim, region, side, resp, co
     changed[out.addr : out.end] = False
     assert not changed.any(), "a write landed outside the output region"
     assert res["idle"]["BUSY"] == 0 and res["idle"]["ERROR"] == 0
+    assert res["clean"]["ERROR"] == 0 and res["clean"]["DONE"] == 1
+    got = compiled.unpack(lambda a, n: final[a : a + n].tobytes())
+    assert (got == expected_output(LAYER, tensors, CFG)).all()
+    assert not res["checker"], res["checker"]
+
+
+@pytest.mark.cosim
+@pytest.mark.parametrize("sim", SIMULATORS)
+def test_rst_mid_job_stops_cleanly_then_job_reruns(sim):
+    # rst for one cycle, 3 cycles into the first output burst (its W beats in flight)
+    compiled, tensors, image, res, final, out = _job(sim, "reset_mid_job", reset_after=3)
+    assert not res["valid_in_reset"], res["valid_in_reset"]
+    assert res["idle"]["BUSY"] == 0 and res["idle"]["DONE"] == 0
+    assert res["idle"]["ERROR"] == 0
+    after_reset = np.frombuffer((out / "dram_reset.bin").read_bytes(), dtype=np.uint8)
+    changed = after_reset != image
+    o = compiled.layout["output"]
+    changed[o.addr : o.end] = False
+    assert not changed.any(), "a write landed outside the output region"
     assert res["clean"]["ERROR"] == 0 and res["clean"]["DONE"] == 1
     got = compiled.unpack(lambda a, n: final[a : a + n].tobytes())
     assert (got == expected_output(LAYER, tensors, CFG)).all()
