@@ -100,13 +100,9 @@ async def run_job(dut):
     assert not checker_errors, f"AXI protocol violations or collisions: {checker_errors[:5]}"
 
 
-@cocotb.test()
-async def error_then_reset(dut):
-    """A job whose memory answers SLVERR/DECERR in a region ends in STATUS.ERROR with the
-    code, the failing address and an IRQ; nothing outside the output region changes; a soft
-    reset returns to idle and the same job then runs cleanly."""
-    from snowsim.sim.axi_errmem import ErrorRegion
-
+async def _fault_setup(dut):
+    """The fault tests' set-up: clock, DRAM image, AXI-Lite master, protocol checker and
+    reset; returns (test directory, job, image, ram, checker, driver)."""
     test_dir = Path(os.environ["SNOWSIM_TEST_DIR"])
     job_dir = Path(os.environ["SNOWSIM_JOB_DIR"])
     job = json.loads((job_dir / "job.json").read_text())
@@ -114,14 +110,37 @@ async def error_then_reset(dut):
     Clock(dut.clk, CLOCK_NS, unit="ns").start()
     ram = axi_ram(dut, len(image))
     ram.write(0, image)
-    errors = ErrorRegion(ram)
     axil = AxiLiteMaster(AxiLiteBus.from_prefix(dut, "s_axil"), dut.clk, dut.rst)
     checker = AxiProtocolChecker(dut, "m_axi", dut.clk, dut.rst, max_burst=job["max_burst"])
     dut.rst.value = 1
     await ClockCycles(dut.clk, 4)
     dut.rst.value = 0
     await ClockCycles(dut.clk, 2)
-    drv = Driver(axil)
+    return test_dir, job, image, ram, checker, Driver(axil)
+
+
+async def _rerun(dut, test_dir, job, image, ram, drv, checker, results: dict) -> None:
+    """After a fault: the same job from a fresh image, to its IRQ; writes the memory and
+    ``result.json`` (``results`` plus the clean run's status and the checker's verdict)."""
+    ram.write(0, image)
+    await drv.start(job["prog_base"], job["prog_len"])
+    await with_timeout(RisingEdge(dut.irq), job["timeout_cycles"] * CLOCK_NS, "ns")
+    clean = dict(await drv.status())
+    await ClockCycles(dut.clk, 8)
+    (test_dir / "dram_out.bin").write_bytes(ram.read(0, len(image)))
+    results = {**results, "clean": clean, "checker": checker.finish() + collisions(dut)}
+    (test_dir / "result.json").write_text(json.dumps(results))
+
+
+@cocotb.test()
+async def error_then_reset(dut):
+    """A job whose memory answers SLVERR/DECERR in a region ends in STATUS.ERROR with the
+    code, the failing address and an IRQ; nothing outside the output region changes; a soft
+    reset returns to idle and the same job then runs cleanly."""
+    from snowsim.sim.axi_errmem import ErrorRegion
+
+    test_dir, job, image, ram, checker, drv = await _fault_setup(dut)
+    errors = ErrorRegion(ram)
     errors.set(job["error"])
     await drv.start(job["prog_base"], job["prog_len"])
     await with_timeout(RisingEdge(dut.irq), job["timeout_cycles"] * CLOCK_NS, "ns")
@@ -130,29 +149,13 @@ async def error_then_reset(dut):
         "err_addr": await drv.read("ERR_ADDR"),
         "irq_status": await drv.read("IRQ_STATUS"),
     }
-    after_error = ram.read(0, len(image))
+    (test_dir / "dram_error.bin").write_bytes(ram.read(0, len(image)))
     errors.set(None)
     await drv.write("IRQ_STATUS", 0b11)
     await drv.soft_reset()
     await ClockCycles(dut.clk, 10)
     idle = dict(await drv.status())
-    ram.write(0, image)
-    await drv.start(job["prog_base"], job["prog_len"])
-    await with_timeout(RisingEdge(dut.irq), job["timeout_cycles"] * CLOCK_NS, "ns")
-    clean = dict(await drv.status())
-    await ClockCycles(dut.clk, 8)
-    (test_dir / "dram_error.bin").write_bytes(after_error)
-    (test_dir / "dram_out.bin").write_bytes(ram.read(0, len(image)))
-    (test_dir / "result.json").write_text(
-        json.dumps(
-            {
-                "failed": failed,
-                "idle": idle,
-                "clean": clean,
-                "checker": checker.finish() + collisions(dut),
-            }
-        )
-    )
+    await _rerun(dut, test_dir, job, image, ram, drv, checker, {"failed": failed, "idle": idle})
 
 
 @cocotb.test()
@@ -162,20 +165,7 @@ async def reset_mid_job(dut):
     outside the output region changed, and the same job then runs cleanly."""
     from cocotb.triggers import ReadOnly
 
-    test_dir = Path(os.environ["SNOWSIM_TEST_DIR"])
-    job_dir = Path(os.environ["SNOWSIM_JOB_DIR"])
-    job = json.loads((job_dir / "job.json").read_text())
-    image = (job_dir / "dram.bin").read_bytes()
-    Clock(dut.clk, CLOCK_NS, unit="ns").start()
-    ram = axi_ram(dut, len(image))
-    ram.write(0, image)
-    axil = AxiLiteMaster(AxiLiteBus.from_prefix(dut, "s_axil"), dut.clk, dut.rst)
-    checker = AxiProtocolChecker(dut, "m_axi", dut.clk, dut.rst, max_burst=job["max_burst"])
-    dut.rst.value = 1
-    await ClockCycles(dut.clk, 4)
-    dut.rst.value = 0
-    await ClockCycles(dut.clk, 2)
-    drv = Driver(axil)
+    test_dir, job, image, ram, checker, drv = await _fault_setup(dut)
     await drv.start(job["prog_base"], job["prog_len"])
     # mid-job: a few cycles into the first output burst (its W beats in flight)
     await with_timeout(RisingEdge(dut.m_axi_awvalid), job["timeout_cycles"] * CLOCK_NS, "ns")
@@ -189,22 +179,8 @@ async def reset_mid_job(dut):
         await ReadOnly()
         high += [f"{v} high {cycle} cycles after rst" for v in valids if int(getattr(dut, v).value)]
         await RisingEdge(dut.clk)
-    after_reset = ram.read(0, len(image))
+    (test_dir / "dram_reset.bin").write_bytes(ram.read(0, len(image)))
     idle = dict(await drv.status())
-    ram.write(0, image)
-    await drv.start(job["prog_base"], job["prog_len"])
-    await with_timeout(RisingEdge(dut.irq), job["timeout_cycles"] * CLOCK_NS, "ns")
-    clean = dict(await drv.status())
-    await ClockCycles(dut.clk, 8)
-    (test_dir / "dram_reset.bin").write_bytes(after_reset)
-    (test_dir / "dram_out.bin").write_bytes(ram.read(0, len(image)))
-    (test_dir / "result.json").write_text(
-        json.dumps(
-            {
-                "valid_in_reset": high,
-                "idle": idle,
-                "clean": clean,
-                "checker": checker.finish() + collisions(dut),
-            }
-        )
+    await _rerun(
+        dut, test_dir, job, image, ram, drv, checker, {"valid_in_reset": high, "idle": idle}
     )
