@@ -69,10 +69,11 @@ class PrefetchRingFIFO(RingFIFO):
         with m.If(pop):
             m.d.sync += [rd.eq(rd1), rd1.eq(ring_step(rd1, n))]
         # the head after this cycle: the next entry on a pop that leaves two or more (at[0],
-        # at[1]: the level is 0, 1), else the pushed word when the FIFO is or becomes empty
+        # at[1]: the level is 0, 1), else the pushed word when the FIFO is or becomes empty.
+        # While empty `more` is 0 too, so both cases load the same value: the pop (a late
+        # decision of the reader) meets the head only in its enable, and the value is
+        # formed from flip-flops alone (Fmax)
         more = ~at[0] & ~at[1]
-        with m.If(pop):
+        with m.If(pop | at[0]):
             m.d.sync += head.eq(Mux(more, q[rd1], self.w_data))
-        with m.Elif(at[0]):
-            m.d.sync += head.eq(self.w_data)
         return m
