@@ -98,9 +98,13 @@ class RegisterBlock(wiring.Component):
         irq_status = Signal(2)
         counters = {n: Signal(64, name=f"cnt_{n.lower()}") for n, _ in COUNTERS}
         hi_latch = {n: Signal(32, name=f"hi_{n.lower()}") for n, _ in COUNTERS}
+        # a START while BUSY is ignored (hw/accelerator.py): it clears nothing either.  The
+        # clear is a flip-flop, a cycle after the pulse, for it drives the set/reset pins of
+        # every counter register (about 700) and `busy` comes from the controller (Fmax):
+        # the job's first strobe reaches the counters' registers two cycles after START's
+        # pulse at the earliest (start_go, then BUSY), after the clear
         clear = Signal()
-        # a START while BUSY is ignored (hw/accelerator.py): it clears nothing either
-        m.d.comb += clear.eq((self.start & ~self.busy) | self.soft_reset)
+        m.d.sync += clear.eq((self.start & ~self.busy) | self.soft_reset)
         # each increment goes through two registers before its adder: the strobes come
         # from all over the die (the AXI handshakes, the sequencers), and the first
         # register lets the placer keep their logic by its source (a strobe's LUT shared
