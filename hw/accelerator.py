@@ -51,8 +51,8 @@ class Accelerator(wiring.Component):
         The only clock; everything is on its rising edge.
     rst : In(1)
         Active high, synchronous.  It is registered before it resets anything: the design
-        is reset at the second rising edge that samples it (hold it one cycle or more), and
-        the AXI VALID outputs are low from the first.
+        is reset at the rising edge after the one that samples it (hold it one cycle or
+        more), and the AXI VALID outputs are low from the edge that samples it.
     m_axi_* : the AXI4 master to DRAM (flat names, ``hw/axi.py``).
     s_axil_* : the AXI4-Lite register slave.
     irq : Out(1)
