@@ -20,10 +20,9 @@ CFG = PRESETS["tiny"]
 LAYER = Linear(in_features=64, out_features=24, batch=2)
 
 
-def _job(sim, testcase, **job):
-    """Run ``testcase`` of sim/tb/accel_tb.py on LAYER: the compiled layer, its tensors, the
-    DRAM image, the result and the memory at the end."""
-    compiled = compile_layer(LAYER, CFG)
+def _job(sim, testcase, compiled, **job):
+    """Run ``testcase`` of sim/tb/accel_tb.py on ``compiled`` (LAYER): its tensors, the DRAM
+    image, the result, the memory at the end and the test's directory."""
     tensors = random_tensors(LAYER, CFG, 5)
     image = np.zeros(compiled.layout.size, dtype=np.uint8)
     for addr, data in compiled.dram_image(tensors):
@@ -52,13 +51,14 @@ def _job(sim, testcase, **job):
     )
     res = json.loads((out / "result.json").read_text())
     final = np.frombuffer((out / "dram_out.bin").read_bytes(), dtype=np.uint8)
-    return compiled, tensors, image, res, final, out
+    return tensors, image, res, final, out
 
 
 def _run(sim, region, side, resp):
-    reg = compile_layer(LAYER, CFG).layout[region]
+    compiled = compile_layer(LAYER, CFG)
+    reg = compiled.layout[region]
     error = {"side": side, "start": reg.addr + 64, "end": reg.addr + 66, "resp": resp}
-    compiled, tensors, image, res, final, out = _job(sim, "error_then_reset", error=error)
+    tensors, image, res, final, out = _job(sim, "error_then_reset", compiled, error=error)
     after_error = np.frombuffer((out / "dram_error.bin").read_bytes(), dtype=np.uint8)
     return compiled, tensors, image, reg, res, final, after_error
 
@@ -95,7 +95,8 @@ def test_bus_error_ends_job_then_soft_reset_recovers(sim, region, side, resp, co
 @pytest.mark.parametrize("sim", SIMULATORS)
 def test_rst_mid_job_stops_cleanly_then_job_reruns(sim):
     # rst for one cycle, 3 cycles into the first output burst (its W beats in flight)
-    compiled, tensors, image, res, final, out = _job(sim, "reset_mid_job", reset_after=3)
+    compiled = compile_layer(LAYER, CFG)
+    tensors, image, res, final, out = _job(sim, "reset_mid_job", compiled, reset_after=3)
     assert not res["valid_in_reset"], res["valid_in_reset"]
     assert res["idle"]["BUSY"] == 0 and res["idle"]["DONE"] == 0
     assert res["idle"]["ERROR"] == 0
