@@ -131,8 +131,8 @@ def _descriptor(cfg, addr_el, row_el, rows, planes, gap, pgap=0, buf_beat=0):
     preset=st.sampled_from(["tiny", "snowflake"]),
     addr_el=st.integers(0, 5000),
     row_el=st.integers(1, 700),
-    rows=st.integers(1, 3),
-    planes=st.integers(1, 2),
+    rows=st.integers(1, 5),
+    planes=st.integers(1, 4),
     gap=st.integers(0, 40),
     pgap=st.integers(0, 3000),
 )
@@ -149,8 +149,8 @@ def test_bursts_match_model(preset, addr_el, row_el, rows, planes, gap, pgap):
     max_burst=st.sampled_from([1, 2, 3, 5, 16, 255, 256]),
     addr_el=st.integers(0, 20000),
     row_el=st.integers(1, 6000),
-    rows=st.integers(1, 3),
-    planes=st.integers(1, 2),
+    rows=st.integers(1, 5),
+    planes=st.integers(1, 4),
     gap=st.integers(0, 40),
     stalls=st.lists(st.booleans(), max_size=5),
 )
