@@ -88,6 +88,9 @@ class BurstGen(wiring.Component):
         to4k = reg(range(page + 1), "to4k")
         rem1, to4k1 = reg(19, "rem1"), reg(range(page + 1), "to4k1")  # rem - 1, to4k - 1
         near = reg(1, "near")
+        # to4k <= 2 * lim: the next burst's `near` when this one ends by the limit, kept as
+        # a flip-flop so that row_done's update there is no compare of to4k (Fmax)
+        near2 = reg(1, "near2")
         rl, r4k = reg(signed(21), "rl"), reg(signed(21), "r4k")
         first = reg(1, "first")
         head = reg(max(lb, 1), "head")  # the row's byte offset within its first beat
@@ -127,18 +130,20 @@ class BurstGen(wiring.Component):
         sets = {
             name: (
                 reg(1, f"{name}near"),
+                reg(1, f"{name}near2"),
                 reg(signed(21), f"{name}rl"),
                 reg(signed(21), f"{name}r4k"),
                 reg(1, f"{name}row_done"),
             )
             for name in ("nr_", "np_")
         }
-        here = (near, rl, r4k, row_done)
+        here = (near, near2, rl, r4k, row_done)
 
-        def walk(near_v, rl_v, r4k_v, into=here):  # near, rl and r4k (of `into`) take these
-            n_r, rl_r, r4k_r, done_r = into
+        def walk(near_v, near2_v, rl_v, r4k_v, into=here):  # near... (of `into`) take these
+            n_r, n2_r, rl_r, r4k_r, done_r = into
             return [
                 n_r.eq(near_v),
+                n2_r.eq(near2_v),
                 rl_r.eq(rl_v),
                 r4k_r.eq(r4k_v),
                 # the signs of the values as stored (21 bits)
@@ -149,12 +154,19 @@ class BurstGen(wiring.Component):
 
         def row_walk(addr, c_l, c_4k, into=here):
             # a row starting at addr: with off = addr[:lb] and x = addr[lb:12]
-            # (addr[:12] = x * bus + off), near = x >= page - lim and
+            # (addr[:12] = x * bus + off), to4k = page - x, near = x >= page - lim,
+            # near2 = x >= page - 2 * lim and
             #   rl   = rem - lim - 1    = (off + nb1 - (lim + 1) * bus) >> lb
             #   r4k  = rem - to4k - 1   = (addr[:12] + nb1 - (page + 1) * bus) >> lb
             off = addr[:lb] if lb else C(0, 1)
             x = addr[lb:12]
-            return walk(x >= page - lim, (off + c_l) >> lb, (addr[:12] + c_4k) >> lb, into)
+            return walk(
+                x >= page - lim,
+                x >= page - 2 * lim,
+                (off + c_l) >> lb,
+                (addr[:12] + c_4k) >> lb,
+                into,
+            )
 
         def copy(src):  # a row start walked ahead into `src`
             return [dst.eq(v) for dst, v in zip(here, src)]
@@ -292,7 +304,7 @@ class BurstGen(wiring.Component):
             rem1.eq(rem1 - to4k),
             to4k.eq(page),
             to4k1.eq(page - 1),
-            *walk(C(page <= lim), r4k - lim, r4k - page),
+            *walk(C(page <= lim), C(page <= 2 * lim), r4k - lim, r4k - page),
         ]
         by_lim = [
             first.eq(0),
@@ -302,7 +314,7 @@ class BurstGen(wiring.Component):
             rem1.eq(rem1 - lim),
             to4k.eq(to4k - lim),
             to4k1.eq(to4k1 - lim),
-            *walk(to4k <= 2 * lim, rl - lim, r4k),
+            *walk(near2, to4k <= 3 * lim, rl - lim, r4k),
         ]
         next_row = [
             rows_left.eq(rows_left - 1),
