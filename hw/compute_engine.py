@@ -3,15 +3,16 @@ its buffers, the MAC-instruction sequencer, the drain into the vector buffer, an
 unit.  ``docs/architecture.md`` sections 2-4 define what it computes; ``docs/timing.md`` the
 cycle rules the timing model counts.
 
-MAC pipeline, for an issue in cycle ``t``: buffer reads (``t``, words in the block RAMs'
-output registers in ``t+2``: :mod:`~snowsim.hw.read_port`), operands registered (``t+2``),
-products registered (``t+3``), accumulators updated (``t+4``), sums valid in ``t+5``
-(operands to accumulators: one :class:`~snowsim.hw.vmac.VMac` per CU and vMAC) — written
-back to the accumulator memory (whose row was read in ``t+1``, is in its output register in
-``t+3`` and becomes the start value registered for ``t+4``; rows the four steps ahead write
-back are forwarded), or captured by the drain
-chain, which requantises (bias, round half up, shift, saturate, ReLU: three register stages)
-and writes one vector word per cycle from ``t+9``.
+MAC pipeline, for an issue in cycle ``t``: the maps read (``t``, its word in the block RAM's
+output register in ``t+2``: :mod:`~snowsim.hw.read_port`), the lanes' element selected from
+it into a register (``t+2``), the weights read (``t+1``, in the output register in ``t+3``),
+operands registered (``t+3``), products registered (``t+4``), accumulators updated
+(``t+5``), sums valid in ``t+6`` (operands to accumulators: one
+:class:`~snowsim.hw.vmac.VMac` per CU and vMAC) — written back to the accumulator memory
+(whose row was read in ``t+2``, is in its output register in ``t+4`` and becomes the start
+value registered for ``t+5``; rows the four steps ahead write back are forwarded), or
+captured by the drain chain, which requantises (bias, round half up, shift, saturate, ReLU:
+three register stages) and writes one vector word per cycle from ``t+10``.
 
 Instruction flow: instructions arrive through a register into a queue of
 ``ENGINE_CREDITS`` entries, paced by credits (the sender fires while it holds one; a credit
@@ -53,6 +54,7 @@ from snowsim.model.latencies import (
     ENGINE_CREDITS,
     MAC_ACC_DONE,
     MAC_DRAIN_DONE,
+    MAC_OPERAND_SELECT,
 )
 
 __all__ = ["ComputeEngine"]
@@ -711,6 +713,12 @@ class ComputeEngine(wiring.Component):
             c0.cu_valid.eq(cu_valid),
         ]
         addrs = [Signal(24, name=f"maddr{c}") for c in range(ncu)]
+        # the weights are read a cycle after the maps (t+1, in the block RAMs' output
+        # registers in t+3), with the maps element selected into a register in t+2: both
+        # operands of a MAC reach the multipliers in t+3
+        assert MAC_OPERAND_SELECT == 1
+        w_ptr_q = Signal.like(w_ptr, name="w_ptr_q", reset_less=True)
+        m.d.sync += w_ptr_q.eq(w_ptr)
         for c in range(ncu):
             m.d.comb += [
                 addrs[c].eq(base[c] + koff),
@@ -720,7 +728,7 @@ class ComputeEngine(wiring.Component):
             if le:
                 m.d.comb += c0.sel[c * le : (c + 1) * le].eq(addrs[c][:le])
             for v in range(nv):
-                m.d.comb += [w_rp[c][v].addr.eq(w_ptr), w_rp[c][v].en.eq(1)]
+                m.d.comb += [w_rp[c][v].addr.eq(w_ptr_q), w_rp[c][v].en.eq(1)]
         # Only the stages' valid bits are reset: every other field is read under its valid
         # (a reset would put about 220 more flip-flops on the core reset's fan-out; Fmax)
         assert ctl["valid"].offset == 0
@@ -740,27 +748,27 @@ class ComputeEngine(wiring.Component):
         ones = sum(c1.cu_valid[c] for c in range(ncu))
         m.d.comb += self.mac_active.eq(Mux(c1.valid, ones * (nv * n), 0))
 
-        # ---- datapath: operands (t+2), products (t+3), accumulate (t+4) ---------------
+        # ---- datapath: select (t+2), operands (t+3), products (t+4), accumulate (t+5) ----
         # A step's first product starts from its accumulator row, or from zero (`clear`).
-        # The start value is chosen in t+3 into a register (`init`), so the accumulate of
-        # t+4 is one 2:1 choice - the accumulators themselves or `init` - and an add.  The
-        # row is read in t+1 and is in the block RAM's output register in t+3.  Write-backs
-        # happen in t+5, so the read misses the writes of the four steps ahead of it; those
+        # The start value is chosen in t+4 into a register (`init`), so the accumulate of
+        # t+5 is one 2:1 choice - the accumulators themselves or `init` - and an add.  The
+        # row is read in t+2 and is in the block RAM's output register in t+4.  Write-backs
+        # happen in t+6, so the read misses the writes of the four steps ahead of it; those
         # rows come from the accumulators instead, selected by hazard flags registered a
         # cycle ahead (d: how many cycles earlier the writer issued):
-        #   d = 1: written in the reader's t+4: the accumulators themselves in t+4 (the
+        #   d = 1: written in the reader's t+5: the accumulators themselves in t+5 (the
         #          add then continues from them, as inside a step);
-        #   d = 2: written in t+3: the accumulators in t+3;
-        #   d = 3: written in t+2: wb_q, the accumulators one cycle late;
-        #   d = 4: written in t+1 (the same cycle as the read): wb_q2, two cycles late.
+        #   d = 2: written in t+4: the accumulators in t+4;
+        #   d = 3: written in t+3: wb_q, the accumulators one cycle late;
+        #   d = 4: written in t+2 (the same cycle as the read): wb_q2, two cycles late.
         vmacs = [[VMac(cfg) for v in range(nv)] for c in range(ncu)]
         acc = [[vmacs[c][v].acc for v in range(nv)] for c in range(ncu)]
 
         def writes_back(s):
             return s.valid & s.last & ~s.drain
 
-        # for the reader in c3: fwd<d> = writes_back(c<d+2>) & (c<d+2>.acc_row == c2.acc_row),
-        # and for the reader in c4, from_acc: continue from the accumulators (not the
+        # for the reader in c4: fwd<d> = writes_back(c<d+3>) & (c<d+3>.acc_row == c3.acc_row),
+        # and for the reader in c5, from_acc: continue from the accumulators (not the
         # step's first MAC, or its row is the one the accumulators are finishing, d = 1).
         # Each drives a multiplexer select in every accumulator bit (hundreds of loads
         # across the CUs), so each is computed a stage earlier from the stages before
@@ -770,10 +778,10 @@ class ComputeEngine(wiring.Component):
         fwd2, fwd3, fwd4 = Signal(name="fwd2"), Signal(name="fwd3"), Signal(name="fwd4")
         from_acc = Signal(name="from_acc")
         early = [
-            (fwd2, writes_back(c3) & (c3.acc_row == c1.acc_row)),
-            (fwd3, writes_back(c4) & (c4.acc_row == c1.acc_row)),
-            (fwd4, writes_back(c5) & (c5.acc_row == c1.acc_row)),
-            (from_acc, ~c2.first | (~c2.clear & writes_back(c3) & (c3.acc_row == c2.acc_row))),
+            (fwd2, writes_back(c4) & (c4.acc_row == c2.acc_row)),
+            (fwd3, writes_back(c5) & (c5.acc_row == c2.acc_row)),
+            (fwd4, writes_back(c6) & (c6.acc_row == c2.acc_row)),
+            (from_acc, ~c3.first | (~c3.clear & writes_back(c4) & (c4.acc_row == c3.acc_row))),
         ]
         for flag, value in early:
             pre = Signal(name=f"{flag.name}_pre")
@@ -781,34 +789,37 @@ class ComputeEngine(wiring.Component):
         for c in range(ncu):
             word = maps_rp[c].data
             sel = c2.sel[c * le : (c + 1) * le] if le else Const(0)
-            x = Signal(signed(d), name=f"x{c}")
-            m.d.comb += x.eq(Array(word[i * d : (i + 1) * d] for i in range(e))[sel])
+            # the element, selected from the word into a register (t+3): the multipliers'
+            # operand registers are a route from a flip-flop, not from a block RAM through
+            # the select (Fmax)
+            x = Signal(signed(d), name=f"x{c}", reset_less=True)
+            m.d.sync += x.eq(Array(word[i * d : (i + 1) * d] for i in range(e))[sel])
             for v in range(nv):
                 vm = vmacs[c][v]
                 m.submodules[f"vmac{c}_{v}"] = vm
                 m.d.comb += [vm.x.eq(x), vm.w.eq(w_rp[c][v].data)]
-                m.d.comb += [acc_rp[c][v].addr.eq(c1.acc_row), acc_rp[c][v].en.eq(1)]
+                m.d.comb += [acc_rp[c][v].addr.eq(c2.acc_row), acc_rp[c][v].en.eq(1)]
                 wb_q = Signal(accs, name=f"wb_q{c}_{v}", reset_less=True)
                 wb_q2 = Signal(accs, name=f"wb_q2_{c}_{v}", reset_less=True)
                 m.d.sync += [wb_q.eq(acc[c][v]), wb_q2.eq(wb_q)]
-                init = Signal(accs, name=f"init{c}_{v}", reset_less=True)  # used under c4
+                init = Signal(accs, name=f"init{c}_{v}", reset_less=True)  # used under c5
                 m.d.sync += init.eq(
                     Mux(
-                        c3.clear,
+                        c4.clear,
                         0,
                         Mux(fwd2, acc[c][v], Mux(fwd3, wb_q, Mux(fwd4, wb_q2, acc_rp[c][v].data))),
                     )
                 )
-                m.d.comb += [vm.valid.eq(c4.valid), vm.first.eq(~from_acc), vm.init.eq(init)]
-                # write-back of a non-draining step's sums: t+5
+                m.d.comb += [vm.valid.eq(c5.valid), vm.first.eq(~from_acc), vm.init.eq(init)]
+                # write-back of a non-draining step's sums: t+6
                 m.d.comb += [
-                    acc_wp[c][v].addr.eq(c5.acc_row),
+                    acc_wp[c][v].addr.eq(c6.acc_row),
                     acc_wp[c][v].data.eq(acc[c][v]),
-                    acc_wp[c][v].en.eq(writes_back(c5)),
+                    acc_wp[c][v].en.eq(writes_back(c6)),
                 ]
-                m.d.comb += [b_rp[c][v].addr.eq(c3.bias_addr), b_rp[c][v].en.eq(1)]
+                m.d.comb += [b_rp[c][v].addr.eq(c4.bias_addr), b_rp[c][v].en.eq(1)]
 
-        # ---- drain chain: capture in t+5, requantise, one vector word per cycle ---------
+        # ---- drain chain: capture in t+6, requantise, one vector word per cycle ---------
         # `bias`: the bias plus the rounding constant, added as the sums are captured (the
         # constant from the shift, registered a cycle ahead), so stage 1 is one add
         entry = data.StructLayout(
@@ -826,26 +837,26 @@ class ComputeEngine(wiring.Component):
         left = Signal(range(words + 1))
         # the chain's two cases, capture and shift, as flip-flops: their OR enables every
         # chain register (about 1 500 at tiny), so it starts one LUT from registers
-        capture = Signal()  # c5.valid & c5.last & c5.drain, registered from c4's
-        m.d.sync += capture.eq(c4.valid & c4.last & c4.drain)
+        capture = Signal()  # c6.valid & c6.last & c6.drain, registered from c5's
+        m.d.sync += capture.eq(c5.valid & c5.last & c5.drain)
         shifting = Signal()  # left != 0
-        rnd = Signal(unsigned(a), reset_less=True)  # round half up: 2**(shift-1), with c5
-        m.d.sync += rnd.eq(Mux(c4.shift == 0, 0, (Const(1, unsigned(a)) << c4.shift) >> 1))
+        rnd = Signal(unsigned(a), reset_less=True)  # round half up: 2**(shift-1), with c6
+        m.d.sync += rnd.eq(Mux(c5.shift == 0, 0, (Const(1, unsigned(a)) << c5.shift) >> 1))
         with m.If(capture):
             for c in range(ncu):
                 for v in range(nv):
                     j = c * nv + v
-                    off = Mux(c5.pm, c * c5.stride + v, c * nv + v)
+                    off = Mux(c6.pm, c * c6.stride + v, c * nv + v)
                     m.d.sync += [
                         chain[j].acc.eq(acc[c][v]),
                         *[
                             chain[j].bias[lane].eq(data.View(biases, b_rp[c][v].data)[lane] + rnd)
                             for lane in range(n)
                         ],
-                        chain[j].valid.eq(c5.cu_valid[c]),
-                        chain[j].addr.eq(c5.out_base + off),
-                        chain[j].relu.eq(c5.relu),
-                        chain[j].shift.eq(c5.shift),
+                        chain[j].valid.eq(c6.cu_valid[c]),
+                        chain[j].addr.eq(c6.out_base + off),
+                        chain[j].relu.eq(c6.relu),
+                        chain[j].shift.eq(c6.shift),
                     ]
             m.d.sync += [left.eq(words), shifting.eq(1)]
         with m.Elif(shifting):
@@ -931,14 +942,15 @@ class ComputeEngine(wiring.Component):
         with m.Else():
             m.d.comb += [vwp.en.eq(s3_valid), vwp.addr.eq(s3_addr), vwp.data.eq(s3)]
         if checks(platform):  # the co-simulation's proof that no buffer relies on a collision
-            # maps and weights are read every cycle, used when a MAC issues (stage 0); the
-            # bias word in stage 3, used when a draining step's sums are captured (stage 5)
-            capture_next = c3.valid & c3.last & c3.drain
+            # maps and weights are read every cycle, used when a MAC issues (the maps in
+            # stage 0, the weights in stage 1); the bias word in stage 4, used when a
+            # draining step's sums are captured (stage 6)
+            capture_next = c4.valid & c4.last & c4.drain
             hits = [collision(vwp, store_port), collision(vwp, va), collision(vwp, vb, vu.b_used)]
             for c in range(ncu):
                 hits.append(collision(maps_wp[c], maps_rp[c], c0.valid))
                 for v in range(nv):
-                    hits.append(collision(w_wp[c][v], w_rp[c][v], c0.valid))
+                    hits.append(collision(w_wp[c][v], w_rp[c][v], c1.valid))
                     hits.append(collision(b_wp[c][v], b_rp[c][v], capture_next))
             m.d.comb += self.sim_collision.eq(Cat(*hits).any())
 

@@ -75,10 +75,15 @@ COMPUTE_TAKE = 2
 #: A MAC instruction handed over while the array is idle issues its first MAC this many
 #: cycles after its handshake (the take, then the loop registers).
 MAC_START = COMPUTE_TAKE + 1
+#: A MAC's maps element is selected from the maps word (in the block RAM's output register)
+#: into a register before the multipliers' operand registers; the weights are read a cycle
+#: later to meet it (Fmax: the route from a block RAM through the select to every
+#: multiplier of a CU was the critical path of the wider configs).
+MAC_OPERAND_SELECT = 1
 #: From the last MAC issue of a non-draining instruction to its completion: the sums are
-#: valid (buffer read, operands, products, accumulate) and written back to the accumulator
-#: memory.
-MAC_ACC_DONE = BUFFER_READ_LATENCY + 3
+#: valid (buffer read, operand select, operands, products, accumulate) and written back to
+#: the accumulator memory.
+MAC_ACC_DONE = BUFFER_READ_LATENCY + MAC_OPERAND_SELECT + 3
 #: From the last MAC issue of a draining instruction to the write of its first vector word
 #: is MAC_DRAIN_DONE + 1 (sums valid MAC_ACC_DONE, capture, bias/round stage, two shift
 #: stages - the shift's low bits, then its high bits - saturate/ReLU stage); its completion
