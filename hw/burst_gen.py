@@ -88,9 +88,6 @@ class BurstGen(wiring.Component):
         to4k = reg(range(page + 1), "to4k")
         rem1, to4k1 = reg(19, "rem1"), reg(range(page + 1), "to4k1")  # rem - 1, to4k - 1
         near = reg(1, "near")
-        # to4k <= 2 * lim: the next burst's `near` when this one ends by the limit, kept as
-        # a flip-flop so that row_done's update there is no compare of to4k (Fmax)
-        near2 = reg(1, "near2")
         rl, r4k = reg(signed(21), "rl"), reg(signed(21), "r4k")
         first = reg(1, "first")
         head = reg(max(lb, 1), "head")  # the row's byte offset within its first beat
@@ -98,7 +95,7 @@ class BurstGen(wiring.Component):
         buf_beat = reg(24, "buf_beat")
         active = Signal()
         # the descriptor, and per-row constants of it: nb1 = row_bytes + bus - 1, and
-        # nb1 shifted down by lim + 1 and by a page + 1 beats (see row_walk)
+        # nb1 shifted down by lim + 1 and by a page + 1 beats (see start_row)
         nb1, c_l, c_4k = reg(19, "nb1"), reg(signed(21), "c_l"), reg(signed(21), "c_4k")
         nb1m = reg(19, "nb1m")  # nb1 - bus: rem - 1 = (off + nb1m) >> lb
         nb_tail = reg(max(lb, 1), "nb_tail")
@@ -117,59 +114,16 @@ class BurstGen(wiring.Component):
         row_done = reg(1, "row_done")
         m.d.comb += self.valid.eq(active)
 
-        # the start of the next row, and of the next plane, walked a row ahead: their near,
-        # rl, r4k and row_done (each row start's one carry chain) are computed when the row
-        # before starts, so that a row's start copies them (Fmax: the row-start sums into
-        # row_done were the critical path of most runs)
-        nnrow_addr = reg(33, "nnrow_addr")  # the row after nrow_addr's (its start sums' source)
-        nnplane_addr = reg(33, "nnplane_addr")  # the plane after nplane_addr's
-        # nplane_addr + row_stride, free-running: read at a plane's start, never within a
-        # cycle of nplane_addr's change when rows > 1 (a row start comes between two plane
-        # starts); with rows == 1 the row walkers it loads are never read
-        np_row1 = reg(33, "nplane_row1")
-        sets = {
-            name: (
-                reg(1, f"{name}near"),
-                reg(1, f"{name}near2"),
-                reg(signed(21), f"{name}rl"),
-                reg(signed(21), f"{name}r4k"),
-                reg(1, f"{name}row_done"),
-            )
-            for name in ("nr_", "np_")
-        }
-        here = (near, near2, rl, r4k, row_done)
-
-        def walk(near_v, near2_v, rl_v, r4k_v, into=here):  # near... (of `into`) take these
-            n_r, n2_r, rl_r, r4k_r, done_r = into
+        def walk(near_v, rl_v, r4k_v):  # near, rl and r4k take these values
             return [
-                n_r.eq(near_v),
-                n2_r.eq(near2_v),
-                rl_r.eq(rl_v),
-                r4k_r.eq(r4k_v),
+                near.eq(near_v),
+                rl.eq(rl_v),
+                r4k.eq(r4k_v),
                 # the signs of the values as stored (21 bits)
-                done_r.eq(
+                row_done.eq(
                     Mux(near_v, Value.cast(r4k_v)[len(r4k) - 1], Value.cast(rl_v)[len(rl) - 1])
                 ),
             ]
-
-        def row_walk(addr, c_l, c_4k, into=here):
-            # a row starting at addr: with off = addr[:lb] and x = addr[lb:12]
-            # (addr[:12] = x * bus + off), to4k = page - x, near = x >= page - lim,
-            # near2 = x >= page - 2 * lim and
-            #   rl   = rem - lim - 1    = (off + nb1 - (lim + 1) * bus) >> lb
-            #   r4k  = rem - to4k - 1   = (addr[:12] + nb1 - (page + 1) * bus) >> lb
-            off = addr[:lb] if lb else C(0, 1)
-            x = addr[lb:12]
-            return walk(
-                x >= page - lim,
-                x >= page - 2 * lim,
-                (off + c_l) >> lb,
-                (addr[:12] + c_4k) >> lb,
-                into,
-            )
-
-        def copy(src):  # a row start walked ahead into `src`
-            return [dst.eq(v) for dst, v in zip(here, src)]
 
         full = (1 << e) - 1
         first_bits = Cat(*[(i * eb) >= head for i in range(e)])
@@ -185,9 +139,12 @@ class BurstGen(wiring.Component):
             self.last.eq(row_done & last_row & last_plane),
         ]
 
-        def start_row(addr, elem, nb1, nb1m, nb_tail):
-            # with off = addr[:lb] and x = addr[lb:12]: rem = (off + nb1) >> lb and
-            # to4k = page - x (near, rl, r4k and row_done: row_walk, or walked ahead)
+        def start_row(addr, elem, nb1, nb1m, c_l, c_4k, nb_tail):
+            # with off = addr[:lb] and x = addr[lb:12] (addr[:12] = x * bus + off):
+            #   rem  = (off + nb1) >> lb
+            #   to4k = page - x              (near: x >= page - lim)
+            #   rl   = rem - lim - 1    = (off + nb1 - (lim + 1) * bus) >> lb
+            #   r4k  = rem - to4k - 1   = (addr[:12] + nb1 - (page + 1) * bus) >> lb
             off = addr[:lb] if lb else C(0, 1)
             x = addr[lb:12]
             return [
@@ -196,6 +153,7 @@ class BurstGen(wiring.Component):
                 rem1.eq((off + nb1m) >> lb),
                 to4k.eq(page - x),
                 to4k1.eq(page - 1 - x),
+                *walk(x >= page - lim, (off + c_l) >> lb, (addr[:12] + c_4k) >> lb),
                 first.eq(1),
                 head.eq(off),
                 tail.eq((off + nb_tail)[: max(lb, 1)] if lb else 0),
@@ -218,8 +176,6 @@ class BurstGen(wiring.Component):
         s_elem = reg(24, "s_elem")
         s_brow_stride, s_bplane_stride = reg(24, "s_brow_stride"), reg(24, "s_bplane_stride")
         s_empty = reg(1, "s_empty")
-        # the second row's and the second plane's addresses (their start sums at the load)
-        s_nrow, s_nplane = reg(33, "s_nrow"), reg(33, "s_nplane")
         pending = Signal()
         raw = {  # every d_* input, registered as it is
             # no reset either: they hold the inputs of a cycle ago, whatever the state
@@ -249,8 +205,6 @@ class BurstGen(wiring.Component):
             s_brow_stride.eq(raw["buf_row_stride"]),
             s_bplane_stride.eq(raw["buf_plane_stride"]),
             s_empty.eq((raw["rows"] == 0) | (raw["planes"] == 0) | (nbytes == 0)),
-            s_nrow.eq(raw["dram_addr"] + raw["dram_row_stride"]),
-            s_nplane.eq(raw["dram_addr"] + raw["dram_plane_stride"]),
         ]
 
         # The update's cases.  Each is selected by flip-flops alone (`pending`, or the
@@ -281,17 +235,12 @@ class BurstGen(wiring.Component):
             planes_left.eq(s_planes),
             last_row.eq(s_rows == 1),
             last_plane.eq(s_planes == 1),
-            nrow_addr.eq(s_nrow),
-            nnrow_addr.eq(s_nrow + s_row_stride),
+            nrow_addr.eq(s_addr + s_row_stride),
             nrow_elem.eq(s_elem + s_brow_stride),
-            nplane_addr.eq(s_nplane),
-            nnplane_addr.eq(s_nplane + s_plane_stride),
+            nplane_addr.eq(s_addr + s_plane_stride),
             nplane_elem.eq(s_elem + s_bplane_stride),
             active.eq(~s_empty),
-            *start_row(s_addr, s_elem, s_nb1, s_nb1m, s_tail),
-            *row_walk(s_addr, s_c_l, s_c_4k),
-            *row_walk(s_nrow, s_c_l, s_c_4k, sets["nr_"]),
-            *row_walk(s_nplane, s_c_l, s_c_4k, sets["np_"]),
+            *start_row(s_addr, s_elem, s_nb1, s_nb1m, s_c_l, s_c_4k, s_tail),
         ]
         # this burst ends at the 4 KiB boundary: the next starts a page
         to_page = [
@@ -304,7 +253,7 @@ class BurstGen(wiring.Component):
             rem1.eq(rem1 - to4k),
             to4k.eq(page),
             to4k1.eq(page - 1),
-            *walk(C(page <= lim), C(page <= 2 * lim), r4k - lim, r4k - page),
+            *walk(C(page <= lim), r4k - lim, r4k - page),
         ]
         by_lim = [
             first.eq(0),
@@ -314,35 +263,26 @@ class BurstGen(wiring.Component):
             rem1.eq(rem1 - lim),
             to4k.eq(to4k - lim),
             to4k1.eq(to4k1 - lim),
-            *walk(near2, to4k <= 3 * lim, rl - lim, r4k),
+            *walk(to4k <= 2 * lim, rl - lim, r4k),
         ]
         next_row = [
             rows_left.eq(rows_left - 1),
             last_row.eq(rows_left == 2),
-            nrow_addr.eq(nnrow_addr),
-            nnrow_addr.eq(nnrow_addr + row_stride),
+            nrow_addr.eq(nrow_addr + row_stride),
             nrow_elem.eq(nrow_elem + brow_stride),
-            *start_row(nrow_addr, nrow_elem, nb1, nb1m, nb_tail),
-            *copy(sets["nr_"]),
-            *row_walk(nnrow_addr, c_l, c_4k, sets["nr_"]),
+            *start_row(nrow_addr, nrow_elem, nb1, nb1m, c_l, c_4k, nb_tail),
         ]
         next_plane = [
             planes_left.eq(planes_left - 1),
             last_plane.eq(planes_left == 2),
             rows_left.eq(rows),
             last_row.eq(rows_one),
-            nplane_addr.eq(nnplane_addr),
-            nnplane_addr.eq(nnplane_addr + plane_stride),
+            nplane_addr.eq(nplane_addr + plane_stride),
             nplane_elem.eq(nplane_elem + bplane_stride),
-            nrow_addr.eq(np_row1),
-            nnrow_addr.eq(np_row1 + row_stride),
+            nrow_addr.eq(nplane_addr + row_stride),
             nrow_elem.eq(nplane_elem + brow_stride),
-            *start_row(nplane_addr, nplane_elem, nb1, nb1m, nb_tail),
-            *copy(sets["np_"]),
-            *row_walk(nnplane_addr, c_l, c_4k, sets["np_"]),
-            *row_walk(np_row1, c_l, c_4k, sets["nr_"]),
+            *start_row(nplane_addr, nplane_elem, nb1, nb1m, c_l, c_4k, nb_tail),
         ]
-        m.d.sync += np_row1.eq(nplane_addr + row_stride)
         select_update(
             m,
             self.next & active,  # a presented burst is taken
