@@ -23,6 +23,7 @@ outside the range — the same integers as ``model/activations.py``.
 from amaranth import Array, Cat, Const, Module, Mux, Signal, signed
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
+from amaranth.utils import ceil_log2
 
 from snowsim.hw.delay import delayed
 from snowsim.hw.instr_fields import field
@@ -115,10 +116,17 @@ class VectorUnit(wiring.Component):
         u = Signal(range(span), name=f"{tag}_u", reset_less=True)
         lt = Signal(name=f"{tag}_lt", reset_less=True)
         ge = Signal(name=f"{tag}_ge", reset_less=True)
+        # the segment's slope, looked up here from x's segment bits unclamped (a value
+        # outside the range has lt or ge set, and its slope is not used), so that the
+        # multiplier's operand register takes it from a flip-flop, not through the table
+        # (Fmax: the table into the multiplier was a critical path)
+        slope = Signal(signed(d + 2), name=f"{tag}_slope", reset_less=True)
+        seg = ((x - p.lo) >> p.fbits)[: ceil_log2(n_seg)]
         m.d.sync += [
             u.eq(Mux(x < p.lo, 0, Mux(x >= p.hi, span - 1, x - p.lo))),
             lt.eq(x < p.lo),
             ge.eq(x >= p.hi),
+            slope.eq(slopes[seg]),
         ]
         i = u >> p.fbits
         # stage B: ROM; the slope and the fraction are the multiplier's operand registers
@@ -126,7 +134,7 @@ class VectorUnit(wiring.Component):
         lt_b, ge_b = Signal(reset_less=True), Signal(reset_less=True)
         m.d.sync += [base.eq(knots[i]), lt_b.eq(lt), ge_b.eq(ge)]
         mul = m.submodules[f"{tag}_mul"] = PipelinedMultiplier(signed(d + 2), p.fbits)
-        m.d.comb += [mul.a.eq(slopes[i]), mul.b.eq(u[: p.fbits])]
+        m.d.comb += [mul.a.eq(slope), mul.b.eq(u[: p.fbits])]
         # stage C: multiply (the multiplier's product register)
         prod = Signal(signed(d + 3 + p.fbits), name=f"{tag}_p")
         m.d.comb += prod.eq(mul.p)

@@ -2,6 +2,7 @@
 windows, loop strides, timing of back-to-back positions."""
 
 import numpy as np
+import pytest
 from amaranth import Module
 from amaranth.hdl import MemoryData
 from amaranth.lib.memory import Memory
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 from snowsim.hw.read_port import RegisteredReadPort
 from snowsim.hw.vector_unit import VectorUnit, predecode
 from snowsim.model import fixedpoint as fx
-from snowsim.model.activations import sigmoid_q, tanh_q
+from snowsim.model.activations import pwl, sigmoid_q, tanh_q
 from snowsim.model.config import PRESETS
 from snowsim.model.isa import Instruction, Op, VecOp, encode
 from snowsim.model.latencies import VEC_DONE, VEC_SYNC_DONE
@@ -118,6 +119,24 @@ def test_elementwise_ops_match_golden(op, words, n0, n1):
     # model counts it (VEC_DONE from the cycle the VEC leaves the engine's slot, minus the
     # report cycle, which belongs to the compute engine)
     assert res["cycles"] == n0 * n1 + VEC_DONE - 1
+
+
+@pytest.mark.parametrize("op", [VecOp.SIGMOID, VecOp.TANH])
+def test_activations_every_segment(op):
+    """A value inside every segment of the piecewise-linear table (its slope and knot), the
+    last value of most segments, and the clamps on both sides: 128 values, one run."""
+    p = pwl(op.name.lower(), CFG)
+    width, n_seg = 1 << p.fbits, len(p.knots) - 1
+    inside = [p.lo + i * width + (37 * i) % width for i in range(n_seg)]
+    edges = [p.lo - 1, p.lo, p.hi - 1, p.hi, -32768, 32767]
+    ends = [p.lo + (i + 1) * width - 1 for i in range(128 - n_seg - len(edges))]
+    values = np.array(inside + edges + ends)
+    assert len(values) == 32 * L
+    words = np.concatenate([values.reshape(32, L), np.zeros((DEPTH - 32, L), int)])
+    fields = {"vop": int(op), "a": 0, "dst": 32, "n0": 8, "n1": 4}
+    fields |= {"a_s0": 1, "dst_s0": 1, "a_s1": 8, "dst_s1": 8}
+    res = run(words, fields)
+    assert np.array_equal(np.array(res["mem"][32:64]), OPS[op](words[:32], None))
 
 
 def test_edge_values():
