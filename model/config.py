@@ -347,16 +347,17 @@ PRESETS: dict[str, AcceleratorConfig] = {
         max_reduction=1 << 12,
         clock_mhz=150.0,
     ),
-    # The largest array for a Lattice LFE5U-85F (156 MULT18X18D, 208 DP16KD): block RAM, not
-    # multipliers, is the limit.  Each vMAC's accumulator memory (16 lanes x 44 bits) takes
-    # 20 DP16KD whatever its depth, its weights 8; 4 vMACs + maps + vector + program memories
-    # came to 194 DP16KD by Yosys (73665ad), a fifth vMAC would not fit.  docs/fpga.md has
-    # the measured counts.
+    # The largest array measured to place and route on a Lattice LFE5U-85F (156 MULT18X18D,
+    # 208 DP16KD) with nextpnr here: 2 x 2 x 8 = 32 MACs, 117 DP16KD.  64 MACs fit by
+    # Yosys's counts (2 x 2 x 16: 194 DP16KD; 2 x 4 x 8: 173), but neither finished routing
+    # here: router1's queue was still far from empty when stopped (docs/fpga.md has the
+    # runs).  Each vMAC's accumulator memory takes ceil(n_lanes * 44 / 36) DP16KD whatever
+    # its depth.
     "ecp5": AcceleratorConfig(
         name="ecp5",
         n_cu=2,
         n_vmac=2,
-        n_lanes=16,
+        n_lanes=8,
         bus_data_bits=128,
         max_burst_beats=32,
         max_outstanding=4,
