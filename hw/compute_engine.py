@@ -486,8 +486,8 @@ class ComputeEngine(wiring.Component):
         m.d.sync += step_last.eq(step_last_n)
         left = Signal(signed(26))  # npix - pix[0] - 2 * adv: <= 0 when the next step is last
         next_last = Signal()  # left <= 0, as a flip-flop
-        koff, k1base, k2base = Signal(24), Signal(24), Signal(24)
         kidx = Signal(24)  # words into the weights (0 .. K-1)
+        koff, k1base, k2base = Signal(24), Signal(24), Signal(24)
         # The weights address is a walker, w_ptr = w_addr + kidx, stepped with kidx, so
         # that the weights block RAMs' address comes straight from a flip-flop, no carry
         # chain in front (Fmax).  The maps addresses stay base + koff: per-CU walkers

@@ -63,6 +63,20 @@ def _run(sim, region, side, resp):
     return compiled, tensors, image, reg, res, final, after_error
 
 
+def _assert_only_output_changed(compiled, image, memory):
+    changed = memory != image
+    out = compiled.layout["output"]
+    changed[out.addr : out.end] = False
+    assert not changed.any(), "a write landed outside the output region"
+
+
+def _assert_clean_rerun(compiled, tensors, res, final):
+    assert res["clean"]["ERROR"] == 0 and res["clean"]["DONE"] == 1
+    got = compiled.unpack(lambda a, n: final[a : a + n].tobytes())
+    assert (got == expected_output(LAYER, tensors, CFG)).all()
+    assert not res["checker"], res["checker"]
+
+
 @pytest.mark.cosim
 @pytest.mark.parametrize("sim", SIMULATORS)
 @pytest.mark.parametrize(
@@ -80,15 +94,9 @@ def test_bus_error_ends_job_then_soft_reset_recovers(sim, region, side, resp, co
     assert st["ERROR_CODE"] == code
     assert reg.addr <= res["failed"]["err_addr"] < reg.end  # the failing burst's address
     assert res["failed"]["irq_status"] & 0b10  # IRQ_STATUS.ERROR
-    out = compiled.layout["output"]
-    changed = after_error != image
-    changed[out.addr : out.end] = False
-    assert not changed.any(), "a write landed outside the output region"
+    _assert_only_output_changed(compiled, image, after_error)
     assert res["idle"]["BUSY"] == 0 and res["idle"]["ERROR"] == 0
-    assert res["clean"]["ERROR"] == 0 and res["clean"]["DONE"] == 1
-    got = compiled.unpack(lambda a, n: final[a : a + n].tobytes())
-    assert (got == expected_output(LAYER, tensors, CFG)).all()
-    assert not res["checker"], res["checker"]
+    _assert_clean_rerun(compiled, tensors, res, final)
 
 
 @pytest.mark.cosim
@@ -101,11 +109,5 @@ def test_rst_mid_job_stops_cleanly_then_job_reruns(sim):
     assert res["idle"]["BUSY"] == 0 and res["idle"]["DONE"] == 0
     assert res["idle"]["ERROR"] == 0
     after_reset = np.frombuffer((out / "dram_reset.bin").read_bytes(), dtype=np.uint8)
-    changed = after_reset != image
-    o = compiled.layout["output"]
-    changed[o.addr : o.end] = False
-    assert not changed.any(), "a write landed outside the output region"
-    assert res["clean"]["ERROR"] == 0 and res["clean"]["DONE"] == 1
-    got = compiled.unpack(lambda a, n: final[a : a + n].tobytes())
-    assert (got == expected_output(LAYER, tensors, CFG)).all()
-    assert not res["checker"], res["checker"]
+    _assert_only_output_changed(compiled, image, after_reset)
+    _assert_clean_rerun(compiled, tensors, res, final)
