@@ -94,11 +94,18 @@ class BurstGen(wiring.Component):
         tail = reg(max(lb, 1), "tail")  # the row's end within its last beat (0: a full beat)
         buf_beat = reg(24, "buf_beat")
         active = Signal()
-        # the descriptor, and per-row constants of it: nb1 = row_bytes + bus - 1, and
-        # nb1 shifted down by lim + 1 and by a page + 1 beats (see start_row)
-        nb1, c_l, c_4k = reg(19, "nb1"), reg(signed(21), "c_l"), reg(signed(21), "c_4k")
-        nb1m = reg(19, "nb1m")  # nb1 - bus: rem - 1 = (off + nb1m) >> lb
-        nb_tail = reg(max(lb, 1), "nb_tail")
+        # the descriptor, and per-row constants of its row length (see start_row)
+        row_k = {
+            "rem_a": reg(19, "rem_a"),  # nb1_hi: rem without the carry c
+            "rem_b": reg(19, "rem_b"),  # nb1_hi + 1
+            "rem1_a": reg(19, "rem1_a"),  # nb1_hi - 1
+            "rl_a": reg(signed(21), "rl_a"),  # nb1_hi - lim - 1
+            "rl_b": reg(signed(21), "rl_b"),  # nb1_hi - lim
+            "c_4k": reg(signed(21), "c_4k"),  # nb1 - (page + 1) * bus
+            "t4k": reg(13, "t4k"),  # 4097 - row_bytes, clamped to 0
+            "nb_lo": reg(max(lb, 1), "nb_lo"),  # nb1 mod bus
+            "nb_tail": reg(max(lb, 1), "nb_tail"),  # row_bytes mod bus
+        }
         rows, rows_one = reg(16, "rows"), reg(1, "rows_one")
         row_stride, plane_stride = reg(32, "row_stride"), reg(32, "plane_stride")
         brow_stride, bplane_stride = reg(24, "brow_stride"), reg(24, "bplane_stride")
@@ -139,24 +146,36 @@ class BurstGen(wiring.Component):
             self.last.eq(row_done & last_row & last_plane),
         ]
 
-        def start_row(addr, elem, nb1, nb1m, c_l, c_4k, nb_tail):
-            # with off = addr[:lb] and x = addr[lb:12] (addr[:12] = x * bus + off):
-            #   rem  = (off + nb1) >> lb
+        def start_row(addr, elem, k):
+            # with off = addr[:lb] and x = addr[lb:12] (addr[:12] = x * bus + off), and
+            # nb1 = row_bytes + bus - 1 = nb1_hi * bus + nb_lo:
+            #   rem  = (off + nb1) >> lb = nb1_hi + c, c = (off + nb_lo) >= bus
             #   to4k = page - x              (near: x >= page - lim)
-            #   rl   = rem - lim - 1    = (off + nb1 - (lim + 1) * bus) >> lb
+            #   rl   = rem - lim - 1
             #   r4k  = rem - to4k - 1   = (addr[:12] + nb1 - (page + 1) * bus) >> lb
+            # rem, rem1 and rl are choices by c (an add of lb bits) between per-row
+            # constants, and the row ends within a page (r4k < 0) exactly when
+            # addr[:12] + row_bytes <= 4096, a compare of 12 bits against a per-row
+            # constant (t4k = 4097 - row_bytes, clamped to 0): no carry chain of the sums'
+            # width ends in row_done or rl (Fmax)
             off = addr[:lb] if lb else C(0, 1)
             x = addr[lb:12]
+            c = (off + k["nb_lo"])[lb] if lb else C(0, 1)
+            rl_v = Mux(c, k["rl_b"], k["rl_a"])
+            near_v = x >= page - lim
             return [
                 cur.eq(Cat(C(0, lb), addr[lb:])),
-                rem.eq((off + nb1) >> lb),
-                rem1.eq((off + nb1m) >> lb),
+                rem.eq(Mux(c, k["rem_b"], k["rem_a"])),
+                rem1.eq(Mux(c, k["rem_a"], k["rem1_a"])),
                 to4k.eq(page - x),
                 to4k1.eq(page - 1 - x),
-                *walk(x >= page - lim, (off + c_l) >> lb, (addr[:12] + c_4k) >> lb),
+                near.eq(near_v),
+                rl.eq(rl_v),
+                r4k.eq((addr[:12] + k["c_4k"]) >> lb),
+                row_done.eq(Mux(near_v, addr[:12] < k["t4k"], rl_v[-1])),
                 first.eq(1),
                 head.eq(off),
-                tail.eq((off + nb_tail)[: max(lb, 1)] if lb else 0),
+                tail.eq((off + k["nb_tail"])[: max(lb, 1)] if lb else 0),
                 buf_beat.eq(elem >> le),
             ]
 
@@ -169,7 +188,9 @@ class BurstGen(wiring.Component):
         # row-start arithmetic (one carry chain) start from registers.
         # (loaded every cycle, read only in `pending`)
         s_addr, s_nb1, s_nb1m = reg(32, "s_addr"), reg(19, "s_nb1"), reg(19, "s_nb1m")
-        s_c_l, s_c_4k = reg(signed(21), "s_c_l"), reg(signed(21), "s_c_4k")
+        s_nb2 = reg(19, "s_nb2")
+        s_c_l, s_c_l1 = reg(signed(21), "s_c_l"), reg(signed(21), "s_c_l1")
+        s_c_4k, s_t4k = reg(signed(21), "s_c_4k"), reg(13, "s_t4k")
         s_tail = reg(max(lb, 1), "s_tail")
         s_rows, s_row_stride = reg(16, "s_rows"), reg(32, "s_row_stride")
         s_planes, s_plane_stride = reg(16, "s_planes"), reg(32, "s_plane_stride")
@@ -193,9 +214,12 @@ class BurstGen(wiring.Component):
             pending.eq(loaded),
             s_addr.eq(raw["dram_addr"]),
             s_nb1.eq(nbytes + (bus - 1)),
+            s_nb2.eq(nbytes + (2 * bus - 1)),
             s_nb1m.eq(nbytes - 1),
             s_c_l.eq(nbytes + (bus - 1 - (lim + 1) * bus)),
+            s_c_l1.eq(nbytes + (bus - 1 - lim * bus)),
             s_c_4k.eq(nbytes + (bus - 1 - (page + 1) * bus)),
+            s_t4k.eq(Mux(nbytes > 4096, 0, 4097 - nbytes)),
             s_tail.eq(nbytes[:lb] if lb else C(0, 1)),
             s_rows.eq(raw["rows"]),
             s_row_stride.eq(raw["dram_row_stride"]),
@@ -219,12 +243,19 @@ class BurstGen(wiring.Component):
         to_row = row_done & ~last_row
         to_plane = row_done & last_row & ~last_plane
         to_end = row_done & last_row & last_plane
+        s_k = {
+            "rem_a": s_nb1 >> lb,
+            "rem_b": s_nb2 >> lb,
+            "rem1_a": s_nb1m >> lb,
+            "rl_a": s_c_l >> lb,
+            "rl_b": s_c_l1 >> lb,
+            "c_4k": s_c_4k,
+            "t4k": s_t4k,
+            "nb_lo": s_nb1[:lb] if lb else C(0, 1),
+            "nb_tail": s_tail,
+        }
         load = [
-            nb1.eq(s_nb1),
-            nb1m.eq(s_nb1m),
-            c_l.eq(s_c_l),
-            c_4k.eq(s_c_4k),
-            nb_tail.eq(s_tail),
+            *(row_k[name].eq(v) for name, v in s_k.items()),
             rows.eq(s_rows),
             rows_one.eq(s_rows == 1),
             row_stride.eq(s_row_stride),
@@ -240,7 +271,7 @@ class BurstGen(wiring.Component):
             nplane_addr.eq(s_addr + s_plane_stride),
             nplane_elem.eq(s_elem + s_bplane_stride),
             active.eq(~s_empty),
-            *start_row(s_addr, s_elem, s_nb1, s_nb1m, s_c_l, s_c_4k, s_tail),
+            *start_row(s_addr, s_elem, s_k),
         ]
         # this burst ends at the 4 KiB boundary: the next starts a page
         to_page = [
@@ -270,7 +301,7 @@ class BurstGen(wiring.Component):
             last_row.eq(rows_left == 2),
             nrow_addr.eq(nrow_addr + row_stride),
             nrow_elem.eq(nrow_elem + brow_stride),
-            *start_row(nrow_addr, nrow_elem, nb1, nb1m, c_l, c_4k, nb_tail),
+            *start_row(nrow_addr, nrow_elem, row_k),
         ]
         next_plane = [
             planes_left.eq(planes_left - 1),
@@ -281,7 +312,7 @@ class BurstGen(wiring.Component):
             nplane_elem.eq(nplane_elem + bplane_stride),
             nrow_addr.eq(nplane_addr + row_stride),
             nrow_elem.eq(nplane_elem + brow_stride),
-            *start_row(nplane_addr, nplane_elem, nb1, nb1m, c_l, c_4k, nb_tail),
+            *start_row(nplane_addr, nplane_elem, row_k),
         ]
         select_update(
             m,

@@ -2,6 +2,7 @@
 
 import dataclasses
 
+import pytest
 from amaranth.sim import Simulator
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -179,3 +180,20 @@ def test_bursts_match_model_any_bus_and_burst_limit(
     d = _descriptor(cfg, addr_el, row_el, rows, planes, gap)
     # the pattern repeats; its last cycle always advances
     assert _run(cfg, d, (*stalls, False)) == _expected(cfg, d)
+
+
+@pytest.mark.parametrize(("preset", "bus_bits"), [("tiny", 32), ("tiny", 64), ("ecp5", 128)])
+@pytest.mark.parametrize("max_burst", [1, 2, 3, 16])
+def test_row_ends_at_every_offset_around_a_limit_and_a_page(preset, bus_bits, max_burst):
+    """Rows of every length around one and two burst limits, at every element offset
+    in a beat, starting so that they end just before, exactly at and just after a 4 KiB
+    boundary: the row-start decisions (does the first burst end the row, at the limit or at
+    the page) at each of their edges.  Rows one element apart give the offsets."""
+    cfg = dataclasses.replace(PRESETS[preset], bus_data_bits=bus_bits, max_burst_beats=max_burst)
+    e = cfg.bus_elems
+    lim = max_burst * e  # elements in a burst at the limit
+    for row_el in sorted({1, lim - 1, lim, lim + 1, 2 * lim - 1, 2 * lim + 1} - {0}):
+        rows = 2 * e + 1  # row e ends exactly at the page's end
+        d = _descriptor(cfg, 2048 - row_el - e, row_el, rows, 1, gap=0)
+        d["row_stride"], d["buf_row_stride"] = 2, 1  # each row one element on
+        assert _run(cfg, d) == _expected(cfg, d), row_el
