@@ -146,21 +146,42 @@ class BurstGen(wiring.Component):
             self.last.eq(row_done & last_row & last_plane),
         ]
 
-        def start_row(addr, elem, k):
+        w = max(lb, 1)
+
+        def off_bits(off, nb_lo, nb_tail):
+            # what a row's start takes from its offset in its first beat: the carry c of
+            # off + nb_lo (see start_row) and the row's end within its last beat
+            if not lb:
+                return C(0, 1), C(0, 1)
+            return (off + nb_lo)[lb], (off + nb_tail)[:lb]
+
+        def low_sum(a, b):  # (a + b) mod bus: the offset a stride leads to
+            return (a[:lb] + b[:lb])[:lb] if lb else C(0, 1)
+
+        # c and the tail of the rows that nrow_addr and nplane_addr start, kept with
+        # them (updated from the low bits of the same sums), so that a row's start takes
+        # them from flip-flops (Fmax: rl was c's LUTs, then its choice, from nrow_addr)
+        c_row, tail_row = reg(1, "c_row"), reg(w, "tail_row")
+        c_plane, tail_plane = reg(1, "c_plane"), reg(w, "tail_plane")
+
+        def ahead(c_reg, tail_reg, off, k):
+            c_v, tail_v = off_bits(off, k["nb_lo"], k["nb_tail"])
+            return [c_reg.eq(c_v), tail_reg.eq(tail_v)]
+
+        def start_row(addr, elem, k, c, tail_v):
             # with off = addr[:lb] and x = addr[lb:12] (addr[:12] = x * bus + off), and
             # nb1 = row_bytes + bus - 1 = nb1_hi * bus + nb_lo:
             #   rem  = (off + nb1) >> lb = nb1_hi + c, c = (off + nb_lo) >= bus
             #   to4k = page - x              (near: x >= page - lim)
             #   rl   = rem - lim - 1
             #   r4k  = rem - to4k - 1   = (addr[:12] + nb1 - (page + 1) * bus) >> lb
-            # rem, rem1 and rl are choices by c (an add of lb bits) between per-row
+            # rem, rem1 and rl are choices by c (given, with the tail) between per-row
             # constants, and the row ends within a page (r4k < 0) exactly when
             # addr[:12] + row_bytes <= 4096, a compare of 12 bits against a per-row
             # constant (t4k = 4097 - row_bytes, clamped to 0): no carry chain of the sums'
             # width ends in row_done or rl (Fmax)
             off = addr[:lb] if lb else C(0, 1)
             x = addr[lb:12]
-            c = (off + k["nb_lo"])[lb] if lb else C(0, 1)
             rl_v = Mux(c, k["rl_b"], k["rl_a"])
             near_v = x >= page - lim
             return [
@@ -175,7 +196,7 @@ class BurstGen(wiring.Component):
                 row_done.eq(Mux(near_v, addr[:12] < k["t4k"], rl_v[-1])),
                 first.eq(1),
                 head.eq(off),
-                tail.eq((off + k["nb_tail"])[: max(lb, 1)] if lb else 0),
+                tail.eq(tail_v),
                 buf_beat.eq(elem >> le),
             ]
 
@@ -191,7 +212,8 @@ class BurstGen(wiring.Component):
         s_nb2 = reg(19, "s_nb2")
         s_c_l, s_c_l1 = reg(signed(21), "s_c_l"), reg(signed(21), "s_c_l1")
         s_c_4k, s_t4k = reg(signed(21), "s_c_4k"), reg(13, "s_t4k")
-        s_tail = reg(max(lb, 1), "s_tail")
+        s_tail = reg(w, "s_tail")
+        s_c, s_tail0 = reg(1, "s_c"), reg(w, "s_tail0")  # off_bits of the first row
         s_rows, s_row_stride = reg(16, "s_rows"), reg(32, "s_row_stride")
         s_planes, s_plane_stride = reg(16, "s_planes"), reg(32, "s_plane_stride")
         s_elem = reg(24, "s_elem")
@@ -221,6 +243,13 @@ class BurstGen(wiring.Component):
             s_c_4k.eq(nbytes + (bus - 1 - (page + 1) * bus)),
             s_t4k.eq(Mux(nbytes > 4096, 0, 4097 - nbytes)),
             s_tail.eq(nbytes[:lb] if lb else C(0, 1)),
+            Cat(s_c, s_tail0).eq(
+                Cat(
+                    *off_bits(
+                        raw["dram_addr"][:lb] if lb else C(0, 1), (nbytes - 1)[:w], nbytes[:w]
+                    )
+                )
+            ),
             s_rows.eq(raw["rows"]),
             s_row_stride.eq(raw["dram_row_stride"]),
             s_planes.eq(raw["planes"]),
@@ -267,11 +296,13 @@ class BurstGen(wiring.Component):
             last_row.eq(s_rows == 1),
             last_plane.eq(s_planes == 1),
             nrow_addr.eq(s_addr + s_row_stride),
+            *ahead(c_row, tail_row, low_sum(s_addr, s_row_stride), s_k),
             nrow_elem.eq(s_elem + s_brow_stride),
             nplane_addr.eq(s_addr + s_plane_stride),
+            *ahead(c_plane, tail_plane, low_sum(s_addr, s_plane_stride), s_k),
             nplane_elem.eq(s_elem + s_bplane_stride),
             active.eq(~s_empty),
-            *start_row(s_addr, s_elem, s_k),
+            *start_row(s_addr, s_elem, s_k, s_c, s_tail0),
         ]
         # this burst ends at the 4 KiB boundary: the next starts a page
         to_page = [
@@ -300,8 +331,9 @@ class BurstGen(wiring.Component):
             rows_left.eq(rows_left - 1),
             last_row.eq(rows_left == 2),
             nrow_addr.eq(nrow_addr + row_stride),
+            *ahead(c_row, tail_row, low_sum(nrow_addr, row_stride), row_k),
             nrow_elem.eq(nrow_elem + brow_stride),
-            *start_row(nrow_addr, nrow_elem, row_k),
+            *start_row(nrow_addr, nrow_elem, row_k, c_row, tail_row),
         ]
         next_plane = [
             planes_left.eq(planes_left - 1),
@@ -309,10 +341,12 @@ class BurstGen(wiring.Component):
             rows_left.eq(rows),
             last_row.eq(rows_one),
             nplane_addr.eq(nplane_addr + plane_stride),
+            *ahead(c_plane, tail_plane, low_sum(nplane_addr, plane_stride), row_k),
             nplane_elem.eq(nplane_elem + bplane_stride),
             nrow_addr.eq(nplane_addr + row_stride),
+            *ahead(c_row, tail_row, low_sum(nplane_addr, row_stride), row_k),
             nrow_elem.eq(nplane_elem + brow_stride),
-            *start_row(nplane_addr, nplane_elem, row_k),
+            *start_row(nplane_addr, nplane_elem, row_k, c_plane, tail_plane),
         ]
         select_update(
             m,
