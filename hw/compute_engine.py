@@ -835,33 +835,46 @@ class ComputeEngine(wiring.Component):
         # no reset: the chain is read only while `left` (reset) counts its captured words
         chain = [Signal(entry, name=f"chain{j}", reset_less=True) for j in range(words)]
         left = Signal(range(words + 1))
-        # the chain's two cases, capture and shift, as flip-flops: their OR enables every
-        # chain register (about 1 500 at tiny), so it starts one LUT from registers
+        # the chain's two cases, capture and shift, as flip-flops
+        capture_n = c5.valid & c5.last & c5.drain
         capture = Signal()  # c6.valid & c6.last & c6.drain, registered from c5's
-        m.d.sync += capture.eq(c5.valid & c5.last & c5.drain)
+        m.d.sync += capture.eq(capture_n)
         shifting = Signal()  # left != 0
         rnd = Signal(unsigned(a), reset_less=True)  # round half up: 2**(shift-1), with c6
         m.d.sync += rnd.eq(Mux(c5.shift == 0, 0, (Const(1, unsigned(a)) << c5.shift) >> 1))
+        # Each chain word's enable is a flip-flop of its own, registered from the next
+        # values: a capture, or a shift that still brings the word one the head will read
+        # (word j, while left > j + 1); the capture chooses its value.  The enables are
+        # distinct functions (Yosys merges identical flip-flops), each can sit by its
+        # word, and no one net drives every chain register's enable (about 1 700 at 8
+        # lanes, through a LUT: the `ecp5` preset's critical path, 8.4 ns of routing)
+        # (Fmax).  The last word is only captured.
+        for j in range(words):
+            c, v = divmod(j, nv)
+            off = Mux(c6.pm, c * c6.stride + v, c * nv + v)
+            captured = Signal.like(chain[j], name=f"chain{j}_in")
+            m.d.comb += [
+                captured.acc.eq(acc[c][v]),
+                *[
+                    captured.bias[lane].eq(data.View(biases, b_rp[c][v].data)[lane] + rnd)
+                    for lane in range(n)
+                ],
+                captured.valid.eq(c6.cu_valid[c]),
+                captured.addr.eq(c6.out_base + off),
+                captured.relu.eq(c6.relu),
+                captured.shift.eq(c6.shift),
+            ]
+            if j + 1 < words:
+                word_en = Signal(name=f"chain{j}_en")
+                m.d.sync += word_en.eq(capture_n | capture | (shifting & (left > j + 2)))
+                with m.If(word_en):
+                    m.d.sync += chain[j].eq(Mux(capture, captured, chain[j + 1]))
+            else:
+                with m.If(capture):
+                    m.d.sync += chain[j].eq(captured)
         with m.If(capture):
-            for c in range(ncu):
-                for v in range(nv):
-                    j = c * nv + v
-                    off = Mux(c6.pm, c * c6.stride + v, c * nv + v)
-                    m.d.sync += [
-                        chain[j].acc.eq(acc[c][v]),
-                        *[
-                            chain[j].bias[lane].eq(data.View(biases, b_rp[c][v].data)[lane] + rnd)
-                            for lane in range(n)
-                        ],
-                        chain[j].valid.eq(c6.cu_valid[c]),
-                        chain[j].addr.eq(c6.out_base + off),
-                        chain[j].relu.eq(c6.relu),
-                        chain[j].shift.eq(c6.shift),
-                    ]
             m.d.sync += [left.eq(words), shifting.eq(1)]
         with m.Elif(shifting):
-            for j in range(words - 1):
-                m.d.sync += chain[j].eq(chain[j + 1])
             m.d.sync += [left.eq(left - 1), shifting.eq(left != 1)]
         head = chain[0]
         # stage 1: add the bias and the rounding constant
