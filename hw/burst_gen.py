@@ -148,6 +148,9 @@ class BurstGen(wiring.Component):
 
         w = max(lb, 1)
 
+        def low(a):  # a mod bus: an address's offset in its beat (a 1-bit 0 without one)
+            return a[:lb] if lb else C(0, 1)
+
         def off_bits(off, nb_lo, nb_tail):
             # what a row's start takes from its offset in its first beat: the carry c of
             # off + nb_lo (see start_row) and the row's end within its last beat
@@ -156,7 +159,7 @@ class BurstGen(wiring.Component):
             return (off + nb_lo)[lb], (off + nb_tail)[:lb]
 
         def low_sum(a, b):  # (a + b) mod bus: the offset a stride leads to
-            return (a[:lb] + b[:lb])[:lb] if lb else C(0, 1)
+            return low(low(a) + low(b))
 
         # c and the tail of the rows that nrow_addr and nplane_addr start, kept with
         # them (updated from the low bits of the same sums), so that a row's start takes
@@ -180,7 +183,7 @@ class BurstGen(wiring.Component):
             # addr[:12] + row_bytes <= 4096, a compare of 12 bits against a per-row
             # constant (t4k = 4097 - row_bytes, clamped to 0): no carry chain of the sums'
             # width ends in row_done or rl (Fmax)
-            off = addr[:lb] if lb else C(0, 1)
+            off = low(addr)
             x = addr[lb:12]
             rl_v = Mux(c, k["rl_b"], k["rl_a"])
             near_v = x >= page - lim
@@ -242,13 +245,12 @@ class BurstGen(wiring.Component):
             s_c_l1.eq(nbytes + (bus - 1 - lim * bus)),
             s_c_4k.eq(nbytes + (bus - 1 - (page + 1) * bus)),
             s_t4k.eq(Mux(nbytes > 4096, 0, 4097 - nbytes)),
-            s_tail.eq(nbytes[:lb] if lb else C(0, 1)),
-            Cat(s_c, s_tail0).eq(
-                Cat(
-                    *off_bits(
-                        raw["dram_addr"][:lb] if lb else C(0, 1), (nbytes - 1)[:w], nbytes[:w]
-                    )
-                )
+            s_tail.eq(low(nbytes)),
+            *ahead(
+                s_c,
+                s_tail0,
+                low(raw["dram_addr"]),
+                {"nb_lo": low(nbytes - 1), "nb_tail": low(nbytes)},
             ),
             s_rows.eq(raw["rows"]),
             s_row_stride.eq(raw["dram_row_stride"]),
@@ -280,7 +282,7 @@ class BurstGen(wiring.Component):
             "rl_b": s_c_l1 >> lb,
             "c_4k": s_c_4k,
             "t4k": s_t4k,
-            "nb_lo": s_nb1[:lb] if lb else C(0, 1),
+            "nb_lo": low(s_nb1),
             "nb_tail": s_tail,
         }
         load = [
