@@ -38,6 +38,7 @@ from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
 
 from snowsim.hw.collisions import NO_RW_CHECK, collision
+from snowsim.hw.fanout import replicas
 from snowsim.hw.instr_fields import field
 from snowsim.hw.multiplier import PipelinedMultiplier
 from snowsim.hw.ports import VEC_ADDR_BITS, BufReadSignature, BufWriteSignature, space_bits
@@ -772,20 +773,24 @@ class ComputeEngine(wiring.Component):
         # step's first MAC, or its row is the one the accumulators are finishing, d = 1).
         # Each drives a multiplexer select in every accumulator bit (hundreds of loads
         # across the CUs), so each is computed a stage earlier from the stages before
-        # (c1..c6 shift every cycle) into a flip-flop, then copied into the flag: the
-        # flag's input is a flip-flop, not a compare (Fmax; the same values, a cycle of
-        # the pipeline earlier).
-        fwd2, fwd3, fwd4 = Signal(name="fwd2"), Signal(name="fwd3"), Signal(name="fwd4")
-        from_acc = Signal(name="from_acc")
-        early = [
-            (fwd2, writes_back(c4) & (c4.acc_row == c2.acc_row)),
-            (fwd3, writes_back(c5) & (c5.acc_row == c2.acc_row)),
-            (fwd4, writes_back(c6) & (c6.acc_row == c2.acc_row)),
-            (from_acc, ~c3.first | (~c3.clear & writes_back(c4) & (c4.acc_row == c3.acc_row))),
-        ]
-        for flag, value in early:
-            pre = Signal(name=f"{flag.name}_pre")
-            m.d.sync += [pre.eq(value), flag.eq(pre)]
+        # (c1..c6 shift every cycle) into a flip-flop (`_pre`), then copied into one
+        # flip-flop per vMAC (the forwarding flags and `clear`, `init`'s selects) or per
+        # lane (from_acc and valid, inside the VMac): the selects' inputs are flip-flops
+        # beside their loads, not a compare or one net across the die (Fmax; the same
+        # values, a cycle of the pipeline earlier).
+        early = {
+            "fwd2": writes_back(c4) & (c4.acc_row == c2.acc_row),
+            "fwd3": writes_back(c5) & (c5.acc_row == c2.acc_row),
+            "fwd4": writes_back(c6) & (c6.acc_row == c2.acc_row),
+            "from_acc": ~c3.first | (~c3.clear & writes_back(c4) & (c4.acc_row == c3.acc_row)),
+        }
+        pre = {}
+        for flag, value in early.items():
+            pre[flag] = Signal(name=f"{flag}_pre")
+            m.d.sync += pre[flag].eq(value)
+        nvm = ncu * nv
+        fwd2, fwd3, fwd4 = (replicas(m, pre[f], nvm, f) for f in ("fwd2", "fwd3", "fwd4"))
+        clear = replicas(m, c3.clear, nvm, "clear")  # c4.clear, a copy per vMAC
         for c in range(ncu):
             word = maps_rp[c].data
             sel = c2.sel[c * le : (c + 1) * le] if le else Const(0)
@@ -803,14 +808,24 @@ class ComputeEngine(wiring.Component):
                 wb_q2 = Signal(accs, name=f"wb_q2_{c}_{v}", reset_less=True)
                 m.d.sync += [wb_q.eq(acc[c][v]), wb_q2.eq(wb_q)]
                 init = Signal(accs, name=f"init{c}_{v}", reset_less=True)  # used under c5
+                i = c * nv + v
                 m.d.sync += init.eq(
                     Mux(
-                        c4.clear,
+                        clear[i],
                         0,
-                        Mux(fwd2, acc[c][v], Mux(fwd3, wb_q, Mux(fwd4, wb_q2, acc_rp[c][v].data))),
+                        Mux(
+                            fwd2[i],
+                            acc[c][v],
+                            Mux(fwd3[i], wb_q, Mux(fwd4[i], wb_q2, acc_rp[c][v].data)),
+                        ),
                     )
                 )
-                m.d.comb += [vm.valid.eq(c5.valid), vm.first.eq(~from_acc), vm.init.eq(init)]
+                # valid and first a cycle ahead: the VMac copies them into a flip-flop per lane
+                m.d.comb += [
+                    vm.valid.eq(c4.valid),
+                    vm.first.eq(~pre["from_acc"]),
+                    vm.init.eq(init),
+                ]
                 # write-back of a non-draining step's sums: t+6
                 m.d.comb += [
                     acc_wp[c][v].addr.eq(c6.acc_row),
@@ -842,13 +857,19 @@ class ComputeEngine(wiring.Component):
         shifting = Signal()  # left != 0
         rnd = Signal(unsigned(a), reset_less=True)  # round half up: 2**(shift-1), with c6
         m.d.sync += rnd.eq(Mux(c5.shift == 0, 0, (Const(1, unsigned(a)) << c5.shift) >> 1))
-        # Each chain word's enable is a flip-flop of its own, registered from the next
-        # values: a capture, or a shift that still brings the word one the head will read
-        # (word j, while left > j + 1); the capture chooses its value.  The enables are
-        # distinct functions (Yosys merges identical flip-flops), each can sit by its
-        # word, and no one net drives every chain register's enable (about 1 700 at 8
-        # lanes, through a LUT: the `ecp5` preset's critical path, 8.4 ns of routing)
-        # (Fmax).  The last word is only captured.
+        # Each chain word's enable is registered from the next values: a capture, or a
+        # shift that still brings the word one the head will read (word j, while
+        # left > j + 1); the capture chooses its value.  The enable and the choice are
+        # flip-flops per word and per lane (`replicas`: a lane's accumulator and bias
+        # bits, lane 0's also the word's other fields), so no one net drives every chain
+        # register's enable (about 1 700 at 8 lanes, through a LUT, was the `ecp5`
+        # preset's critical path, 8.4 ns of routing) or every word's choice (Fmax).  The
+        # last word is only captured.
+
+        def lane_fields(word, lane):
+            rest = [word.valid, word.addr, word.relu, word.shift] if lane == 0 else []
+            return [word.acc[lane], word.bias[lane], *rest]
+
         for j in range(words):
             c, v = divmod(j, nv)
             off = Mux(c6.pm, c * c6.stride + v, c * nv + v)
@@ -864,14 +885,20 @@ class ComputeEngine(wiring.Component):
                 captured.relu.eq(c6.relu),
                 captured.shift.eq(c6.shift),
             ]
+            take = replicas(m, capture_n, n, f"chain{j}_cap")  # `capture`, per lane
             if j + 1 < words:
-                word_en = Signal(name=f"chain{j}_en")
-                m.d.sync += word_en.eq(capture_n | capture | (shifting & (left > j + 2)))
-                with m.If(word_en):
-                    m.d.sync += chain[j].eq(Mux(capture, captured, chain[j + 1]))
-            else:
-                with m.If(capture):
-                    m.d.sync += chain[j].eq(captured)
+                word_en = replicas(
+                    m, capture_n | capture | (shifting & (left > j + 2)), n, f"chain{j}_en"
+                )
+            for lane in range(n):
+                dst, src = lane_fields(chain[j], lane), lane_fields(captured, lane)
+                if j + 1 < words:
+                    sh = lane_fields(chain[j + 1], lane)
+                    with m.If(word_en[lane]):
+                        m.d.sync += [x.eq(Mux(take[lane], y, z)) for x, y, z in zip(dst, src, sh)]
+                else:
+                    with m.If(take[lane]):
+                        m.d.sync += [x.eq(y) for x, y in zip(dst, src)]
         with m.If(capture):
             m.d.sync += [left.eq(words), shifting.eq(1)]
         with m.Elif(shifting):

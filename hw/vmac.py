@@ -2,17 +2,19 @@
 
 Pipeline (``docs/architecture.md`` section 4, MAC): the operands presented in cycle ``t`` are
 registered (``t+1``), their products registered (``t+2``), and the accumulators updated at the
-end of ``t+2`` when ``valid`` (the controls ``valid``, ``first`` and ``init`` belong to that
-cycle, i.e. they arrive two cycles after their operands).  ``first`` starts a new sum from
-``init`` instead of the running value.  Each lane's operand and product registers are a
-:class:`~snowsim.hw.multiplier.PipelinedMultiplier`, so they can be the FPGA multiplier's own
-registers; no other path is longer than one ``acc_bits`` add.
+end of ``t+2`` when ``valid``.  ``first`` starts a new sum from ``init`` instead of the running
+value.  ``valid`` and ``first`` arrive in ``t+1`` and are registered into one flip-flop per lane
+(:func:`~snowsim.hw.fanout.replicas`: each drives its lane's ``acc_bits`` accumulator bits, not
+the whole array's, Fmax); ``init`` arrives in ``t+2``.  Each lane's operand and product
+registers are a :class:`~snowsim.hw.multiplier.PipelinedMultiplier`, so they can be the FPGA
+multiplier's own registers; no other path is longer than one ``acc_bits`` add.
 """
 
 from amaranth import Module, Mux, Signal, signed
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
+from snowsim.hw.fanout import replicas
 from snowsim.hw.multiplier import PipelinedMultiplier
 from snowsim.model.config import AcceleratorConfig
 
@@ -35,7 +37,8 @@ class VMac(wiring.Component):
     w : In(ArrayLayout(signed(data_bits), n_lanes))
         One weight per lane (operand stage).
     valid, first : In(1)
-        Accumulate stage: add this cycle's products; ``first`` adds them to ``init``.
+        A cycle before the accumulate stage (with the products): add the products of the
+        next cycle; ``first`` adds them to ``init``.
     init : In(ArrayLayout(signed(acc_bits), n_lanes))
         Accumulate stage: the start value of a new sum (zero, or a partial sum).
     acc : Out(ArrayLayout(signed(acc_bits), n_lanes))
@@ -67,8 +70,10 @@ class VMac(wiring.Component):
         # no reset: a sum starts from `init` on its `first` cycle, whatever the register held
         acc = Signal.like(self.acc, reset_less=True)
         m.d.comb += self.acc.eq(acc)
-        with m.If(self.valid):
-            for lane in range(n):
-                base = Mux(self.first, self.init[lane], acc[lane])
+        valid = replicas(m, self.valid, n, "valid")
+        first = replicas(m, self.first, n, "first")
+        for lane in range(n):
+            with m.If(valid[lane]):
+                base = Mux(first[lane], self.init[lane], acc[lane])
                 m.d.sync += acc[lane].eq(base + prod[lane])
         return m

@@ -31,6 +31,10 @@ __all__ = [
 ]
 
 TARGETS = ("ecp5", "xilinx")
+#: Before synthesis: the flip-flops driving a wire marked ``keep`` get ``keep`` themselves,
+#: so that Yosys's opt_merge leaves the replicas of hw/fanout.py apart (on the wire alone it
+#: does not; ``proc`` has made the flip-flops of the Verilog's ``always`` blocks first).
+KEEP_FLOPS = "setattr -set keep 1 a:keep %ci1:+$dff[Q] t:$dff %i"
 
 #: What the target devices offer (data sheets).
 CAPACITY = {
@@ -192,7 +196,8 @@ def synthesize(
         _yosys(
             # -flatten: stat then counts every instance's cells in the top module;
             # -noiopad: the accelerator is a block inside the user's design, not a chip top
-            f"read_verilog {v}; synth_xilinx -family xc7 -flatten -noiopad -top {top}; "
+            f"read_verilog {v}; proc; {KEEP_FLOPS}; "
+            f"synth_xilinx -family xc7 -flatten -noiopad -top {top}; "
             f"tee -q -o stat.json stat -json",
             workdir,
         )
@@ -212,7 +217,7 @@ def synthesize(
             capacity=CAPACITY["xilinx"],
         )
     _yosys(
-        f"read_verilog {v}; synth_ecp5 -noiopad -top {top} -json {top}.json; "
+        f"read_verilog {v}; proc; {KEEP_FLOPS}; synth_ecp5 -noiopad -top {top} -json {top}.json; "
         f"tee -q -o stat.json stat -json",
         workdir,
     )

@@ -31,14 +31,18 @@ def run(sums, inits, cfg=CFG):
                 x, w, *_ = stream[cycle]
                 ctx.set(dut.x, x)
                 ctx.set(dut.w, w)
-            if cycle >= 2 and cycle - 2 < len(stream):
-                _, _, first, init, last = stream[cycle - 2]
+            # valid and first a cycle after their operands, init a cycle after them
+            if cycle >= 1 and cycle - 1 < len(stream):
+                _, _, first, _, _ = stream[cycle - 1]
                 ctx.set(dut.valid, 1)
                 ctx.set(dut.first, first)
+            else:
+                ctx.set(dut.valid, 0)
+            if cycle >= 2 and cycle - 2 < len(stream):
+                _, _, _, init, last = stream[cycle - 2]
                 ctx.set(dut.init, init)
                 pending.append(last)
             else:
-                ctx.set(dut.valid, 0)
                 pending.append(False)
             await ctx.tick()
             # the accumulators now hold the sum that ended with the product of cycle - 2
