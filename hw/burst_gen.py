@@ -69,6 +69,7 @@ class BurstGen(wiring.Component):
         lb, le = bus.bit_length() - 1, e.bit_length() - 1
         page = 4096 >> lb  # beats in a 4 KiB page
         lim = min(cfg.max_burst_beats, page)
+        near_at = (page - lim) << lb  # near: a burst from addr[:12] >= near_at meets the page
 
         # Every register below is updated from registers through at most one carry chain
         # and a few LUTs (no compare of a freshly computed sum), so that one burst per cycle
@@ -102,10 +103,16 @@ class BurstGen(wiring.Component):
             "rl_a": reg(signed(21), "rl_a"),  # nb1_hi - lim - 1
             "rl_b": reg(signed(21), "rl_b"),  # nb1_hi - lim
             "c_4k": reg(signed(21), "c_4k"),  # nb1 - (page + 1) * bus
-            "t4k": reg(13, "t4k"),  # 4097 - row_bytes, clamped to 0
             "nb_lo": reg(max(lb, 1), "nb_lo"),  # nb1 mod bus
             "nb_tail": reg(max(lb, 1), "nb_tail"),  # row_bytes mod bus
         }
+        # and per stride (row, plane), the constants of the page flags ahead (see page_ahead)
+        for st in ("row", "plane"):
+            row_k[f"w_{st}"] = reg(13, f"w_{st}")  # 4096 - s
+            row_k[f"ud_{st}"] = reg(signed(20), f"ud_{st}")  # 4097 - (s + row_bytes)
+            row_k[f"ud4_{st}"] = reg(signed(20), f"ud4_{st}")  # 8193 - (s + row_bytes)
+            row_k[f"un_{st}"] = reg(signed(14), f"un_{st}")  # near_at - s
+            row_k[f"un4_{st}"] = reg(signed(14), f"un4_{st}")  # near_at + 4096 - s
         rows, rows_one = reg(16, "rows"), reg(1, "rows_one")
         row_stride, plane_stride = reg(32, "row_stride"), reg(32, "plane_stride")
         brow_stride, bplane_stride = reg(24, "brow_stride"), reg(24, "bplane_stride")
@@ -171,7 +178,29 @@ class BurstGen(wiring.Component):
             c_v, tail_v = off_bits(off, k["nb_lo"], k["nb_tail"])
             return [c_reg.eq(c_v), tail_reg.eq(tail_v)]
 
-        def start_row(addr, elem, k, c, tail_v):
+        # The page flags of the rows that nrow_addr and nplane_addr start, kept with them
+        # like c and the tail: d, the row ends within its page (addr[:12] + row_bytes <=
+        # 4096), and n, near (addr[:12] >= near_at), so that a row's start takes row_done
+        # and near from flip-flops, not through a compare of the walker (Fmax: the
+        # compare's carry chain, then the case multiplexer, was row_done's path).  A
+        # walker's next start has the low 12 bits L' = (L + s) mod 4096, for its own L and
+        # a stride's s (mod 4096); with wrap = L >= 4096 - s and P = s + row_bytes:
+        #   d' = wrap ? L < 8193 - P : L < 4097 - P
+        #   n' = wrap ? L >= near_at + 4096 - s : L >= near_at - s
+        # compares of L against per-descriptor constants (row_k: w, ud, ud4, un, un4 of
+        # the row and the plane stride), side by side.
+        d_row, n_row = reg(1, "d_row"), reg(1, "n_row")
+        d_plane, n_plane = reg(1, "d_plane"), reg(1, "n_plane")
+
+        def page_ahead(d_reg, n_reg, addr, k, st):
+            low12 = addr[:12]
+            wrap = low12 >= k[f"w_{st}"]
+            return [
+                d_reg.eq(Mux(wrap, low12 < k[f"ud4_{st}"], low12 < k[f"ud_{st}"])),
+                n_reg.eq(Mux(wrap, low12 >= k[f"un4_{st}"], low12 >= k[f"un_{st}"])),
+            ]
+
+        def start_row(addr, elem, k, c, tail_v, d, n):
             # with off = addr[:lb] and x = addr[lb:12] (addr[:12] = x * bus + off), and
             # nb1 = row_bytes + bus - 1 = nb1_hi * bus + nb_lo:
             #   rem  = (off + nb1) >> lb = nb1_hi + c, c = (off + nb_lo) >= bus
@@ -180,23 +209,21 @@ class BurstGen(wiring.Component):
             #   r4k  = rem - to4k - 1   = (addr[:12] + nb1 - (page + 1) * bus) >> lb
             # rem, rem1 and rl are choices by c (given, with the tail) between per-row
             # constants, and the row ends within a page (r4k < 0) exactly when
-            # addr[:12] + row_bytes <= 4096, a compare of 12 bits against a per-row
-            # constant (t4k = 4097 - row_bytes, clamped to 0): no carry chain of the sums'
-            # width ends in row_done or rl (Fmax)
+            # addr[:12] + row_bytes <= 4096: d, given with near (n): no carry chain ends in
+            # row_done or rl (Fmax)
             off = low(addr)
             x = addr[lb:12]
             rl_v = Mux(c, k["rl_b"], k["rl_a"])
-            near_v = x >= page - lim
             return [
                 cur.eq(Cat(C(0, lb), addr[lb:])),
                 rem.eq(Mux(c, k["rem_b"], k["rem_a"])),
                 rem1.eq(Mux(c, k["rem_a"], k["rem1_a"])),
                 to4k.eq(page - x),
                 to4k1.eq(page - 1 - x),
-                near.eq(near_v),
+                near.eq(n),
                 rl.eq(rl_v),
                 r4k.eq((addr[:12] + k["c_4k"]) >> lb),
-                row_done.eq(Mux(near_v, addr[:12] < k["t4k"], rl_v[-1])),
+                row_done.eq(Mux(n, d, rl_v[-1])),
                 first.eq(1),
                 head.eq(off),
                 tail.eq(tail_v),
@@ -217,6 +244,9 @@ class BurstGen(wiring.Component):
         s_c_4k, s_t4k = reg(signed(21), "s_c_4k"), reg(13, "s_t4k")
         s_tail = reg(w, "s_tail")
         s_c, s_tail0 = reg(1, "s_c"), reg(w, "s_tail0")  # off_bits of the first row
+        s_d0, s_n0 = reg(1, "s_d0"), reg(1, "s_n0")  # the first row's page flags
+        s_lr, s_lp = reg(12, "s_lr"), reg(12, "s_lp")  # the second row's, plane's addr[:12]
+        s_p_row, s_p_plane = reg(19, "s_p_row"), reg(19, "s_p_plane")  # s + row_bytes
         s_rows, s_row_stride = reg(16, "s_rows"), reg(32, "s_row_stride")
         s_planes, s_plane_stride = reg(16, "s_planes"), reg(32, "s_plane_stride")
         s_elem = reg(24, "s_elem")
@@ -245,6 +275,12 @@ class BurstGen(wiring.Component):
             s_c_l1.eq(nbytes + (bus - 1 - lim * bus)),
             s_c_4k.eq(nbytes + (bus - 1 - (page + 1) * bus)),
             s_t4k.eq(Mux(nbytes > 4096, 0, 4097 - nbytes)),
+            s_d0.eq(raw["dram_addr"][:12] + nbytes <= 4096),
+            s_n0.eq(raw["dram_addr"][:12] >= near_at),
+            s_lr.eq(raw["dram_addr"][:12] + raw["dram_row_stride"][:12]),
+            s_lp.eq(raw["dram_addr"][:12] + raw["dram_plane_stride"][:12]),
+            s_p_row.eq(raw["dram_row_stride"][:12] + nbytes),
+            s_p_plane.eq(raw["dram_plane_stride"][:12] + nbytes),
             s_tail.eq(low(nbytes)),
             *ahead(
                 s_c,
@@ -281,10 +317,15 @@ class BurstGen(wiring.Component):
             "rl_a": s_c_l >> lb,
             "rl_b": s_c_l1 >> lb,
             "c_4k": s_c_4k,
-            "t4k": s_t4k,
             "nb_lo": low(s_nb1),
             "nb_tail": s_tail,
         }
+        for st, stride, p in (("row", s_row_stride, s_p_row), ("plane", s_plane_stride, s_p_plane)):
+            s_k[f"w_{st}"] = 4096 - stride[:12]
+            s_k[f"ud_{st}"] = 4097 - p
+            s_k[f"ud4_{st}"] = 8193 - p
+            s_k[f"un_{st}"] = near_at - stride[:12]
+            s_k[f"un4_{st}"] = near_at + 4096 - stride[:12]
         load = [
             *(row_k[name].eq(v) for name, v in s_k.items()),
             rows.eq(s_rows),
@@ -299,12 +340,16 @@ class BurstGen(wiring.Component):
             last_plane.eq(s_planes == 1),
             nrow_addr.eq(s_addr + s_row_stride),
             *ahead(c_row, tail_row, low_sum(s_addr, s_row_stride), s_k),
+            d_row.eq(s_lr < s_t4k),
+            n_row.eq(s_lr >= near_at),
             nrow_elem.eq(s_elem + s_brow_stride),
             nplane_addr.eq(s_addr + s_plane_stride),
             *ahead(c_plane, tail_plane, low_sum(s_addr, s_plane_stride), s_k),
+            d_plane.eq(s_lp < s_t4k),
+            n_plane.eq(s_lp >= near_at),
             nplane_elem.eq(s_elem + s_bplane_stride),
             active.eq(~s_empty),
-            *start_row(s_addr, s_elem, s_k, s_c, s_tail0),
+            *start_row(s_addr, s_elem, s_k, s_c, s_tail0, s_d0, s_n0),
         ]
         # this burst ends at the 4 KiB boundary: the next starts a page
         to_page = [
@@ -334,8 +379,9 @@ class BurstGen(wiring.Component):
             last_row.eq(rows_left == 2),
             nrow_addr.eq(nrow_addr + row_stride),
             *ahead(c_row, tail_row, low_sum(nrow_addr, row_stride), row_k),
+            *page_ahead(d_row, n_row, nrow_addr, row_k, "row"),
             nrow_elem.eq(nrow_elem + brow_stride),
-            *start_row(nrow_addr, nrow_elem, row_k, c_row, tail_row),
+            *start_row(nrow_addr, nrow_elem, row_k, c_row, tail_row, d_row, n_row),
         ]
         next_plane = [
             planes_left.eq(planes_left - 1),
@@ -344,11 +390,13 @@ class BurstGen(wiring.Component):
             last_row.eq(rows_one),
             nplane_addr.eq(nplane_addr + plane_stride),
             *ahead(c_plane, tail_plane, low_sum(nplane_addr, plane_stride), row_k),
+            *page_ahead(d_plane, n_plane, nplane_addr, row_k, "plane"),
             nplane_elem.eq(nplane_elem + bplane_stride),
             nrow_addr.eq(nplane_addr + row_stride),
             *ahead(c_row, tail_row, low_sum(nplane_addr, row_stride), row_k),
+            *page_ahead(d_row, n_row, nplane_addr, row_k, "row"),
             nrow_elem.eq(nplane_elem + brow_stride),
-            *start_row(nplane_addr, nplane_elem, row_k, c_plane, tail_plane),
+            *start_row(nplane_addr, nplane_elem, row_k, c_plane, tail_plane, d_plane, n_plane),
         ]
         select_update(
             m,

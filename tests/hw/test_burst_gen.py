@@ -47,9 +47,28 @@ def _expected(cfg, d):
 
 
 def _run(cfg, d, stalls=()):
-    dut = BurstGen(cfg)
-    got = []
+    return _run_many(cfg, [d], stalls)[0]
 
+
+def _run_many(cfg, ds, stalls=()):
+    """The bursts of each descriptor of ``ds``, loaded one after the other into one
+    BurstGen (each when the last one's final burst has been taken)."""
+    dut = BurstGen(cfg)
+    out = []
+
+    async def tb(ctx):
+        for d in ds:
+            out.append(await _walk(ctx, dut, d, stalls))
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-8)
+    sim.add_testbench(tb)
+    sim.run()
+    return out
+
+
+async def _walk(ctx, dut, d, stalls):
+    got = []
     fields = (
         ("dram_addr", d["dram_addr"]),
         ("row_bytes", d["row_bytes"]),
@@ -61,51 +80,45 @@ def _run(cfg, d, stalls=()):
         ("buf_row_stride", d["buf_row_stride"]),
         ("buf_plane_stride", d["buf_plane_stride"]),
     )
-
-    async def tb(ctx):
-        for k, v in fields:
-            ctx.set(getattr(dut, f"d_{k}"), v)
-        ctx.set(dut.load, 1)
+    for k, v in fields:
+        ctx.set(getattr(dut, f"d_{k}"), v)
+    ctx.set(dut.load, 1)
+    await ctx.tick()
+    ctx.set(dut.load, 0)
+    # the descriptor was sampled with load: what the inputs hold afterwards is ignored
+    for k, _ in fields:
+        port = getattr(dut, f"d_{k}")
+        ctx.set(port, (1 << len(port)) - 1)
+    # the first burst is presented BURST_GEN_SETUP cycles after load
+    for _ in range(BURST_GEN_SETUP - 1):
+        assert not ctx.get(dut.valid)
         await ctx.tick()
-        ctx.set(dut.load, 0)
-        # the descriptor was sampled with load: what the inputs hold afterwards is ignored
-        for k, _ in fields:
-            port = getattr(dut, f"d_{k}")
-            ctx.set(port, (1 << len(port)) - 1)
-        # the first burst is presented BURST_GEN_SETUP cycles after load
-        for _ in range(BURST_GEN_SETUP - 1):
-            assert not ctx.get(dut.valid)
+    for i in range(200_000):
+        if not ctx.get(dut.valid):
+            break
+        # a stalled cycle: the burst stays presented, unchanged
+        if stalls and stalls[i % len(stalls)]:
+            ctx.set(dut.next, 0)
+            held = (ctx.get(dut.addr), ctx.get(dut.length), ctx.get(dut.buf_beat))
             await ctx.tick()
-        for i in range(200_000):
-            if not ctx.get(dut.valid):
-                break
-            # a stalled cycle: the burst stays presented, unchanged
-            if stalls and stalls[i % len(stalls)]:
-                ctx.set(dut.next, 0)
-                held = (ctx.get(dut.addr), ctx.get(dut.length), ctx.get(dut.buf_beat))
-                await ctx.tick()
-                assert (ctx.get(dut.addr), ctx.get(dut.length), ctx.get(dut.buf_beat)) == held
-                continue
-            ctx.set(dut.next, 1)
-            got.append(
-                (
-                    ctx.get(dut.addr),
-                    ctx.get(dut.length) + 1,
-                    ctx.get(dut.first_mask),
-                    ctx.get(dut.last_mask),
-                    ctx.get(dut.buf_beat),
-                )
+            assert (ctx.get(dut.addr), ctx.get(dut.length), ctx.get(dut.buf_beat)) == held
+            continue
+        ctx.set(dut.next, 1)
+        got.append(
+            (
+                ctx.get(dut.addr),
+                ctx.get(dut.length) + 1,
+                ctx.get(dut.first_mask),
+                ctx.get(dut.last_mask),
+                ctx.get(dut.buf_beat),
             )
-            last = ctx.get(dut.last)
-            await ctx.tick()
-            if last:
-                assert not ctx.get(dut.valid)
-                break
-
-    sim = Simulator(dut)
-    sim.add_clock(1e-8)
-    sim.add_testbench(tb)
-    sim.run()
+        )
+        last = ctx.get(dut.last)
+        await ctx.tick()
+        if last:
+            assert not ctx.get(dut.valid)
+            break
+    ctx.set(dut.next, 0)
     return got
 
 
@@ -197,3 +210,41 @@ def test_row_ends_at_every_offset_around_a_limit_and_a_page(preset, bus_bits, ma
         d = _descriptor(cfg, 2048 - row_el - e, row_el, rows, 1, gap=0)
         d["row_stride"], d["buf_row_stride"] = 2, 1  # each row one element on
         assert _run(cfg, d) == _expected(cfg, d), row_el
+
+
+@pytest.mark.parametrize(("preset", "bus_bits"), [("tiny", 32), ("tiny", 64), ("ecp5", 128)])
+def test_rows_start_at_the_edges_of_near_and_of_ending_in_the_page(preset, bus_bits):
+    """Each row of a descriptor - the first, the next in its plane, a plane's first and
+    the next after it - starting just before, at and just after the two addresses where a
+    row start's decisions change: where its first burst would reach the 4 KiB boundary
+    (``near``), and where the row ends exactly at the boundary.  The row and plane
+    strides are +-2 bytes modulo a page, so the next row's low 12 bits do (-2) and do not
+    (+2) wrap past 4096: the walkers keep these decisions for the rows they start
+    (hw/burst_gen.py page_ahead), and every way a start is reached is here."""
+    cfg = dataclasses.replace(PRESETS[preset], bus_data_bits=bus_bits, max_burst_beats=2)
+    bus = cfg.bus_bytes
+    near_at = 4096 - 2 * bus  # a row from here reaches the page within its first burst
+    ds = []
+    for nb in (2, 2 * bus - 2, 2 * bus + 2):  # under, at and over a burst's bytes
+        for t in (near_at, 4096 - nb):
+            for edge in (t - 2, t, t + 2):
+                for step in (2, -2):  # the first row at edge - step: the next one at edge
+                    for ps in (2, 4096 - 2):
+                        a = 4096 + edge - step
+                        rs = (4096 + step) % 4096 + 8192
+                        ds.append(
+                            {
+                                "dram_addr": a,
+                                "row_bytes": nb,
+                                "rows": 3,
+                                "row_stride": rs,
+                                "planes": 3,
+                                "plane_stride": ps + 4096,
+                                "buf_addr": (a // 2) % cfg.bus_elems,
+                                "buf_row_stride": 1,
+                                "buf_plane_stride": 3,
+                            }
+                        )
+    got = _run_many(cfg, ds)
+    for d, bursts in zip(ds, got):
+        assert bursts == _expected(cfg, d), d
