@@ -27,8 +27,9 @@ class ProgramLoader(wiring.Component):
     beat_valid : In(1)
     beat_data : In(bus_data_bits)
         Program beats in address order; each is registered, then assembled: an
-        instruction's write and its ``illegal`` / ``overflow`` come from its last beat's
-        register, so the flags are valid two cycles after that beat arrives.
+        instruction's write and its ``illegal`` / ``overflow`` are decoded from its last
+        beat's register and registered, so the write and the flags come two cycles after
+        that beat arrives.
     wr_<unit>_en, wr_<unit>_addr, wr_<unit>_data : Out
         Write port of each unit's instruction memory (``unit`` = load, compute, store).
     illegal : Out(1)
@@ -92,21 +93,30 @@ class ProgramLoader(wiring.Component):
         legal = Signal()
         m.d.comb += legal.eq(opcode <= max(Op))
         ptr = {u: Signal(self.addr_bits + 1, name=f"ptr_{u.name.lower()}") for u in Unit}
+        # the writes are registered: the decode (complete, legal, the unit's opcodes, the
+        # pointer's bound) is three to four LUTs, and each unit's memory is a row of
+        # block RAMs of its own, across the die from the others (Fmax: the write enable,
+        # a DP16KD's byte enables at 36 bits, was the critical path of a tiny run)
+        data_q = Signal(INSTR_BITS, name="wr_data", reset_less=True)  # read only with an en
+        m.d.sync += data_q.eq(assembled)
         for u in Unit:
             n = u.name.lower()
             ops = [op for op in Op if u in unit_of(op)]
             mine = Signal(name=f"mine_{n}")
             m.d.comb += mine.eq(sum((opcode == op) for op in ops) != 0)
+            en_q = Signal(name=f"wr_{n}_en_q")
+            addr_q = Signal(self.addr_bits, name=f"wr_{n}_addr_q", reset_less=True)
+            m.d.sync += [en_q.eq(0), addr_q.eq(ptr[u])]
             m.d.comb += [
-                getattr(self, f"wr_{n}_addr").eq(ptr[u]),
-                getattr(self, f"wr_{n}_data").eq(assembled),
+                getattr(self, f"wr_{n}_en").eq(en_q),
+                getattr(self, f"wr_{n}_addr").eq(addr_q),
+                getattr(self, f"wr_{n}_data").eq(data_q),
             ]
             with m.If(complete & legal & mine):
                 with m.If(ptr[u] >= cfg.program_depth):
                     m.d.sync += self.overflow.eq(1)
                 with m.Else():
-                    m.d.comb += getattr(self, f"wr_{n}_en").eq(1)
-                    m.d.sync += ptr[u].eq(ptr[u] + 1)
+                    m.d.sync += [en_q.eq(1), ptr[u].eq(ptr[u] + 1)]
         with m.If(complete & ~legal):
             m.d.sync += self.illegal.eq(1)
         with m.If(self.start):

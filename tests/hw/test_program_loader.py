@@ -29,7 +29,7 @@ def _load(cfg, words):
             for i in range(INSTR_BITS // bus):
                 ctx.set(dut.beat_valid, 1)
                 ctx.set(dut.beat_data, (w >> (i * bus)) & ((1 << bus) - 1))
-                sample()  # the writes come from the previous cycle's (registered) beat
+                sample()  # the writes come two cycles after their last beat
                 await ctx.tick()
             ctx.set(dut.beat_valid, 0)
             sample()
