@@ -293,11 +293,12 @@ class ComputeEngine(wiring.Component):
         m.d.sync += [in_valid.eq(self.valid), in_instr.eq(self.instr)]
         entry = data.StructLayout(
             {
+                # first: the bits the take decides by, kept in the ring's head flip-flops
+                "vec": 1,
+                "drain": 1,
                 "instr": INSTR_BITS,
                 "npix": 24,
                 "row_span": 28,
-                "vec": 1,
-                "drain": 1,
                 "vec_pre": PREDECODE,  # a VEC's predecode (hw/vector_unit.py)
                 "steps1": 1,  # npix <= pixels per step: the first step is the last
                 "steps2": 1,  # npix <= 2 * pixels per step: the second step is the last
@@ -315,8 +316,10 @@ class ComputeEngine(wiring.Component):
                 "base": data.ArrayLayout(24, ncu),  # maps address of each CU's first pixel
             }
         )
-        # a ring: the take (a late decision) moves a pointer, not every entry's flip-flops
-        m.submodules.slots = slots = RingFIFO(width=entry.size, depth=ENGINE_CREDITS)
+        # a ring: the take (a late decision) moves a pointer, not every entry's flip-flops;
+        # `vec` and `drain`, which the take itself reads, come from flip-flops (head_bits:
+        # the slot -> take -> the ring's flags was six LUTs, Fmax)
+        m.submodules.slots = slots = RingFIFO(width=entry.size, depth=ENGINE_CREDITS, head_bits=2)
         w_entry, head = Signal(entry), Signal(entry)
         # a MAC's pixel count px_count * py_count and row span px_count * px_stride, from
         # multipliers whose operand registers load with in_instr: the products arrive with

@@ -10,7 +10,7 @@ changes only the read pointer, the level and the two flags, where a
 price is the multiplexer on the head's path.  ``r_rdy`` and ``w_rdy`` are flip-flops.
 """
 
-from amaranth import Array, Module, Mux, Signal
+from amaranth import Array, Cat, Module, Mux, Signal
 
 from snowsim.hw.shift_fifo import ShiftFIFO
 
@@ -24,7 +24,22 @@ def ring_step(ptr, n: int):
 
 class RingFIFO(ShiftFIFO):
     """Parameters and members as :class:`~snowsim.hw.shift_fifo.ShiftFIFO`'s (the same
-    ports and cycle behaviour); only the storage differs."""
+    ports and cycle behaviour); only the storage differs.
+
+    Parameters
+    ----------
+    head_bits : int
+        The low ``head_bits`` of ``r_data`` come from flip-flops of their own, kept as
+        :class:`PrefetchRingFIFO` keeps its whole head (0, the default: none): for the
+        few bits of an entry that the pop's own decision reads, so that it starts at
+        flip-flops rather than behind the read multiplexer.
+    """
+
+    def __init__(self, *, width: int, depth: int, head_bits: int = 0):
+        if not isinstance(head_bits, int) or not 0 <= head_bits <= width:
+            raise ValueError(f"head_bits must be an integer from 0 to {width}, not {head_bits!r}")
+        super().__init__(width=width, depth=depth)
+        self.head_bits = head_bits
 
     def _write(self, m: Module, q, wr, push) -> None:
         # the free entry at `wr` takes w_data whenever there is one, pushed or not (its
@@ -40,12 +55,35 @@ class RingFIFO(ShiftFIFO):
         # storage is read only while r_rdy (reset): no reset net on it
         q = Array(Signal(self.width, name=f"entry{i}", reset_less=True) for i in range(n))
         rd, wr = Signal(range(n)), Signal(range(n))
-        m.d.comb += self.r_data.eq(q[rd])
-        push, pop, _ = self._handshake(m)
+        push, pop, at = self._handshake(m)
         self._write(m, q, wr, push)
         with m.If(pop):
             m.d.sync += rd.eq(ring_step(rd, n))
+        k = self.head_bits
+        if k:
+            fast = Signal(k, name="head_fast", reset_less=True)
+            _prefetch(m, fast, q, pop, at, self.w_data[:k], lambda e: e[:k])
+            m.d.comb += self.r_data.eq(Cat(fast, q[rd][k:]))
+        else:
+            m.d.comb += self.r_data.eq(q[rd])
         return m
+
+
+def _prefetch(m: Module, head, q, pop, at, w_data, part) -> None:
+    """Keep ``head`` equal to ``part`` of the ring's head entry: on a pop it loads the
+    next entry, or the pushed word when the FIFO is or becomes empty."""
+    n = len(q)
+    rd1 = Signal(range(n), name=f"{head.name}_rd1", init=1 % n)  # the read pointer + 1
+    with m.If(pop):
+        m.d.sync += rd1.eq(ring_step(rd1, n))
+    # the head after this cycle: the next entry on a pop that leaves two or more (at[0],
+    # at[1]: the level is 0, 1), else the pushed word when the FIFO is or becomes empty.
+    # While empty `more` is 0 too, so both cases load the same value: the pop (a late
+    # decision of the reader) meets the head only in its enable, and the value is
+    # formed from flip-flops alone (Fmax)
+    more = ~at[0] & ~at[1]
+    with m.If(pop | at[0]):
+        m.d.sync += head.eq(Mux(more, part(q[rd1]), w_data))
 
 
 class PrefetchRingFIFO(RingFIFO):
@@ -61,19 +99,9 @@ class PrefetchRingFIFO(RingFIFO):
         # storage is read only while r_rdy (reset): no reset net on it
         q = Array(Signal(self.width, name=f"entry{i}", reset_less=True) for i in range(n))
         head = Signal(self.width, name="head", reset_less=True)
-        rd, wr = Signal(range(n)), Signal(range(n))
-        rd1 = Signal(range(n), init=1 % n)  # rd + 1, kept beside rd
+        wr = Signal(range(n))
         m.d.comb += self.r_data.eq(head)
         push, pop, at = self._handshake(m)
         self._write(m, q, wr, push)
-        with m.If(pop):
-            m.d.sync += [rd.eq(rd1), rd1.eq(ring_step(rd1, n))]
-        # the head after this cycle: the next entry on a pop that leaves two or more (at[0],
-        # at[1]: the level is 0, 1), else the pushed word when the FIFO is or becomes empty.
-        # While empty `more` is 0 too, so both cases load the same value: the pop (a late
-        # decision of the reader) meets the head only in its enable, and the value is
-        # formed from flip-flops alone (Fmax)
-        more = ~at[0] & ~at[1]
-        with m.If(pop | at[0]):
-            m.d.sync += head.eq(Mux(more, q[rd1], self.w_data))
+        _prefetch(m, head, q, pop, at, self.w_data, lambda e: e)
         return m

@@ -12,7 +12,11 @@ from snowsim.hw.ring_fifo import PrefetchRingFIFO, RingFIFO
 from snowsim.hw.shift_fifo import ShiftFIFO
 
 
-@pytest.mark.parametrize("cls", [ShiftFIFO, RingFIFO, PrefetchRingFIFO])
+def _ring_head3(width, depth):  # a ring whose head's low 3 bits are prefetched
+    return RingFIFO(width=width, depth=depth, head_bits=3)
+
+
+@pytest.mark.parametrize("cls", [ShiftFIFO, RingFIFO, PrefetchRingFIFO, _ring_head3])
 @pytest.mark.parametrize("depth", [1, 2, 5, 16])
 def test_matches_sync_fifo_cycle_by_cycle(cls, depth):
     rng = np.random.default_rng(depth)
@@ -52,6 +56,13 @@ def test_matches_sync_fifo_cycle_by_cycle(cls, depth):
 def test_bad_shape_is_refused(cls, kw):
     with pytest.raises(ValueError, match=cls.__name__):
         cls(**kw)
+
+
+@pytest.mark.filterwarnings("ignore:.*created but never used")
+@pytest.mark.parametrize("bits", [-1, 9, 1.5])
+def test_bad_head_bits_are_refused(bits):
+    with pytest.raises(ValueError, match=f"head_bits must be an integer from 0 to 8, not {bits}"):
+        RingFIFO(width=8, depth=4, head_bits=bits)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
