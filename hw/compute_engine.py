@@ -794,6 +794,14 @@ class ComputeEngine(wiring.Component):
         nvm = ncu * nv
         fwd2, fwd3, fwd4 = (replicas(m, pre[f], nvm, f) for f in ("fwd2", "fwd3", "fwd4"))
         clear = replicas(m, c3.clear, nvm, "clear")  # c4.clear, a copy per vMAC
+        # and each vMAC's accumulator and bias memory controls: c2.acc_row (read), c6's
+        # write-back (its enable reset: no write in the cycle after a reset) and
+        # c4.bias_addr, each memory's own copy (Fmax: the write-back's enable, one LUT from
+        # ctl6_valid to every accumulator block RAM, was 3.4 ns across the die at 8 lanes)
+        acc_ra = replicas(m, c1.acc_row, nvm, "acc_ra")
+        acc_wa = replicas(m, c5.acc_row, nvm, "acc_wa")
+        acc_we = replicas(m, writes_back(c5), nvm, "acc_we", reset_less=False)
+        bias_ra = replicas(m, c3.bias_addr, nvm, "bias_ra")
         for c in range(ncu):
             word = maps_rp[c].data
             sel = c2.sel[c * le : (c + 1) * le] if le else Const(0)
@@ -803,15 +811,15 @@ class ComputeEngine(wiring.Component):
             x = Signal(signed(d), name=f"x{c}", reset_less=True)
             m.d.sync += x.eq(Array(word[i * d : (i + 1) * d] for i in range(e))[sel])
             for v in range(nv):
+                i = c * nv + v  # the vMAC's replicas
                 vm = vmacs[c][v]
                 m.submodules[f"vmac{c}_{v}"] = vm
                 m.d.comb += [vm.x.eq(x), vm.w.eq(w_rp[c][v].data)]
-                m.d.comb += [acc_rp[c][v].addr.eq(c2.acc_row), acc_rp[c][v].en.eq(1)]
+                m.d.comb += [acc_rp[c][v].addr.eq(acc_ra[i]), acc_rp[c][v].en.eq(1)]
                 wb_q = Signal(accs, name=f"wb_q{c}_{v}", reset_less=True)
                 wb_q2 = Signal(accs, name=f"wb_q2_{c}_{v}", reset_less=True)
                 m.d.sync += [wb_q.eq(acc[c][v]), wb_q2.eq(wb_q)]
                 init = Signal(accs, name=f"init{c}_{v}", reset_less=True)  # used under c5
-                i = c * nv + v
                 m.d.sync += init.eq(
                     Mux(
                         clear[i],
@@ -831,11 +839,11 @@ class ComputeEngine(wiring.Component):
                 ]
                 # write-back of a non-draining step's sums: t+6
                 m.d.comb += [
-                    acc_wp[c][v].addr.eq(c6.acc_row),
+                    acc_wp[c][v].addr.eq(acc_wa[i]),
                     acc_wp[c][v].data.eq(acc[c][v]),
-                    acc_wp[c][v].en.eq(writes_back(c6)),
+                    acc_wp[c][v].en.eq(acc_we[i]),
                 ]
-                m.d.comb += [b_rp[c][v].addr.eq(c4.bias_addr), b_rp[c][v].en.eq(1)]
+                m.d.comb += [b_rp[c][v].addr.eq(bias_ra[i]), b_rp[c][v].en.eq(1)]
 
         # ---- drain chain: capture in t+6, requantise, one vector word per cycle ---------
         # `bias`: the bias plus the rounding constant, added as the sums are captured (the
@@ -858,8 +866,14 @@ class ComputeEngine(wiring.Component):
         capture = Signal()  # c6.valid & c6.last & c6.drain, registered from c5's
         m.d.sync += capture.eq(capture_n)
         shifting = Signal()  # left != 0
-        rnd = Signal(unsigned(a), reset_less=True)  # round half up: 2**(shift-1), with c6
-        m.d.sync += rnd.eq(Mux(c5.shift == 0, 0, (Const(1, unsigned(a)) << c5.shift) >> 1))
+        # round half up: 2**(shift-1), with c6; a copy per chain word (each feeds its
+        # word's n_lanes bias adds)
+        rnd = replicas(
+            m,
+            Mux(c5.shift == 0, 0, (Const(1, unsigned(a)) << c5.shift) >> 1).as_unsigned()[:a],
+            words,
+            "rnd",
+        )
         # Each chain word's enable is registered from the next values: a capture, or a
         # shift that still brings the word one the head will read (word j, while
         # left > j + 1); the capture chooses its value.  The enable and the choice are
@@ -880,7 +894,7 @@ class ComputeEngine(wiring.Component):
             m.d.comb += [
                 captured.acc.eq(acc[c][v]),
                 *[
-                    captured.bias[lane].eq(data.View(biases, b_rp[c][v].data)[lane] + rnd)
+                    captured.bias[lane].eq(data.View(biases, b_rp[c][v].data)[lane] + rnd[j])
                     for lane in range(n)
                 ],
                 captured.valid.eq(c6.cu_valid[c]),

@@ -23,19 +23,26 @@ __all__ = ["replicas"]
 
 
 def replicas(
-    m: Module, value: ValueLike, count: int, name: str, *, domain: str = "sync"
+    m: Module,
+    value: ValueLike,
+    count: int,
+    name: str,
+    *,
+    domain: str = "sync",
+    reset_less: bool = True,
 ) -> list[Signal]:
     """``count`` flip-flops, ``name0`` ... , each registered from ``value`` in ``domain``.
 
-    They are reset-less: a replica's loads must not care about its value in the cycle
-    after a reset, when it still holds the value registered before the reset.
+    Reset-less by default: then a replica's loads must not care about its value in the
+    cycle after a reset, when it still holds the value registered before the reset; with
+    ``reset_less=False`` they reset to 0.
     """
     if count < 1:
         raise ValueError(f"count must be >= 1, not {count!r}")
     shape = Value.cast(value).shape()
     out = []
     for i in range(count):
-        r = Signal(shape, name=f"{name}{i}", reset_less=True, attrs={"keep": 1})
+        r = Signal(shape, name=f"{name}{i}", reset_less=reset_less, attrs={"keep": 1})
         m.d[domain] += r.eq(value)
         out.append(r)
     return out
