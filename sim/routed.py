@@ -22,7 +22,15 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["RoutedRegister", "routed_module_table", "routed_registers", "routed_table"]
+__all__ = [
+    "RoutedDriver",
+    "RoutedRegister",
+    "drivers_table",
+    "routed_drivers",
+    "routed_module_table",
+    "routed_registers",
+    "routed_table",
+]
 
 # a flip-flop cell is named after its register by Yosys's techmap: <register>_TRELLIS_FF_Q,
 # then _<n> for each further bit
@@ -67,12 +75,70 @@ def _endpoints(report: dict) -> dict[tuple[str, str], float]:
     return latest
 
 
+@dataclass(frozen=True)
+class RoutedDriver:
+    """A register's outputs, as routed: how far and how widely they reach.
+
+    Attributes
+    ----------
+    register : str
+        The register's name (as :class:`RoutedRegister`'s).
+    arrival_ns : float
+        Latest arrival at any load of any of its bits, from the launching clock edge: its
+        clock to output plus its longest route.
+    loads : int
+        The most loads of any one of its bits (timing endpoints and logic inputs).
+    """
+
+    register: str
+    arrival_ns: float
+    loads: int
+
+
+def _load(report: Path | dict) -> dict:
+    return json.loads(Path(report).read_text()) if not isinstance(report, dict) else report
+
+
+def routed_drivers(report: Path | dict) -> list[RoutedDriver]:
+    """Every flip-flop register whose output nets the report times, latest arrival first:
+    the registers whose loads are far (a wide fan-out across the die is what
+    :func:`snowsim.hw.fanout.replicas` splits)."""
+    data = _load(report)
+    if "detailed_net_timings" not in data:
+        raise ValueError(
+            "the report has no detailed_net_timings: run nextpnr with --detailed-timing-report"
+        )
+    worst: dict[str, tuple[float, int]] = {}
+    for net in data["detailed_net_timings"]:
+        if net.get("port") != "Q" or not _FF_SUFFIX.search(net.get("driver", "")):
+            continue
+        name = _FF_SUFFIX.sub("", net["driver"])
+        arrival = max(
+            float(ep["delay"][1] if isinstance(ep["delay"], list) else ep["delay"])
+            for ep in net["endpoints"]
+        )
+        a, n = worst.get(name, (arrival, 0))
+        worst[name] = (max(a, arrival), max(n, len(net["endpoints"])))
+    rows = [RoutedDriver(name, a, n) for name, (a, n) in worst.items()]
+    return sorted(rows, key=lambda r: (-r.arrival_ns, r.register))
+
+
+def drivers_table(rows: list[RoutedDriver], limit: int = 30) -> str:
+    """Markdown: the ``limit`` registers whose outputs arrive latest at their loads."""
+    lines = [
+        "| latest load (ns) | register (its output) | loads (widest bit) |",
+        "|---:|---|---:|",
+    ]
+    lines += [f"| {r.arrival_ns:.2f} | `{r.register}` | {r.loads} |" for r in rows[:limit]]
+    return "\n".join(lines)
+
+
 def routed_registers(report: Path | dict, period_ns: float) -> list[RoutedRegister]:
     """Every register of a routed design with its latest arrival, slowest first; ``late``
     counts its inputs whose arrival exceeds ``period_ns``."""
     if period_ns <= 0:
         raise ValueError(f"period_ns must be > 0, not {period_ns!r}")
-    data = json.loads(Path(report).read_text()) if not isinstance(report, dict) else report
+    data = _load(report)
     worst: dict[str, tuple[float, str]] = {}
     late: dict[str, int] = defaultdict(int)
     for (cell, port), arrival in _endpoints(data).items():

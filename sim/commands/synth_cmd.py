@@ -139,11 +139,19 @@ def run(args: argparse.Namespace) -> int:
         table += "\n\n" + paths_table(paths, freq, args.paths)
         seed_dir = workdir if len(args.seed) == 1 else workdir / f"seed{result.seed}"
         if result.fmax_mhz is not None:  # the best seed's routed arrivals
-            from snowsim.sim.routed import routed_module_table, routed_registers, routed_table
+            from snowsim.sim.routed import (
+                drivers_table,
+                routed_drivers,
+                routed_module_table,
+                routed_registers,
+                routed_table,
+            )
 
-            rows = routed_registers(seed_dir / "report.json", 1000.0 / freq)
+            report = seed_dir / "report.json"
+            rows = routed_registers(report, 1000.0 / freq)
             table += "\n\n" + routed_table(rows, freq, args.paths)
             table += "\n\n" + routed_module_table(rows, freq)
+            table += "\n\n" + drivers_table(routed_drivers(report), args.paths)
     print(table)
     print(f"({result.seconds:.0f} s; logs and reports in {workdir})")
     write_json(args.json, {"config": cfg.to_dict(), "primitives": primitives, **result.to_dict()})
