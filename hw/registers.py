@@ -7,10 +7,11 @@ and soft reset).  ``irq = IRQ_EN & |IRQ_STATUS``.
 
 AXI4-Lite: AW and W are accepted independently (each is held until both have arrived), one
 write and one read in progress at a time; ``BRESP``/``RRESP`` are OKAY for mapped offsets and
-SLVERR for unmapped ones (writes to unmapped or RO offsets change nothing).
+SLVERR for unmapped ones (writes to unmapped or RO offsets change nothing).  A read's word
+is chosen in two registered levels: RVALID comes three cycles after the AR handshake.
 """
 
-from amaranth import Cat, Module, Signal
+from amaranth import Cat, Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -180,16 +181,28 @@ class RegisterBlock(wiring.Component):
             m.d.sync += irq_status[1].eq(1)
         m.d.comb += self.irq.eq(irq_en & irq_status.any())
 
-        # -- read channel -------------------------------------------------------------------
+        # -- read channel: the word in two registered levels ------------------------------
+        # The read multiplexer gathers registers from across the design (STATUS and
+        # ERR_ADDR from the controller, the counters): the word is chosen within groups of
+        # eight offsets into a register per group, then among the groups (Fmax: the one
+        # level from ERR_ADDR across the die was a critical path), so RVALID comes three
+        # cycles after the AR handshake.  One read is in progress at a time.
         rvalid, rdata, rresp = Signal(), Signal(32), Signal(2)
+        reading = Signal()  # from the AR handshake to the R handshake
+        s1, s2 = Signal(), Signal()  # the two levels' cycles
+        ridx = Signal(AXIL_ADDR_BITS - 2)  # the word index read (held while reading)
         m.d.comb += [
-            s["arready"].eq(~rvalid),
+            s["arready"].eq(~reading),
             s["rvalid"].eq(rvalid),
             s["rdata"].eq(rdata),
             s["rresp"].eq(rresp),
         ]
+        accept = s["arvalid"] & ~reading
+        m.d.sync += [s1.eq(accept), s2.eq(s1)]
+        with m.If(accept):
+            m.d.sync += [reading.eq(1), ridx.eq(s["araddr"][2:])]
         with m.If(rvalid & s["rready"]):
-            m.d.sync += rvalid.eq(0)
+            m.d.sync += [rvalid.eq(0), reading.eq(0)]
         status = by_name("STATUS")
         sbit = {f.name: f.lsb for f in status.fields}
         status_v = Signal(32)
@@ -210,17 +223,38 @@ class RegisterBlock(wiring.Component):
         for n, _ in COUNTERS:
             live[f"{n}_LO"] = counters[n][:32]
             live[f"{n}_HI"] = hi_latch[n]
-        with m.If(s["arvalid"] & ~rvalid):
-            m.d.sync += [rvalid.eq(1), rdata.eq(0), rresp.eq(Resp.SLVERR)]
-            with m.Switch(s["araddr"][2:]):
+        # level 1: each group's word (0 and not `hit` for an unmapped offset); a _LO read
+        # latches its _HI here, with the _LO value
+        groups = sorted({off >> 5 for off in mapped})
+        grp = {g: Signal(32, name=f"rd_grp{g}") for g in groups}
+        hit = {g: Signal(name=f"rd_hit{g}") for g in groups}
+        with m.If(s1):
+            m.d.sync += [grp[g].eq(0) for g in groups] + [hit[g].eq(0) for g in groups]
+            for g in groups:
+                with m.Switch(ridx[:3]):
+                    for off, reg in mapped.items():
+                        if off >> 5 != g:
+                            continue
+                        with m.Case((off >> 2) & 7):
+                            m.d.sync += hit[g].eq(1)
+                            if reg.name in live:
+                                m.d.sync += grp[g].eq(live[reg.name])
+                            else:
+                                m.d.sync += grp[g].eq(constant_value(reg.name, cfg))
+            with m.Switch(ridx):
                 for off, reg in mapped.items():
-                    with m.Case(off >> 2):
-                        m.d.sync += rresp.eq(Resp.OKAY)
-                        if reg.name in live:
-                            m.d.sync += rdata.eq(live[reg.name])
-                        else:
-                            m.d.sync += rdata.eq(constant_value(reg.name, cfg))
-                        if reg.name.endswith("_LO") and reg.name[:-3] in counters:
+                    if reg.name.endswith("_LO") and reg.name[:-3] in counters:
+                        with m.Case(off >> 2):
                             n = reg.name[:-3]
                             m.d.sync += hi_latch[n].eq(counters[n][32:])
+        # level 2: the group's word, and the response
+        with m.If(s2):
+            m.d.sync += [rvalid.eq(1), rdata.eq(0), rresp.eq(Resp.SLVERR)]
+            with m.Switch(ridx[3:]):
+                for g in groups:
+                    with m.Case(g):
+                        m.d.sync += [
+                            rdata.eq(grp[g]),
+                            rresp.eq(Mux(hit[g], Resp.OKAY, Resp.SLVERR)),
+                        ]
         return m

@@ -94,9 +94,12 @@ async def reset_values_and_access(dut):
         assert await tb.read(name) == 0x12345678
         await tb.axil.write(by_name(name).offset + 2, b"\xab")  # one byte lane
         assert await tb.read(name) == 0x12AB5678
-    # unmapped offsets answer SLVERR and change nothing
+    # unmapped offsets answer SLVERR and change nothing: one beside mapped ones (in a
+    # group of eight words the read's first level reads) and one past every register
     r = await tb.axil.read(0x3C, 4)
     assert r.resp == AxiResp.SLVERR
+    r = await tb.axil.read(0xFFC, 4)
+    assert r.resp == AxiResp.SLVERR and r.data == bytes(4)
     w = await tb.axil.write(0x3C, b"\x01\x00\x00\x00")
     assert w.resp == AxiResp.SLVERR
 
