@@ -918,10 +918,13 @@ class ComputeEngine(wiring.Component):
                 if j + 1 < words:
                     sh = lane_fields(chain[j + 1], lane)
                     with m.If(word_en[lane]):
-                        m.d.sync += [x.eq(Mux(take[lane], y, z)) for x, y, z in zip(dst, src, sh)]
+                        m.d.sync += [
+                            reg.eq(Mux(take[lane], new, shifted_in))
+                            for reg, new, shifted_in in zip(dst, src, sh)
+                        ]
                 else:
                     with m.If(take[lane]):
-                        m.d.sync += [x.eq(y) for x, y in zip(dst, src)]
+                        m.d.sync += [reg.eq(new) for reg, new in zip(dst, src)]
         with m.If(capture):
             m.d.sync += [left.eq(words), shifting.eq(1)]
         with m.Elif(shifting):
