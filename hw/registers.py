@@ -199,8 +199,14 @@ class RegisterBlock(wiring.Component):
         ]
         accept = s["arvalid"] & ~reading
         m.d.sync += [s1.eq(accept), s2.eq(s1)]
+        # which counter's _LO is read, decoded as the address is taken (a flag each): the
+        # _HI latches load from flip-flops, not from a decode of the held index (Fmax)
+        lo_read = {n: Signal(name=f"lo_read_{n.lower()}") for n, _ in COUNTERS}
         with m.If(accept):
             m.d.sync += [reading.eq(1), ridx.eq(s["araddr"][2:])]
+            m.d.sync += [
+                lo_read[n].eq(s["araddr"][2:] == by_name(f"{n}_LO").offset >> 2) for n in lo_read
+            ]
         with m.If(rvalid & s["rready"]):
             m.d.sync += [rvalid.eq(0), reading.eq(0)]
         status = by_name("STATUS")
@@ -241,12 +247,9 @@ class RegisterBlock(wiring.Component):
                                 m.d.sync += grp[g].eq(live[reg.name])
                             else:
                                 m.d.sync += grp[g].eq(constant_value(reg.name, cfg))
-            with m.Switch(ridx):
-                for off, reg in mapped.items():
-                    if reg.name.endswith("_LO") and reg.name[:-3] in counters:
-                        with m.Case(off >> 2):
-                            n = reg.name[:-3]
-                            m.d.sync += hi_latch[n].eq(counters[n][32:])
+            for n, flag in lo_read.items():
+                with m.If(flag):
+                    m.d.sync += hi_latch[n].eq(counters[n][32:])
         # level 2: the group's word, and the response
         with m.If(s2):
             m.d.sync += [rvalid.eq(1), rdata.eq(0), rresp.eq(Resp.SLVERR)]
