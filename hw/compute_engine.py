@@ -731,8 +731,10 @@ class ComputeEngine(wiring.Component):
             ]
             if le:
                 # the element select from an add of its own (le bits): the address's carry
-                # chain then drives the maps block RAMs alone, and can be placed by them (it
-                # was placed by the select's register, 4.9 ns from a maps DP16KD, Fmax)
+                # chain then drives the maps block RAMs and, of the select, only its lowest
+                # bit (Yosys takes a0 ^ b0 from the chain's first cell), so it can be placed
+                # by the block RAMs (it was placed by the select's register, 4.9 ns from a
+                # maps DP16KD, Fmax).  Written as gates the select was folded the same way.
                 m.d.comb += c0.sel[c * le : (c + 1) * le].eq((base[c][:le] + koff[:le])[:le])
             for v in range(nv):
                 m.d.comb += [w_rp[c][v].addr.eq(w_ptr_q), w_rp[c][v].en.eq(1)]
