@@ -61,16 +61,27 @@ class RoutedRegister:
     late: int
 
 
-def _endpoints(report: dict) -> dict[tuple[str, str], float]:
-    if "detailed_net_timings" not in report:
+def _nets(report: Path | dict) -> list[dict]:
+    """The report's timed nets (a report file's path, or the report itself)."""
+    data = json.loads(Path(report).read_text()) if not isinstance(report, dict) else report
+    if "detailed_net_timings" not in data:
         raise ValueError(
             "the report has no detailed_net_timings: run nextpnr with --detailed-timing-report"
         )
+    return data["detailed_net_timings"]
+
+
+def _arrival(endpoint: dict) -> float:
+    """An endpoint's arrival: the latest of its (min, max) delay pair, or its one delay."""
+    delay = endpoint["delay"]
+    return float(delay[1] if isinstance(delay, list) else delay)
+
+
+def _endpoints(nets: list[dict]) -> dict[tuple[str, str], float]:
     latest: dict[tuple[str, str], float] = {}
-    for net in report["detailed_net_timings"]:
+    for net in nets:
         for ep in net["endpoints"]:
-            key = (ep["cell"], ep["port"])
-            arrival = float(ep["delay"][1] if isinstance(ep["delay"], list) else ep["delay"])
+            key, arrival = (ep["cell"], ep["port"]), _arrival(ep)
             latest[key] = max(latest.get(key, arrival), arrival)
     return latest
 
@@ -95,28 +106,16 @@ class RoutedDriver:
     loads: int
 
 
-def _load(report: Path | dict) -> dict:
-    return json.loads(Path(report).read_text()) if not isinstance(report, dict) else report
-
-
 def routed_drivers(report: Path | dict) -> list[RoutedDriver]:
     """Every flip-flop register whose output nets the report times, latest arrival first:
     the registers whose loads are far (a wide fan-out across the die is what
     :func:`snowsim.hw.fanout.replicas` splits)."""
-    data = _load(report)
-    if "detailed_net_timings" not in data:
-        raise ValueError(
-            "the report has no detailed_net_timings: run nextpnr with --detailed-timing-report"
-        )
     worst: dict[str, tuple[float, int]] = {}
-    for net in data["detailed_net_timings"]:
+    for net in _nets(report):
         if net.get("port") != "Q" or not _FF_SUFFIX.search(net.get("driver", "")):
             continue
         name = _FF_SUFFIX.sub("", net["driver"])
-        arrival = max(
-            float(ep["delay"][1] if isinstance(ep["delay"], list) else ep["delay"])
-            for ep in net["endpoints"]
-        )
+        arrival = max(_arrival(ep) for ep in net["endpoints"])
         a, n = worst.get(name, (arrival, 0))
         worst[name] = (max(a, arrival), max(n, len(net["endpoints"])))
     rows = [RoutedDriver(name, a, n) for name, (a, n) in worst.items()]
@@ -138,10 +137,9 @@ def routed_registers(report: Path | dict, period_ns: float) -> list[RoutedRegist
     counts its inputs whose arrival exceeds ``period_ns``."""
     if period_ns <= 0:
         raise ValueError(f"period_ns must be > 0, not {period_ns!r}")
-    data = _load(report)
     worst: dict[str, tuple[float, str]] = {}
     late: dict[str, int] = defaultdict(int)
-    for (cell, port), arrival in _endpoints(data).items():
+    for (cell, port), arrival in _endpoints(_nets(report)).items():
         name = _FF_SUFFIX.sub("", cell)
         if name not in worst or arrival > worst[name][0]:
             worst[name] = (arrival, port)
