@@ -4,6 +4,8 @@ a 4 KiB boundary or ``max_burst_beats``), with the element masks of the burst's 
 last beat and the buffer beat its data belongs to.
 """
 
+from types import SimpleNamespace
+
 from amaranth import C, Cat, Module, Mux, Signal, Value, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
@@ -168,18 +170,25 @@ class BurstGen(wiring.Component):
         def low_sum(a, b):  # (a + b) mod bus: the offset a stride leads to
             return low(low(a) + low(b))
 
-        # c and the tail of the rows that nrow_addr and nplane_addr start, kept with
-        # them (updated from the low bits of the same sums), so that a row's start takes
-        # them from flip-flops (Fmax: rl was c's LUTs, then its choice, from nrow_addr)
-        c_row, tail_row = reg(1, "c_row"), reg(w, "tail_row")
-        c_plane, tail_plane = reg(1, "c_plane"), reg(w, "tail_plane")
+        # What a row's start takes from flip-flops, kept for the rows that nrow_addr and
+        # nplane_addr start (updated with those walkers, next_start): c and the tail, from
+        # the low bits of the same sums (Fmax: rl was c's LUTs, then its choice, from
+        # nrow_addr), and the page flags d and n (below)
+        def start_flags(name):
+            return SimpleNamespace(
+                c=reg(1, f"c_{name}"),
+                tail=reg(w, f"tail_{name}"),
+                d=reg(1, f"d_{name}"),
+                n=reg(1, f"n_{name}"),
+            )
+
+        row_f, plane_f = start_flags("row"), start_flags("plane")
 
         def ahead(c_reg, tail_reg, off, k):
             c_v, tail_v = off_bits(off, k["nb_lo"], k["nb_tail"])
             return [c_reg.eq(c_v), tail_reg.eq(tail_v)]
 
-        # The page flags of the rows that nrow_addr and nplane_addr start, kept with them
-        # like c and the tail: d, the row ends within its page (addr[:12] + row_bytes <=
+        # The page flags: d, the row ends within its page (addr[:12] + row_bytes <=
         # 4096), and n, near (addr[:12] >= near_at), so that a row's start takes row_done
         # and near from flip-flops, not through a compare of the walker (Fmax: the
         # compare's carry chain, then the case multiplexer, was row_done's path).  A
@@ -189,9 +198,6 @@ class BurstGen(wiring.Component):
         #   n' = wrap ? L >= near_at + 4096 - s : L >= near_at - s
         # compares of L against per-descriptor constants (row_k: w, ud, ud4, un, un4 of
         # the row and the plane stride), side by side.
-        d_row, n_row = reg(1, "d_row"), reg(1, "n_row")
-        d_plane, n_plane = reg(1, "d_plane"), reg(1, "n_plane")
-
         def page_ahead(d_reg, n_reg, addr, k, st):
             low12 = addr[:12]
             wrap = low12 >= k[f"w_{st}"]
@@ -200,7 +206,14 @@ class BurstGen(wiring.Component):
                 n_reg.eq(Mux(wrap, low12 >= k[f"un4_{st}"], low12 >= k[f"un_{st}"])),
             ]
 
-        def start_row(addr, elem, k, c, tail_v, d, n):
+        def next_start(f, addr, stride, k, st):
+            # f's flags for the row starting at addr + stride (st: that stride's constants)
+            return [
+                *ahead(f.c, f.tail, low_sum(addr, stride), k),
+                *page_ahead(f.d, f.n, addr, k, st),
+            ]
+
+        def start_row(addr, elem, k, f):
             # with off = addr[:lb] and x = addr[lb:12] (addr[:12] = x * bus + off), and
             # nb1 = row_bytes + bus - 1 = nb1_hi * bus + nb_lo:
             #   rem  = (off + nb1) >> lb = nb1_hi + c, c = (off + nb_lo) >= bus
@@ -213,6 +226,7 @@ class BurstGen(wiring.Component):
             # row_done or rl (Fmax)
             off = low(addr)
             x = addr[lb:12]
+            c, n = f.c, f.n
             rl_v = Mux(c, k["rl_b"], k["rl_a"])
             return [
                 cur.eq(Cat(C(0, lb), addr[lb:])),
@@ -223,10 +237,10 @@ class BurstGen(wiring.Component):
                 near.eq(n),
                 rl.eq(rl_v),
                 r4k.eq((addr[:12] + k["c_4k"]) >> lb),
-                row_done.eq(Mux(n, d, rl_v[-1])),
+                row_done.eq(Mux(n, f.d, rl_v[-1])),
                 first.eq(1),
                 head.eq(off),
-                tail.eq(tail_v),
+                tail.eq(f.tail),
                 buf_beat.eq(elem >> le),
             ]
 
@@ -339,17 +353,17 @@ class BurstGen(wiring.Component):
             last_row.eq(s_rows == 1),
             last_plane.eq(s_planes == 1),
             nrow_addr.eq(s_addr + s_row_stride),
-            *ahead(c_row, tail_row, low_sum(s_addr, s_row_stride), s_k),
-            d_row.eq(s_lr < s_t4k),
-            n_row.eq(s_lr >= near_at),
+            *ahead(row_f.c, row_f.tail, low_sum(s_addr, s_row_stride), s_k),
+            row_f.d.eq(s_lr < s_t4k),
+            row_f.n.eq(s_lr >= near_at),
             nrow_elem.eq(s_elem + s_brow_stride),
             nplane_addr.eq(s_addr + s_plane_stride),
-            *ahead(c_plane, tail_plane, low_sum(s_addr, s_plane_stride), s_k),
-            d_plane.eq(s_lp < s_t4k),
-            n_plane.eq(s_lp >= near_at),
+            *ahead(plane_f.c, plane_f.tail, low_sum(s_addr, s_plane_stride), s_k),
+            plane_f.d.eq(s_lp < s_t4k),
+            plane_f.n.eq(s_lp >= near_at),
             nplane_elem.eq(s_elem + s_bplane_stride),
             active.eq(~s_empty),
-            *start_row(s_addr, s_elem, s_k, s_c, s_tail0, s_d0, s_n0),
+            *start_row(s_addr, s_elem, s_k, SimpleNamespace(c=s_c, tail=s_tail0, d=s_d0, n=s_n0)),
         ]
         # this burst ends at the 4 KiB boundary: the next starts a page
         to_page = [
@@ -378,10 +392,9 @@ class BurstGen(wiring.Component):
             rows_left.eq(rows_left - 1),
             last_row.eq(rows_left == 2),
             nrow_addr.eq(nrow_addr + row_stride),
-            *ahead(c_row, tail_row, low_sum(nrow_addr, row_stride), row_k),
-            *page_ahead(d_row, n_row, nrow_addr, row_k, "row"),
+            *next_start(row_f, nrow_addr, row_stride, row_k, "row"),
             nrow_elem.eq(nrow_elem + brow_stride),
-            *start_row(nrow_addr, nrow_elem, row_k, c_row, tail_row, d_row, n_row),
+            *start_row(nrow_addr, nrow_elem, row_k, row_f),
         ]
         next_plane = [
             planes_left.eq(planes_left - 1),
@@ -389,14 +402,12 @@ class BurstGen(wiring.Component):
             rows_left.eq(rows),
             last_row.eq(rows_one),
             nplane_addr.eq(nplane_addr + plane_stride),
-            *ahead(c_plane, tail_plane, low_sum(nplane_addr, plane_stride), row_k),
-            *page_ahead(d_plane, n_plane, nplane_addr, row_k, "plane"),
+            *next_start(plane_f, nplane_addr, plane_stride, row_k, "plane"),
             nplane_elem.eq(nplane_elem + bplane_stride),
             nrow_addr.eq(nplane_addr + row_stride),
-            *ahead(c_row, tail_row, low_sum(nplane_addr, row_stride), row_k),
-            *page_ahead(d_row, n_row, nplane_addr, row_k, "row"),
+            *next_start(row_f, nplane_addr, row_stride, row_k, "row"),
             nrow_elem.eq(nplane_elem + brow_stride),
-            *start_row(nplane_addr, nplane_elem, row_k, c_plane, tail_plane, d_plane, n_plane),
+            *start_row(nplane_addr, nplane_elem, row_k, plane_f),
         ]
         select_update(
             m,
