@@ -528,9 +528,12 @@ class ComputeEngine(wiring.Component):
         stall = active & k_last & gap_wait
         issue = active & ~stall
         last_issue = active & fin & ~gap_wait  # issue & k_last & step_last
-        m.d.sync += [drain_gap.eq(Mux(gap_open, drain_gap - 1, 0)), gap_open.eq(drain_gap > 1)]
+        gap_open_n = Signal()  # gap_open's next value (its replicas, below)
+        m.d.comb += gap_open_n.eq(drain_gap > 1)
+        m.d.sync += [drain_gap.eq(Mux(gap_open, drain_gap - 1, 0)), gap_open.eq(gap_open_n)]
         with m.If(issue & k_last & f["drain"]):
-            m.d.sync += [drain_gap.eq(words - 1), gap_open.eq(words > 1)]
+            m.d.sync += drain_gap.eq(words - 1)
+            m.d.comb += gap_open_n.eq(words > 1)
 
         # load a new instruction from the slot when idle or on the current's last issue
         s = {name: field(slot, Op.MAC, name) for name, _ in FIELDS[Op.MAC]}
@@ -543,8 +546,43 @@ class ComputeEngine(wiring.Component):
         # one LUT from flip-flops, not the take (which adds the slot's state and hazards).
         # What they load when nothing is taken is never used (every use is gated by
         # `active`, which only the take sets).
-        m.d.sync += active.eq(can_take | (active & ~last_issue))
-        with m.If(~active | last_issue):
+        active_n = Signal()
+        m.d.comb += active_n.eq(can_take | (active & ~last_issue))
+        m.d.sync += active.eq(active_n)
+        # k_last's and fin's next values (assigned below), and the drain flag's
+        k_last_n, fin_n, drain_n = Signal(), Signal(), Signal()
+        m.d.comb += [k_last_n.eq(k_last), fin_n.eq(fin), drain_n.eq(f["drain"])]
+        m.d.sync += [k_last.eq(k_last_n), fin.eq(fin_n)]
+
+        # The loop registers' case decisions - load, count, step - come from replicas of
+        # the five flip-flops they read (active, k_last, fin, the drain flag, gap_open), a
+        # set per group of registers: the inner loops', the pixel step's, and each CU's
+        # pixel walkers (whose base is its maps address).  From one set the decisions
+        # fanned out to every loop register across the die, and a decision's net, not its
+        # two LUTs, was the path (docs/fpga.md; Fmax).  Every replica has its original's
+        # next value and reset, so the decisions are the same in every cycle.
+        groups = ["k", "px", *(f"cu{c}" for c in range(ncu))]
+        rep = {
+            name: dict(zip(groups, replicas(m, v, len(groups), f"{name}_", reset_less=False)))
+            for name, v in (
+                ("active", active_n),
+                ("k_last", k_last_n),
+                ("fin", fin_n),
+                ("drain", drain_n),
+                ("gap_open", gap_open_n),
+            )
+        }
+
+        def decide(g):
+            # (load, counting, stepping) of group g: the load when idle or on the last
+            # issue; counting, a MAC inside its step (never stalled, never the last);
+            # stepping, the step's last MAC that is not the instruction's
+            a, kl, fi = rep["active"][g], rep["k_last"][g], rep["fin"][g]
+            wait = rep["drain"][g] & rep["gap_open"][g]
+            return ~a | (fi & ~wait), a & ~kl, a & kl & ~fi & ~wait
+
+        load, counting, stepping = decide("k")
+        with m.If(load):
             m.d.sync += [
                 k0.eq(0),
                 k1.eq(0),
@@ -554,21 +592,10 @@ class ComputeEngine(wiring.Component):
                 k2base.eq(0),
                 kidx.eq(0),
                 w_ptr.eq(s["w_addr"]),
-                step.eq(0),
-                npix.eq(slot_npix),
-                left.eq(slot_npix - 2 * s_pixels),
-                out_base.eq(s["out_addr"]),
                 k_ppen[0].eq(head.ppen.k0),
                 k_ppen[1].eq(head.ppen.k1),
                 k_ppen[2].eq(head.ppen.k2),
-                adv_stride.eq(head.adv),
-                wrap_delta.eq(head.adv_py - head.row_span),
-                wrap_at.eq(head.wrap_at),
-                out_step.eq(head.out_step),
-                thr_wrap.eq(head.wrap_at.as_signed() * 2),
-                thr_step.eq(head.wrap_at.as_signed() - s_pixels),
             ]
-            m.d.sync += [f[name].eq(s[name]) for name in f]
             for i in range(3):
                 m.d.sync += [
                     single[i].eq(head.single[i]),
@@ -576,23 +603,17 @@ class ComputeEngine(wiring.Component):
                     pen_hit[i].eq(head.pen0[i]),
                 ]
                 m.d.comb += at_end_n[i].eq(head.single[i])
-            m.d.sync += next_last.eq(head.steps2)
             m.d.comb += step_last_n.eq(head.steps1)
-            for c in range(ncu):
-                start = Mux(s["pixel_mode"], c, 0)
-                m.d.sync += [
-                    pix[c].eq(start),
-                    ox[c].eq(start),
-                    wraps[c].eq(start >= head.wrap_at.as_signed()),
-                    base[c].eq(head.base[c]),
-                ]
+        # the current instruction's fields load with the original decision: they are read
+        # by the issue's control, beside the original flip-flops
+        with m.If(~active | last_issue):
+            m.d.sync += [f[name].eq(s[name]) for name in f]
+            m.d.comb += drain_n.eq(s["drain"])
 
         # loop counters.  `fin` implies `k_last` (both load from `last_n` each cycle), so
         # "issue and not the last issue" splits into two cases without the issue logic:
         # a MAC inside its step (active & ~k_last: never stalled, never the last) and the
         # step's last MAC that is not the instruction's (stepping to the next pixels).
-        counting = active & ~k_last
-        stepping = active & k_last & ~fin & ~gap_wait
         # k_last and fin, next: the AND of the three loops' next "at end" flags, written
         # out per case so that the case decision and the flags' values are parallel LUTs,
         # not a chain (Fmax).  Counting (not every loop at its end): the innermost loop
@@ -604,81 +625,109 @@ class ComputeEngine(wiring.Component):
             Mux(~at_end[1], single[0] & pen_hit[1] & at_end[2], single[0] & single[1] & pen_hit[2]),
         )
         head_single = head.single.all()
-        with m.If(~active | last_issue):  # a new instruction's loops load
-            m.d.sync += [
-                all_single.eq(head_single),
-                k_last.eq(head_single),
-                fin.eq(head_single & head.steps1),
-            ]
+        with m.If(load):  # a new instruction's loops load
+            m.d.sync += all_single.eq(head_single)
+            m.d.comb += [k_last_n.eq(head_single), fin_n.eq(head_single & head.steps1)]
         with m.Elif(counting):
-            m.d.sync += [k_last.eq(counted), fin.eq(counted & step_last)]
+            m.d.comb += [k_last_n.eq(counted), fin_n.eq(counted & step_last)]
         with m.Elif(stepping):
-            m.d.sync += [k_last.eq(all_single), fin.eq(all_single & next_last)]
-        with m.If(counting | stepping):
-            with m.If(~k_last):  # counting (`active` holds inside this If)
-                m.d.sync += [kidx.eq(kidx + 1), w_ptr.eq(w_ptr + 1)]
-                with m.If(~at_end[0]):
-                    m.d.sync += [k0.eq(k0 + 1), koff.eq(koff + 1), pen_hit[0].eq(k0 == k_ppen[0])]
-                    m.d.comb += at_end_n[0].eq(pen_hit[0])
+            m.d.comb += [k_last_n.eq(all_single), fin_n.eq(all_single & next_last)]
+        with m.If(counting):
+            m.d.sync += [kidx.eq(kidx + 1), w_ptr.eq(w_ptr + 1)]
+            with m.If(~at_end[0]):
+                m.d.sync += [k0.eq(k0 + 1), koff.eq(koff + 1), pen_hit[0].eq(k0 == k_ppen[0])]
+                m.d.comb += at_end_n[0].eq(pen_hit[0])
+            with m.Else():
+                m.d.sync += [k0.eq(0), pen_hit[0].eq(pen0[0])]
+                m.d.comb += at_end_n[0].eq(single[0])
+                with m.If(~at_end[1]):
+                    m.d.sync += [
+                        k1.eq(k1 + 1),
+                        k1base.eq(k1base + f["k1_stride"]),
+                        koff.eq(k1base + f["k1_stride"]),
+                        pen_hit[1].eq(k1 == k_ppen[1]),
+                    ]
+                    m.d.comb += at_end_n[1].eq(pen_hit[1])
                 with m.Else():
-                    m.d.sync += [k0.eq(0), pen_hit[0].eq(pen0[0])]
-                    m.d.comb += at_end_n[0].eq(single[0])
-                    with m.If(~at_end[1]):
-                        m.d.sync += [
-                            k1.eq(k1 + 1),
-                            k1base.eq(k1base + f["k1_stride"]),
-                            koff.eq(k1base + f["k1_stride"]),
-                            pen_hit[1].eq(k1 == k_ppen[1]),
-                        ]
-                        m.d.comb += at_end_n[1].eq(pen_hit[1])
-                    with m.Else():
-                        m.d.sync += [
-                            k1.eq(0),
-                            pen_hit[1].eq(pen0[1]),
-                            k2.eq(k2 + 1),
-                            k2base.eq(k2base + f["k2_stride"]),
-                            k1base.eq(k2base + f["k2_stride"]),
-                            koff.eq(k2base + f["k2_stride"]),
-                            pen_hit[2].eq(k2 == k_ppen[2]),
-                        ]
-                        m.d.comb += [at_end_n[1].eq(single[1]), at_end_n[2].eq(pen_hit[2])]
-            with m.Else():  # next pixel step
+                    m.d.sync += [
+                        k1.eq(0),
+                        pen_hit[1].eq(pen0[1]),
+                        k2.eq(k2 + 1),
+                        k2base.eq(k2base + f["k2_stride"]),
+                        k1base.eq(k2base + f["k2_stride"]),
+                        koff.eq(k2base + f["k2_stride"]),
+                        pen_hit[2].eq(k2 == k_ppen[2]),
+                    ]
+                    m.d.comb += [at_end_n[1].eq(single[1]), at_end_n[2].eq(pen_hit[2])]
+        with m.Elif(stepping):  # next pixel step
+            m.d.sync += [
+                kidx.eq(0),
+                w_ptr.eq(f["w_addr"]),
+                k0.eq(0),
+                k1.eq(0),
+                k2.eq(0),
+                koff.eq(0),
+                k1base.eq(0),
+                k2base.eq(0),
+                *[pen_hit[i].eq(pen0[i]) for i in range(3)],
+            ]
+            m.d.comb += [
+                *[at_end_n[i].eq(single[i]) for i in range(3)],
+                step_last_n.eq(next_last),
+            ]
+
+        # the pixel step's registers
+        load, _, stepping = decide("px")
+        with m.If(load):
+            m.d.sync += [
+                step.eq(0),
+                npix.eq(slot_npix),
+                left.eq(slot_npix - 2 * s_pixels),
+                out_base.eq(s["out_addr"]),
+                adv_stride.eq(head.adv),
+                wrap_delta.eq(head.adv_py - head.row_span),
+                wrap_at.eq(head.wrap_at),
+                out_step.eq(head.out_step),
+                thr_wrap.eq(head.wrap_at.as_signed() * 2),
+                thr_step.eq(head.wrap_at.as_signed() - s_pixels),
+                next_last.eq(head.steps2),
+            ]
+        with m.Elif(stepping):
+            m.d.sync += [
+                left.eq(left - adv),
+                # left - adv <= 0 as `left < adv + 1`: a compare Yosys cannot merge
+                # with the subtraction above (`<=` shares its adder and then needs a
+                # zero test of the 26-bit difference behind the carry chain)
+                next_last.eq(left < adv + 1),
+                step.eq(step + 1),
+                out_base.eq(out_base + out_step),
+            ]
+
+        # each CU's pixel walkers
+        for c in range(ncu):
+            load, _, stepping = decide(f"cu{c}")
+            with m.If(load):
+                start = Mux(s["pixel_mode"], c, 0)
                 m.d.sync += [
-                    kidx.eq(0),
-                    w_ptr.eq(f["w_addr"]),
-                    k0.eq(0),
-                    k1.eq(0),
-                    k2.eq(0),
-                    koff.eq(0),
-                    k1base.eq(0),
-                    k2base.eq(0),
-                    *[pen_hit[i].eq(pen0[i]) for i in range(3)],
-                    left.eq(left - adv),
-                    # left - adv <= 0 as `left < adv + 1`: a compare Yosys cannot merge
-                    # with the subtraction above (`<=` shares its adder and then needs a
-                    # zero test of the 26-bit difference behind the carry chain)
-                    next_last.eq(left < adv + 1),
-                    step.eq(step + 1),
-                    out_base.eq(out_base + out_step),
+                    pix[c].eq(start),
+                    ox[c].eq(start),
+                    wraps[c].eq(start >= head.wrap_at.as_signed()),
+                    base[c].eq(head.base[c]),
                 ]
-                m.d.comb += [
-                    *[at_end_n[i].eq(single[i]) for i in range(3)],
-                    step_last_n.eq(next_last),
-                ]
-                for c in range(ncu):
-                    m.d.sync += pix[c].eq(pix[c] + adv)
-                    with m.If(wraps[c]):
-                        m.d.sync += [
-                            ox[c].eq(ox[c] - wrap_at),
-                            wraps[c].eq(ox[c] >= thr_wrap),
-                            base[c].eq(base[c] + wrap_delta),
-                        ]
-                    with m.Else():
-                        m.d.sync += [
-                            ox[c].eq(ox[c] + adv),
-                            wraps[c].eq(ox[c] >= thr_step),
-                            base[c].eq(base[c] + adv_stride),
-                        ]
+            with m.Elif(stepping):
+                m.d.sync += pix[c].eq(pix[c] + adv)
+                with m.If(wraps[c]):
+                    m.d.sync += [
+                        ox[c].eq(ox[c] - wrap_at),
+                        wraps[c].eq(ox[c] >= thr_wrap),
+                        base[c].eq(base[c] + wrap_delta),
+                    ]
+                with m.Else():
+                    m.d.sync += [
+                        ox[c].eq(ox[c] + adv),
+                        wraps[c].eq(ox[c] >= thr_step),
+                        base[c].eq(base[c] + adv_stride),
+                    ]
 
         # ---- issue: buffer reads and the control that travels with them ----------------
         ctl = data.StructLayout(
