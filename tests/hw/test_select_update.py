@@ -65,3 +65,47 @@ def test_rejects_what_it_cannot_write():
     c = x[0]
     with pytest.raises(ValueError, match="assigned twice"):
         select_update(m, x[3], [(c, False, [x.eq(1), x.eq(2)])])
+
+
+def test_a_statement_shared_by_two_cases_is_one_input_of_the_multiplexer():
+    """One statement listed in two cases: the register takes its value in either case
+    (one multiplexer input selected by both cases' selects), the same as If/Elif."""
+    m = Module()
+    sel, go = Signal(2), Signal()
+    a_ref, a, b = Signal(8, name="a_ref"), Signal(8, name="a"), Signal(8, name="b")
+    with m.If(sel == 1):
+        with m.If(go):
+            m.d.sync += a_ref.eq(a_ref + 5)
+    with m.Elif(sel == 2):
+        m.d.sync += a_ref.eq(a_ref + 5)
+    with m.Elif(sel == 3):
+        m.d.sync += a_ref.eq(a_ref - 1)
+    shared = a.eq(a + 5)
+    select_update(
+        m,
+        go,
+        [
+            (sel == 1, True, [shared]),
+            (sel == 2, False, [shared, b.eq(b + 1)]),
+            (sel == 3, False, [a.eq(a - 1)]),
+        ],
+    )
+    rng = np.random.default_rng(2)
+
+    async def tb(ctx):
+        seen = set()
+        for _ in range(300):
+            s, g = int(rng.integers(0, 4)), int(rng.integers(0, 2))
+            ctx.set(sel, s)
+            ctx.set(go, g)
+            before = ctx.get(a)
+            await ctx.tick()
+            assert ctx.get(a) == ctx.get(a_ref)
+            if ctx.get(a) != before:
+                seen.add(s)
+        assert seen == {1, 2, 3}  # every case moved the register
+
+    sim = Simulator(m)
+    sim.add_clock(1e-6)
+    sim.add_testbench(tb)
+    sim.run()
