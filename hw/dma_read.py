@@ -14,7 +14,7 @@ from amaranth.lib.wiring import In, Out
 
 from snowsim.hw.axi import Resp, axi4_read_master
 from snowsim.hw.burst_gen import BurstGen
-from snowsim.hw.ports import BufWriteSignature, in_range
+from snowsim.hw.ports import RANGED_SPACES, BufWriteSignature, high_zero, in_range_of_sum
 from snowsim.hw.reg_slice import RegSlice
 from snowsim.hw.shift_fifo import ShiftFIFO
 from snowsim.model.config import AcceleratorConfig
@@ -91,7 +91,17 @@ class DmaRead(wiring.Component):
         cfg = self.cfg
         e = cfg.bus_elems
         m.submodules.gen = gen = BurstGen(cfg)
-        rec = data.StructLayout({"addr": 32, "first_mask": e, "last_mask": e, "buf_beat": 24})
+        # hz: the burst's start has no bit above its buffer space (ports.high_zero), made
+        # as the burst is queued, so that each beat's in-range test is a short sum
+        rec = data.StructLayout(
+            {
+                "addr": 32,
+                "first_mask": e,
+                "last_mask": e,
+                "buf_beat": 24,
+                "hz": len(RANGED_SPACES),
+            }
+        )
         m.submodules.fifo = fifo = ShiftFIFO(width=rec.size, depth=cfg.max_outstanding)
 
         busy = Signal()
@@ -145,6 +155,7 @@ class DmaRead(wiring.Component):
             new.first_mask.eq(gen.first_mask),
             new.last_mask.eq(gen.last_mask),
             new.buf_beat.eq(gen.buf_beat),
+            new.hz.eq(high_zero(gen.buf_beat, cfg)),
             fifo.w_data.eq(new.as_value()),
             fifo.w_en.eq(take),
             ar.o_ready.eq(self.m_axi_arready),
@@ -181,12 +192,14 @@ class DmaRead(wiring.Component):
         # (DMA_DONE_LATENCY = 1 after its last beat), still a cycle before any reader can
         # act on that done (hw/compute_engine.py)
         buf_addr = head.buf_beat + beat
+
         m.d.sync += [
             self.wr.valid.eq(write & ~to_prog),
             self.wr.buf.eq(buf),
             self.wr.cu_mask.eq(cu_mask),
             self.wr.addr.eq(buf_addr),
-            self.wr.in_range.eq(in_range(buf, buf_addr, cfg)),
+            # ports.in_range of buf_addr, without the 24-bit sum (Fmax)
+            self.wr.in_range.eq(in_range_of_sum(buf, head.hz, head.buf_beat, beat, cfg)),
             self.wr.data.eq(self.m_axi_rdata),
             self.wr.mask.eq(mask),
         ]

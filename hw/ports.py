@@ -7,7 +7,7 @@ Writes never stall.  Reads (STORE, from the vector buffer) have a fixed latency 
 :data:`BUFFER_READ_LATENCY` cycles and never stall either.
 """
 
-from amaranth import Mux, Value
+from amaranth import C, Cat, Mux, Value
 from amaranth.lib import wiring
 from amaranth.lib.wiring import Out
 from amaranth.utils import ceil_log2
@@ -20,12 +20,15 @@ from snowsim.model.latencies import BUFFER_READ_LATENCY
 __all__ = [
     "BEAT_ADDR_BITS",
     "BUFFER_READ_LATENCY",
+    "RANGED_SPACES",
     "VEC_ADDR_BITS",
     "BufReadSignature",
     "BufWriteSignature",
     "VecReadSignature",
     "VecWriteSignature",
+    "high_zero",
     "in_range",
+    "in_range_of_sum",
     "space_bits",
 ]
 
@@ -90,6 +93,36 @@ def in_range(buf: Value, addr: Value, cfg: AcceleratorConfig) -> Value:
         fits(Buf.MAPS),
         Mux(buf == Buf.WEIGHTS, fits(Buf.WEIGHTS), Mux(buf == Buf.BIAS, fits(Buf.BIAS), 1)),
     )
+
+
+#: the spaces whose writes are range-checked (VECTOR's beat address is always in range)
+RANGED_SPACES = (Buf.MAPS, Buf.WEIGHTS, Buf.BIAS)
+
+
+def high_zero(base: Value, cfg: AcceleratorConfig) -> Value:
+    """Per space of :data:`RANGED_SPACES`, a bit: ``base`` has no bit above the space.
+
+    The high half of :func:`in_range` of ``base + offset``, made once for a ``base``
+    (:func:`in_range_of_sum` takes it)."""
+    return Cat(*[base[space_bits(k, cfg) :] == 0 for k in RANGED_SPACES])
+
+
+def in_range_of_sum(
+    buf: Value, hz: Value, base: Value, offset: Value, cfg: AcceleratorConfig
+) -> Value:
+    """:func:`in_range` of ``base + offset``, from ``hz = high_zero(base)`` and a sum of the
+    space's low bits alone: the sum is below ``2 ** bits`` when ``base`` has no bit above
+    and ``base[:bits] + offset`` does not reach it.  No carry chain of the full address
+    ends in the test (Fmax: the DMA side's test of its 24-bit beat address)."""
+
+    def fits(i: int, k: Buf) -> Value:
+        bits = space_bits(k, cfg)
+        return hz[i] & ((base[:bits] + offset)[bits:] == 0)
+
+    out = C(1, 1)
+    for i, k in reversed(list(enumerate(RANGED_SPACES))):
+        out = Mux(buf == k, fits(i, k), out)
+    return out
 
 
 class BufReadSignature(wiring.Signature):
