@@ -491,11 +491,9 @@ class ComputeEngine(wiring.Component):
         left = Signal(signed(26))  # npix - pix[0] - 2 * adv: <= 0 when the next step is last
         next_last = Signal()  # left <= 0, as a flip-flop
         kidx = Signal(24)  # words into the weights (0 .. K-1)
-        koff, k1base, k2base = Signal(24), Signal(24), Signal(24)
         # The weights address is a walker, w_ptr = w_addr + kidx, stepped with kidx, so
         # that the weights block RAMs' address comes straight from a flip-flop, no carry
-        # chain in front (Fmax).  The maps addresses stay base + koff: per-CU walkers
-        # would put 144 more flip-flops on the loops' case decision (docs/fpga.md).
+        # chain in front (Fmax).  So are the maps addresses, per CU (below).
         w_ptr = Signal(24)
         step = Signal(16)
         npix = Signal(24)
@@ -587,9 +585,6 @@ class ComputeEngine(wiring.Component):
                 k0.eq(0),
                 k1.eq(0),
                 k2.eq(0),
-                koff.eq(0),
-                k1base.eq(0),
-                k2base.eq(0),
                 kidx.eq(0),
                 w_ptr.eq(s["w_addr"]),
                 k_ppen[0].eq(head.ppen.k0),
@@ -635,7 +630,7 @@ class ComputeEngine(wiring.Component):
         with m.If(counting):
             m.d.sync += [kidx.eq(kidx + 1), w_ptr.eq(w_ptr + 1)]
             with m.If(~at_end[0]):
-                m.d.sync += [k0.eq(k0 + 1), koff.eq(koff + 1), pen_hit[0].eq(k0 == k_ppen[0])]
+                m.d.sync += [k0.eq(k0 + 1), pen_hit[0].eq(k0 == k_ppen[0])]
                 m.d.comb += at_end_n[0].eq(pen_hit[0])
             with m.Else():
                 m.d.sync += [k0.eq(0), pen_hit[0].eq(pen0[0])]
@@ -643,8 +638,6 @@ class ComputeEngine(wiring.Component):
                 with m.If(~at_end[1]):
                     m.d.sync += [
                         k1.eq(k1 + 1),
-                        k1base.eq(k1base + f["k1_stride"]),
-                        koff.eq(k1base + f["k1_stride"]),
                         pen_hit[1].eq(k1 == k_ppen[1]),
                     ]
                     m.d.comb += at_end_n[1].eq(pen_hit[1])
@@ -653,9 +646,6 @@ class ComputeEngine(wiring.Component):
                         k1.eq(0),
                         pen_hit[1].eq(pen0[1]),
                         k2.eq(k2 + 1),
-                        k2base.eq(k2base + f["k2_stride"]),
-                        k1base.eq(k2base + f["k2_stride"]),
-                        koff.eq(k2base + f["k2_stride"]),
                         pen_hit[2].eq(k2 == k_ppen[2]),
                     ]
                     m.d.comb += [at_end_n[1].eq(single[1]), at_end_n[2].eq(pen_hit[2])]
@@ -666,9 +656,6 @@ class ComputeEngine(wiring.Component):
                 k0.eq(0),
                 k1.eq(0),
                 k2.eq(0),
-                koff.eq(0),
-                k1base.eq(0),
-                k2base.eq(0),
                 *[pen_hit[i].eq(pen0[i]) for i in range(3)],
             ]
             m.d.comb += [
@@ -703,9 +690,23 @@ class ComputeEngine(wiring.Component):
                 out_base.eq(out_base + out_step),
             ]
 
-        # each CU's pixel walkers
+        # Each CU's pixel walkers, and its maps address as walkers of its own: maddr =
+        # base + koff, with koff the inner loops' offset (k0 + k1 * k1_stride + k2 *
+        # k2_stride), kept as base + the offset at the start of the current k1 row (m1)
+        # and k2 plane (m2) and stepped as the loops step, so that the maps block RAMs'
+        # address and the element select come straight from flip-flops (Fmax: the sum
+        # base + koff's carry chain, then the route to the block RAMs, was the `ecp5`
+        # preset's critical path).  The inner loops' end flags the steps read are
+        # replicas per CU too, beside its decisions.
+        maddr = [Signal(24, name=f"maddr{c}") for c in range(ncu)]
+        m1 = [Signal(24, name=f"maddr{c}_k1") for c in range(ncu)]
+        m2 = [Signal(24, name=f"maddr{c}_k2") for c in range(ncu)]
         for c in range(ncu):
-            load, _, stepping = decide(f"cu{c}")
+            load, counting, stepping = decide(f"cu{c}")
+            ends = [
+                replicas(m, at_end_n[i], 1, f"k{i}_at_end_cu{c}_", reset_less=False)[0]
+                for i in range(2)
+            ]
             with m.If(load):
                 start = Mux(s["pixel_mode"], c, 0)
                 m.d.sync += [
@@ -713,21 +714,30 @@ class ComputeEngine(wiring.Component):
                     ox[c].eq(start),
                     wraps[c].eq(start >= head.wrap_at.as_signed()),
                     base[c].eq(head.base[c]),
+                    maddr[c].eq(head.base[c]),
+                    m1[c].eq(head.base[c]),
+                    m2[c].eq(head.base[c]),
                 ]
-            with m.Elif(stepping):
-                m.d.sync += pix[c].eq(pix[c] + adv)
-                with m.If(wraps[c]):
-                    m.d.sync += [
-                        ox[c].eq(ox[c] - wrap_at),
-                        wraps[c].eq(ox[c] >= thr_wrap),
-                        base[c].eq(base[c] + wrap_delta),
-                    ]
+            with m.Elif(counting):
+                with m.If(~ends[0]):
+                    m.d.sync += maddr[c].eq(maddr[c] + 1)
+                with m.Elif(~ends[1]):
+                    row = m1[c] + f["k1_stride"]
+                    m.d.sync += [m1[c].eq(row), maddr[c].eq(row)]
                 with m.Else():
-                    m.d.sync += [
-                        ox[c].eq(ox[c] + adv),
-                        wraps[c].eq(ox[c] >= thr_step),
-                        base[c].eq(base[c] + adv_stride),
-                    ]
+                    plane = m2[c] + f["k2_stride"]
+                    m.d.sync += [m2[c].eq(plane), m1[c].eq(plane), maddr[c].eq(plane)]
+            with m.Elif(stepping):
+                nxt = Mux(wraps[c], base[c] + wrap_delta, base[c] + adv_stride)
+                m.d.sync += [
+                    pix[c].eq(pix[c] + adv),
+                    ox[c].eq(Mux(wraps[c], ox[c] - wrap_at, ox[c] + adv)),
+                    wraps[c].eq(Mux(wraps[c], ox[c] >= thr_wrap, ox[c] >= thr_step)),
+                    base[c].eq(nxt),
+                    maddr[c].eq(nxt),
+                    m1[c].eq(nxt),
+                    m2[c].eq(nxt),
+                ]
 
         # ---- issue: buffer reads and the control that travels with them ----------------
         ctl = data.StructLayout(
@@ -765,7 +775,6 @@ class ComputeEngine(wiring.Component):
             c0.stride.eq(f["out_pix_stride"]),
             c0.cu_valid.eq(cu_valid),
         ]
-        addrs = [Signal(24, name=f"maddr{c}") for c in range(ncu)]
         # the weights are read a cycle after the maps (t+1, in the block RAMs' output
         # registers in t+3), with the maps element selected into a register in t+2: both
         # operands of a MAC reach the multipliers in t+3
@@ -773,18 +782,9 @@ class ComputeEngine(wiring.Component):
         w_ptr_q = Signal.like(w_ptr, name="w_ptr_q", reset_less=True)
         m.d.sync += w_ptr_q.eq(w_ptr)
         for c in range(ncu):
-            m.d.comb += [
-                addrs[c].eq(base[c] + koff),
-                maps_rp[c].addr.eq(addrs[c] >> le),
-                maps_rp[c].en.eq(1),
-            ]
+            m.d.comb += [maps_rp[c].addr.eq(maddr[c] >> le), maps_rp[c].en.eq(1)]
             if le:
-                # the element select from an add of its own (le bits): the address's carry
-                # chain then drives the maps block RAMs and, of the select, only its lowest
-                # bit (Yosys takes a0 ^ b0 from the chain's first cell), so it can be placed
-                # by the block RAMs (it was placed by the select's register, 4.9 ns from a
-                # maps DP16KD, Fmax).  Written as gates the select was folded the same way.
-                m.d.comb += c0.sel[c * le : (c + 1) * le].eq((base[c][:le] + koff[:le])[:le])
+                m.d.comb += c0.sel[c * le : (c + 1) * le].eq(maddr[c][:le])
             for v in range(nv):
                 m.d.comb += [w_rp[c][v].addr.eq(w_ptr_q), w_rp[c][v].en.eq(1)]
         # Only the stages' valid bits are reset: every other field is read under its valid
