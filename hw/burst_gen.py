@@ -388,31 +388,13 @@ class BurstGen(wiring.Component):
             to4k1.eq(to4k1 - lim),
             *walk(to4k <= 2 * lim, rl - lim, r4k),
         ]
-
-        # The next row starts at the row walker, or at the plane walker after a plane's
-        # last row (last_row, a flip-flop): one walker is chosen first, and the row's start
-        # and the row walker's next position and flags are one set of statements, listed
-        # in both cases (select_update gives each register one input for them).  So the
-        # page flags' compares start at the choice, one LUT, and end in the register
-        # through the load's choice alone (Fmax: the compares of both walkers, then the
-        # choice by case, were the path into the flags).
-        def pick(a, b):
-            return Mux(last_row, b, a)
-
-        w_addr, w_elem = pick(nrow_addr, nplane_addr), pick(nrow_elem, nplane_elem)
-        w_f = SimpleNamespace(
-            **{k: pick(getattr(row_f, k), getattr(plane_f, k)) for k in ("c", "tail", "d", "n")}
-        )
-        row_start = [
-            nrow_addr.eq(w_addr + row_stride),
-            *next_start(row_f, w_addr, row_stride, row_k, "row"),
-            nrow_elem.eq(w_elem + brow_stride),
-            *start_row(w_addr, w_elem, row_k, w_f),
-        ]
         next_row = [
             rows_left.eq(rows_left - 1),
             last_row.eq(rows_left == 2),
-            *row_start,
+            nrow_addr.eq(nrow_addr + row_stride),
+            *next_start(row_f, nrow_addr, row_stride, row_k, "row"),
+            nrow_elem.eq(nrow_elem + brow_stride),
+            *start_row(nrow_addr, nrow_elem, row_k, row_f),
         ]
         next_plane = [
             planes_left.eq(planes_left - 1),
@@ -422,7 +404,10 @@ class BurstGen(wiring.Component):
             nplane_addr.eq(nplane_addr + plane_stride),
             *next_start(plane_f, nplane_addr, plane_stride, row_k, "plane"),
             nplane_elem.eq(nplane_elem + bplane_stride),
-            *row_start,
+            nrow_addr.eq(nplane_addr + row_stride),
+            *next_start(row_f, nplane_addr, row_stride, row_k, "row"),
+            nrow_elem.eq(nplane_elem + brow_stride),
+            *start_row(nplane_addr, nplane_elem, row_k, plane_f),
         ]
         select_update(
             m,

@@ -29,32 +29,24 @@ def select_update(m: Module, go: Value, cases: list[tuple[Value, bool, list]]) -
         ``statements``: ``signal.eq(value)`` assignments to whole signals.  A register
         keeps its value in cycles where no case that writes it happens.  Its enable is
         ``go & (OR of its waiting cases' selects) | (OR of its other cases' selects)``: the
-        ORs are of flip-flops, in parallel with ``go``.  Cases that assign a register the
-        same value (the same object, such as one statement listed in both) share one input
-        of its multiplexer, selected by the OR of their selects.
+        ORs are of flip-flops, in parallel with ``go``.
     """
-    # per register: its writes, each (selects, waits, value); a value written by several
-    # cases is one write with their selects
-    regs: dict[int, tuple[Signal, list[tuple[list[Value], bool, Value]]]] = {}
+    regs: dict[int, tuple[Signal, list[tuple[Value, bool, Value]]]] = {}
     for select, waits, statements in cases:
         for st in statements:
             lhs = getattr(st, "lhs", None)
             if not isinstance(lhs, Signal):
                 raise TypeError(f"select_update takes assignments to signals, not {st!r}")
             entry = regs.setdefault(id(lhs), (lhs, []))
-            if any(sel is select for sels, _, _ in entry[1] for sel in sels):
+            if any(sel is select for sel, _, _ in entry[1]):
                 raise ValueError(f"{lhs!r} is assigned twice in one case")
-            same = [w for w in entry[1] if w[2] is st.rhs and w[1] == waits]
-            if same:
-                same[0][0].append(select)
-            else:
-                entry[1].append(([select], waits, st.rhs))
+            entry[1].append((select, waits, st.rhs))
     for lhs, writes in regs.values():
         value = writes[-1][2]
-        for sels, _, rhs in reversed(writes[:-1]):
-            value = Mux(sels[0] if len(sels) == 1 else Cat(*sels).any(), rhs, value)
-        waiting = [sel for sels, waits, _ in writes if waits for sel in sels]
-        other = [sel for sels, waits, _ in writes if not waits for sel in sels]
+        for select, _, rhs in reversed(writes[:-1]):
+            value = Mux(select, rhs, value)
+        waiting = [sel for sel, waits, _ in writes if waits]
+        other = [sel for sel, waits, _ in writes if not waits]
         enable = go & Cat(*waiting).any() if waiting else C(0)
         if other:
             enable = enable | Cat(*other).any()
