@@ -409,6 +409,21 @@ class BurstGen(wiring.Component):
             nrow_elem.eq(nplane_elem + brow_stride),
             *start_row(nplane_addr, nplane_elem, row_k, plane_f),
         ]
+        # The next row and the next plane are one case for every register both write:
+        # its value is the plane's or the row's by last_row alone (a flip-flop), chosen
+        # after each one's arithmetic, so that the page flags' compares reach their
+        # registers through the wrap choice and one LUT (the case choice by row_done,
+        # last_row and last_plane was three LUTs and a PFUMX after them, Fmax); the
+        # registers only the next plane writes keep a case of their own.
+        in_plane = {id(st.lhs): st for st in next_plane}
+        in_row_case = {id(st.lhs) for st in next_row}
+        next_any = [
+            st.lhs.eq(Mux(last_row, in_plane[id(st.lhs)].rhs, st.rhs))
+            if id(st.lhs) in in_plane
+            else st.lhs.eq(Mux(last_row, st.lhs, st.rhs))
+            for st in next_row
+        ]
+        plane_only = [st for st in next_plane if id(st.lhs) not in in_row_case]
         select_update(
             m,
             self.next & active,  # a presented burst is taken
@@ -416,8 +431,8 @@ class BurstGen(wiring.Component):
                 (pending, False, load),
                 (in_row & near, True, to_page),
                 (in_row & ~near, True, by_lim),
-                (to_row, True, next_row),
-                (to_plane, True, next_plane),
+                (to_row | to_plane, True, next_any),
+                (to_plane, True, plane_only),
                 (to_end, True, [active.eq(0)]),
             ],
         )

@@ -24,8 +24,9 @@ def select_update(m: Module, go: Value, cases: list[tuple[Value, bool, list]]) -
     go : Value
         The late decision the waiting cases need.
     cases : list of (select, waits, statements)
-        ``select``: the case's condition without the late decision (at most one case's
-        select is true in a cycle); ``waits``: the case happens only with ``go``;
+        ``select``: the case's condition without the late decision (of the cases that
+        write a register, at most one's select is true in a cycle); ``waits``: the case
+        happens only with ``go``;
         ``statements``: ``signal.eq(value)`` assignments to whole signals.  A register
         keeps its value in cycles where no case that writes it happens.  Its enable is
         ``go & (OR of its waiting cases' selects) | (OR of its other cases' selects)``: the
