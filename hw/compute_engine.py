@@ -697,11 +697,8 @@ class ComputeEngine(wiring.Component):
         # address and the element select come straight from flip-flops (Fmax: the sum
         # base + koff's carry chain, then the route to the block RAMs, was the `ecp5`
         # preset's critical path).  The inner loops' end flags the steps read are
-        # replicas per CU too, beside its decisions.  The step's base increment (the row
-        # wrap's delta, or the pixel advance) is chosen with the wrap flag, a register, so
-        # that a step's base is one add of two flip-flops.
+        # replicas per CU too, beside its decisions.
         maddr = [Signal(24, name=f"maddr{c}") for c in range(ncu)]
-        bstep = [Signal(24, name=f"bstep{c}") for c in range(ncu)]
         m1 = [Signal(24, name=f"maddr{c}_k1") for c in range(ncu)]
         m2 = [Signal(24, name=f"maddr{c}_k2") for c in range(ncu)]
         for c in range(ncu):
@@ -712,12 +709,10 @@ class ComputeEngine(wiring.Component):
             ]
             with m.If(load):
                 start = Mux(s["pixel_mode"], c, 0)
-                wraps_v = start >= head.wrap_at.as_signed()
                 m.d.sync += [
                     pix[c].eq(start),
                     ox[c].eq(start),
-                    wraps[c].eq(wraps_v),
-                    bstep[c].eq(Mux(wraps_v, head.adv_py - head.row_span, head.adv)),
+                    wraps[c].eq(start >= head.wrap_at.as_signed()),
                     base[c].eq(head.base[c]),
                     maddr[c].eq(head.base[c]),
                     m1[c].eq(head.base[c]),
@@ -733,13 +728,11 @@ class ComputeEngine(wiring.Component):
                     plane = m2[c] + f["k2_stride"]
                     m.d.sync += [m2[c].eq(plane), m1[c].eq(plane), maddr[c].eq(plane)]
             with m.Elif(stepping):
-                nxt = base[c] + bstep[c]
-                wraps_v = Mux(wraps[c], ox[c] >= thr_wrap, ox[c] >= thr_step)
+                nxt = Mux(wraps[c], base[c] + wrap_delta, base[c] + adv_stride)
                 m.d.sync += [
                     pix[c].eq(pix[c] + adv),
                     ox[c].eq(Mux(wraps[c], ox[c] - wrap_at, ox[c] + adv)),
-                    wraps[c].eq(wraps_v),
-                    bstep[c].eq(Mux(wraps_v, wrap_delta, adv_stride)),
+                    wraps[c].eq(Mux(wraps[c], ox[c] >= thr_wrap, ox[c] >= thr_step)),
                     base[c].eq(nxt),
                     maddr[c].eq(nxt),
                     m1[c].eq(nxt),
