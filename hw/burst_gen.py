@@ -110,11 +110,14 @@ class BurstGen(wiring.Component):
         }
         # and per stride (row, plane), the constants of the page flags ahead (see page_ahead)
         for st in ("row", "plane"):
-            row_k[f"w_{st}"] = reg(13, f"w_{st}")  # 4096 - s
-            row_k[f"ud_{st}"] = reg(signed(20), f"ud_{st}")  # 4097 - (s + row_bytes)
-            row_k[f"ud4_{st}"] = reg(signed(20), f"ud4_{st}")  # 8193 - (s + row_bytes)
-            row_k[f"un_{st}"] = reg(signed(14), f"un_{st}")  # near_at - s
-            row_k[f"un4_{st}"] = reg(signed(14), f"un4_{st}")  # near_at + 4096 - s
+            # d: L in [ad, bd1] (split: L >= ad or L <= bd1); n: likewise [an, bn1]
+            row_k[f"ad_{st}"] = reg(12, f"ad_{st}")
+            row_k[f"bd1_{st}"] = reg(12, f"bd1_{st}")
+            row_k[f"sd_{st}"] = reg(1, f"sd_{st}")
+            row_k[f"an_{st}"] = reg(12, f"an_{st}")
+            row_k[f"bn1_{st}"] = reg(12, f"bn1_{st}")
+            row_k[f"sn_{st}"] = reg(1, f"sn_{st}")
+        row_k["no_d"] = reg(1, "no_d")  # row_bytes > 4096: no start keeps the row in its page
         rows, rows_one = reg(16, "rows"), reg(1, "rows_one")
         row_stride, plane_stride = reg(32, "row_stride"), reg(32, "plane_stride")
         brow_stride, bplane_stride = reg(24, "brow_stride"), reg(24, "bplane_stride")
@@ -193,17 +196,22 @@ class BurstGen(wiring.Component):
         # and near from flip-flops, not through a compare of the walker (Fmax: the
         # compare's carry chain, then the case multiplexer, was row_done's path).  A
         # walker's next start has the low 12 bits L' = (L + s) mod 4096, for its own L and
-        # a stride's s (mod 4096); with wrap = L >= 4096 - s and P = s + row_bytes:
-        #   d' = wrap ? L < 8193 - P : L < 4097 - P
-        #   n' = wrap ? L >= near_at + 4096 - s : L >= near_at - s
-        # compares of L against per-descriptor constants (row_k: w, ud, ud4, un, un4 of
-        # the row and the plane stride), side by side.
+        # a stride's s' = s mod 4096.  d' (L' < T, T = 4097 - row_bytes) and n' (L' >=
+        # near_at) each hold for L in an interval of the circle mod 4096: [a, b] or, when
+        # it wraps past 4095 (split), L >= a or L <= b.  So each flag is two 12-bit
+        # compares of L against per-descriptor constants (row_k: ad, bd1, sd and an, bn1,
+        # sn, per stride; see s_k below) and one LUT, no wider compare and no choice
+        # between compares after the carry chains.
         def page_ahead(d_reg, n_reg, addr, k, st):
             low12 = addr[:12]
-            wrap = low12 >= k[f"w_{st}"]
+
+            def inside(a, b1, split):
+                ge, le = low12 >= k[f"{a}_{st}"], low12 <= k[f"{b1}_{st}"]
+                return Mux(k[f"{split}_{st}"], ge | le, ge & le)
+
             return [
-                d_reg.eq(Mux(wrap, low12 < k[f"ud4_{st}"], low12 < k[f"ud_{st}"])),
-                n_reg.eq(Mux(wrap, low12 >= k[f"un4_{st}"], low12 >= k[f"un_{st}"])),
+                d_reg.eq(~k["no_d"] & inside("ad", "bd1", "sd")),
+                n_reg.eq(inside("an", "bn1", "sn") if near_at else 1),
             ]
 
         def next_start(f, addr, stride, k, st):
@@ -334,12 +342,24 @@ class BurstGen(wiring.Component):
             "nb_lo": low(s_nb1),
             "nb_tail": s_tail,
         }
+        # The page flags' intervals (page_ahead), for a stride of s' = s mod 4096 and
+        # P = s' + row_bytes (s_p_*), T = 4097 - row_bytes (s_t4k, 0 when the row is
+        # longer than a page: no_d):
+        #   d: from ad = -s' mod 4096, T long: to T - s' - 1 = 4096 - P, split, when
+        #      0 < s' < T; else to 4096 - s' + T - 1 = 8192 - P (T - 1 = 4096 - P when
+        #      s' = 0): to -P mod 4096 in every case
+        #   n: from an = near_at - s' mod 4096, 4096 - near_at long: to 4095 - s' (the
+        #      bits of s' inverted), split when s' > near_at
+        s_k["no_d"] = s_t4k == 0
         for st, stride, p in (("row", s_row_stride, s_p_row), ("plane", s_plane_stride, s_p_plane)):
-            s_k[f"w_{st}"] = 4096 - stride[:12]
-            s_k[f"ud_{st}"] = 4097 - p
-            s_k[f"ud4_{st}"] = 8193 - p
-            s_k[f"un_{st}"] = near_at - stride[:12]
-            s_k[f"un4_{st}"] = near_at + 4096 - stride[:12]
+            s12 = stride[:12]
+            split = (s12 != 0) & (s12 < s_t4k)
+            s_k[f"ad_{st}"] = (-s12)[:12]
+            s_k[f"bd1_{st}"] = (-p)[:12]
+            s_k[f"sd_{st}"] = split
+            s_k[f"an_{st}"] = (near_at - s12)[:12]
+            s_k[f"bn1_{st}"] = ~s12
+            s_k[f"sn_{st}"] = s12 > near_at
         load = [
             *(row_k[name].eq(v) for name, v in s_k.items()),
             rows.eq(s_rows),

@@ -248,3 +248,36 @@ def test_rows_start_at_the_edges_of_near_and_of_ending_in_the_page(preset, bus_b
     got = _run_many(cfg, ds)
     for d, bursts in zip(ds, got):
         assert bursts == _expected(cfg, d), d
+
+
+@pytest.mark.parametrize(("preset", "bus_bits"), [("tiny", 64), ("ecp5", 128)])
+def test_page_flags_for_strides_at_near_and_rows_longer_than_a_page(preset, bus_bits):
+    """The walkers' page flags (hw/burst_gen.py page_ahead) where their intervals turn:
+    row and plane strides whose low 12 bits are just under, at and just over the start of
+    `near` (where the near interval starts to wrap past 4095) and 0, and rows longer than a
+    page (no start keeps such a row in its page), each with rows starting around both
+    edges."""
+    cfg = dataclasses.replace(PRESETS[preset], bus_data_bits=bus_bits, max_burst_beats=2)
+    bus = cfg.bus_bytes
+    near_at = 4096 - 2 * bus
+    ds = []
+    for nb in (2 * bus + 2, 4096 + 2 * bus):
+        for s in (near_at - 2, near_at, near_at + 2, 0):
+            for a in (near_at - 2 - s, near_at + 2, 4096 - nb % 4096 - 2):
+                a = 8192 + a % 4096
+                ds.append(
+                    {
+                        "dram_addr": a,
+                        "row_bytes": nb,
+                        "rows": 3,
+                        "row_stride": 3 * 4096 + s,
+                        "planes": 2,
+                        "plane_stride": 9 * 4096 + (s + 2) % 4096,
+                        "buf_addr": (a // 2) % cfg.bus_elems,
+                        "buf_row_stride": 1,
+                        "buf_plane_stride": 3,
+                    }
+                )
+    got = _run_many(cfg, ds)
+    for d, bursts in zip(ds, got):
+        assert bursts == _expected(cfg, d), d
