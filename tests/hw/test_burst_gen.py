@@ -122,6 +122,29 @@ async def _walk(ctx, dut, d, stalls):
     return got
 
 
+def _page_walk(cfg, addr, row_bytes, row_stride, planes, plane_stride):
+    """Three rows per plane from byte ``addr``, for the page-flag tests (buffer strides
+    of one and three elements)."""
+    return {
+        "dram_addr": addr,
+        "row_bytes": row_bytes,
+        "rows": 3,
+        "row_stride": row_stride,
+        "planes": planes,
+        "plane_stride": plane_stride,
+        "buf_addr": (addr // 2) % cfg.bus_elems,
+        "buf_row_stride": 1,
+        "buf_plane_stride": 3,
+    }
+
+
+def _assert_many(cfg, ds):
+    """Every descriptor of ``ds``, run in one simulation, gives the bursts the reference
+    walk expects."""
+    for d, bursts in zip(ds, _run_many(cfg, ds)):
+        assert bursts == _expected(cfg, d), d
+
+
 def _descriptor(cfg, addr_el, row_el, rows, planes, gap, pgap=0, buf_beat=0):
     """A descriptor of ``rows`` x ``planes`` rows of ``row_el`` elements from element
     ``addr_el``, ``gap`` elements between rows and ``pgap`` between planes, in DRAM and (at
@@ -232,22 +255,8 @@ def test_rows_start_at_the_edges_of_near_and_of_ending_in_the_page(preset, bus_b
                     for ps in (2, 4096 - 2):
                         a = 4096 + edge - step
                         rs = (4096 + step) % 4096 + 8192
-                        ds.append(
-                            {
-                                "dram_addr": a,
-                                "row_bytes": nb,
-                                "rows": 3,
-                                "row_stride": rs,
-                                "planes": 3,
-                                "plane_stride": ps + 4096,
-                                "buf_addr": (a // 2) % cfg.bus_elems,
-                                "buf_row_stride": 1,
-                                "buf_plane_stride": 3,
-                            }
-                        )
-    got = _run_many(cfg, ds)
-    for d, bursts in zip(ds, got):
-        assert bursts == _expected(cfg, d), d
+                        ds.append(_page_walk(cfg, a, nb, rs, 3, ps + 4096))
+    _assert_many(cfg, ds)
 
 
 @pytest.mark.parametrize(("preset", "bus_bits"), [("tiny", 64), ("ecp5", 128)])
@@ -265,19 +274,5 @@ def test_page_flags_for_strides_at_near_and_rows_longer_than_a_page(preset, bus_
         for s in (near_at - 2, near_at, near_at + 2, 0):
             for a in (near_at - 2 - s, near_at + 2, 4096 - nb % 4096 - 2):
                 a = 8192 + a % 4096
-                ds.append(
-                    {
-                        "dram_addr": a,
-                        "row_bytes": nb,
-                        "rows": 3,
-                        "row_stride": 3 * 4096 + s,
-                        "planes": 2,
-                        "plane_stride": 9 * 4096 + (s + 2) % 4096,
-                        "buf_addr": (a // 2) % cfg.bus_elems,
-                        "buf_row_stride": 1,
-                        "buf_plane_stride": 3,
-                    }
-                )
-    got = _run_many(cfg, ds)
-    for d, bursts in zip(ds, got):
-        assert bursts == _expected(cfg, d), d
+                ds.append(_page_walk(cfg, a, nb, 3 * 4096 + s, 2, 9 * 4096 + (s + 2) % 4096))
+    _assert_many(cfg, ds)
