@@ -233,7 +233,7 @@ class Accelerator(wiring.Component):
         # a bus error while the job runs (`gate` is running & ~stopping: no soft reset is
         # under way while running and not stopping) - the error registers' inputs a choice
         # between the two sides' flip-flops (Fmax: the stop decision's depth)
-        gate = Signal()  # the job gate, below
+        gate = Signal(attrs={"keep": 1})  # the job gate, below (kept: it has replicas)
         with m.If(gate & (rd.error | wr.error)):
             fail(Mux(rd.error, rd.err_code, wr.err_code), Mux(rd.error, rd.err_addr, wr.err_addr))
         finish = Signal()

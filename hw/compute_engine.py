@@ -463,8 +463,14 @@ class ComputeEngine(wiring.Component):
             m.d.sync += vec_busy.eq(0)
 
         # ---- MAC sequencer ---------------------------------------------------------------
-        f = {name: Signal(width, name=f"cur_{name}") for name, width in FIELDS[Op.MAC]}
-        active = Signal()  # a MAC instruction is current
+        # (`keep`: the five flip-flops the loop decisions read are replicated below, and an
+        # original not kept would be merged with one of its replicas)
+        kept = {"keep": 1}
+        f = {
+            name: Signal(width, name=f"cur_{name}", attrs=kept if name == "drain" else {})
+            for name, width in FIELDS[Op.MAC]
+        }
+        active = Signal(attrs=kept)  # a MAC instruction is current
         k0, k1, k2 = Signal(16), Signal(8), Signal(8)
         # The last MAC of a step and the last step come out of flip-flops (Fmax): each loop
         # level keeps an "at its end" flag, updated with its counter: a counter at end - 1
@@ -482,8 +488,8 @@ class ComputeEngine(wiring.Component):
         single = [Signal(name=f"k{i}_single") for i in range(3)]  # one iteration
         step_last = Signal()  # the current pixel step is the instruction's last
         step_last_n = Signal()
-        k_last = Signal()  # the current MAC is its step's last (all three loops at their end)
-        fin = Signal()  # ... and the step is the instruction's last
+        k_last = Signal(attrs=kept)  # the current MAC is its step's last (all loops at their end)
+        fin = Signal(attrs=kept)  # ... and the step is the instruction's last
         m.d.comb += [at_end_n[i].eq(at_end[i]) for i in range(3)]
         m.d.comb += step_last_n.eq(step_last)
         m.d.sync += [at_end[i].eq(at_end_n[i]) for i in range(3)]
@@ -514,7 +520,7 @@ class ComputeEngine(wiring.Component):
         base = [Signal(24, name=f"base{c}") for c in range(ncu)]  # maps address of pixel
         out_base = Signal(VEC_ADDR_BITS)  # vector word of this step's (c=0, v=0)
         drain_gap = Signal(range(words + 1))  # cycles before a draining step may end
-        gap_open = Signal()  # drain_gap != 0, as a flip-flop
+        gap_open = Signal(attrs=kept)  # drain_gap != 0, as a flip-flop
         k_first = kidx == 0
         adv = Mux(f["pixel_mode"], ncu, 1)  # pixels one step advances each CU by
         # A draining step may not end sooner than `words` cycles after the previous one

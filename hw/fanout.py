@@ -35,7 +35,9 @@ def replicas(
 
     Reset-less by default: then a replica's loads must not care about its value in the
     cycle after a reset, when it still holds the value registered before the reset; with
-    ``reset_less=False`` they reset to 0.
+    ``reset_less=False`` they reset to 0.  An original flip-flop registered from the same
+    value must carry ``keep`` too (``Signal(attrs={"keep": 1})``): else synthesis merges
+    it with one of the replicas, which then drives the original's loads as well.
     """
     if count < 1:
         raise ValueError(f"count must be >= 1, not {count!r}")

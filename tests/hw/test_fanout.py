@@ -12,18 +12,25 @@ from snowsim.sim.synth import synthesize
 
 
 class Fanned(Elaboratable):
-    """``value`` registered into ``count`` replicas, each gating its own output register."""
+    """``value`` registered into ``count`` replicas, each gating its own output register;
+    with ``original``, also into a flip-flop of its own (``keep``, as hw/fanout.py asks of
+    an original), gating one more."""
 
-    def __init__(self, count: int):
+    def __init__(self, count: int, original: bool = False):
         self.count = count
+        self.original = original
         self.value = Signal()
         self.data = Signal(8)
-        self.outs = [Signal(8, name=f"out{i}") for i in range(count)]
+        self.outs = [Signal(8, name=f"out{i}") for i in range(count + original)]
         self.reps: list[Signal] = []
 
     def elaborate(self, platform):
         m = Module()
         self.reps = replicas(m, self.value, self.count, "en")
+        if self.original:
+            orig = Signal(name="orig", reset_less=True, attrs={"keep": 1})
+            m.d.sync += orig.eq(self.value)
+            self.reps.append(orig)
         for i, (en, out) in enumerate(zip(self.reps, self.outs)):
             with m.If(en):
                 m.d.sync += out.eq(self.data + i)
@@ -56,13 +63,15 @@ def test_a_count_below_one_is_refused():
 
 
 @pytest.mark.parametrize("target", ["ecp5", "xilinx"])
-def test_synthesis_keeps_the_replicas_apart(tmp_path, target):
-    # 4 replicas + 4 x 8 output bits: 36 flip-flops (with the replicas merged: 32 here)
+@pytest.mark.parametrize("original", [False, True])
+def test_synthesis_keeps_the_replicas_apart(tmp_path, target, original):
+    # 4 replicas (+ a kept original) and 8 output bits each: 36 (45) flip-flops; with the
+    # replicas merged 32 here, with the original merged into a replica 44
     _prepare_env()
-    dut = Fanned(4)
+    dut = Fanned(4, original)
     v = tmp_path / "fanned.v"
     v.write_text(
         amaranth_verilog.convert(dut, name="fanned", ports=[dut.value, dut.data, *dut.outs])
     )
     r = synthesize(v, "fanned", target, tmp_path / "work", place_and_route=False)
-    assert r.ffs == 4 + 4 * 8
+    assert r.ffs == (4 + original) * 9
