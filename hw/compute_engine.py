@@ -463,8 +463,9 @@ class ComputeEngine(wiring.Component):
             m.d.sync += vec_busy.eq(0)
 
         # ---- MAC sequencer ---------------------------------------------------------------
-        # (`keep`: the five flip-flops the loop decisions read are replicated below, and an
-        # original not kept would be merged with one of its replicas)
+        # (`keep`: the five flip-flops the loop decisions read, and the inner loops' end
+        # flags, are replicated below, and an original not kept would be merged with one
+        # of its replicas)
         kept = {"keep": 1}
         f = {
             name: Signal(width, name=f"cur_{name}", attrs=kept if name == "drain" else {})
@@ -483,7 +484,7 @@ class ComputeEngine(wiring.Component):
         k_ppen = [Signal(16, name="k0_ppen"), Signal(8, name="k1_ppen"), Signal(8, name="k2_ppen")]
         pen0 = [Signal(name=f"k{i}_pen0") for i in range(3)]  # end - 1 == 0
         pen_hit = [Signal(name=f"k{i}_pen_hit") for i in range(3)]  # counter == end - 1
-        at_end = [Signal(name=f"k{i}_at_end") for i in range(3)]
+        at_end = [Signal(name=f"k{i}_at_end", attrs=kept) for i in range(3)]
         at_end_n = [Signal(name=f"k{i}_at_end_next") for i in range(3)]
         single = [Signal(name=f"k{i}_single") for i in range(3)]  # one iteration
         step_last = Signal()  # the current pixel step is the instruction's last
