@@ -432,9 +432,9 @@ class BurstGen(wiring.Component):
         # The next row and the next plane are one case for every register both write:
         # its value is the plane's or the row's by last_row alone (a flip-flop), chosen
         # after each one's arithmetic, so that the page flags' compares reach their
-        # registers through the wrap choice and one LUT (the case choice by row_done,
-        # last_row and last_plane was three LUTs and a PFUMX after them, Fmax); the
-        # registers only the next plane writes keep a case of their own.
+        # registers through the flag's own LUT and that choice with the load's (the case
+        # choice by row_done, last_row and last_plane added three LUTs and a PFUMX after
+        # them, Fmax); the registers only the next plane writes keep a case of their own.
         in_plane = {id(st.lhs): st for st in next_plane}
         in_row_case = {id(st.lhs) for st in next_row}
         next_any = [
