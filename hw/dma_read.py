@@ -192,7 +192,6 @@ class DmaRead(wiring.Component):
         # (DMA_DONE_LATENCY = 1 after its last beat), still a cycle before any reader can
         # act on that done (hw/compute_engine.py)
         buf_addr = head.buf_beat + beat
-
         m.d.sync += [
             self.wr.valid.eq(write & ~to_prog),
             self.wr.buf.eq(buf),
