@@ -435,15 +435,11 @@ class BurstGen(wiring.Component):
         # registers through the flag's own LUT and that choice with the load's (the case
         # choice by row_done, last_row and last_plane added three LUTs and a PFUMX after
         # them, Fmax); the registers only the next plane writes keep a case of their own.
-        in_plane = {id(st.lhs): st for st in next_plane}
-        in_row_case = {id(st.lhs) for st in next_row}
-        next_any = [
-            st.lhs.eq(Mux(last_row, in_plane[id(st.lhs)].rhs, st.rhs))
-            if id(st.lhs) in in_plane
-            else st.lhs.eq(Mux(last_row, st.lhs, st.rhs))
-            for st in next_row
-        ]
-        plane_only = [st for st in next_plane if id(st.lhs) not in in_row_case]
+        # (Every register the next row writes, the next plane writes too.)
+        plane_value = {id(st.lhs): st.rhs for st in next_plane}
+        next_any = [st.lhs.eq(Mux(last_row, plane_value[id(st.lhs)], st.rhs)) for st in next_row]
+        row_regs = {id(st.lhs) for st in next_row}
+        plane_only = [st for st in next_plane if id(st.lhs) not in row_regs]
         select_update(
             m,
             self.next & active,  # a presented burst is taken

@@ -82,21 +82,22 @@ def space_bits(buf: Buf, cfg: AcceleratorConfig) -> int:
     return ceil_log2(beats // cfg.n_vmac) + ceil_log2(cfg.n_vmac)
 
 
-def in_range(buf: Value, addr: Value, cfg: AcceleratorConfig) -> Value:
-    """``addr`` within the space ``buf`` names (:func:`space_bits`); 1 for VECTOR."""
-
-    def fits(k: Buf) -> Value:
-        return addr[space_bits(k, cfg) :] == 0
-
-    return Mux(
-        buf == Buf.MAPS,
-        fits(Buf.MAPS),
-        Mux(buf == Buf.WEIGHTS, fits(Buf.WEIGHTS), Mux(buf == Buf.BIAS, fits(Buf.BIAS), 1)),
-    )
-
-
 #: the spaces whose writes are range-checked (VECTOR's beat address is always in range)
 RANGED_SPACES = (Buf.MAPS, Buf.WEIGHTS, Buf.BIAS)
+
+
+def _by_space(buf: Value, fits) -> Value:
+    """``fits(i, k)`` for the space ``buf`` names (``k``, the ``i``-th of
+    :data:`RANGED_SPACES`); 1 for VECTOR."""
+    out = C(1, 1)
+    for i, k in reversed(list(enumerate(RANGED_SPACES))):
+        out = Mux(buf == k, fits(i, k), out)
+    return out
+
+
+def in_range(buf: Value, addr: Value, cfg: AcceleratorConfig) -> Value:
+    """``addr`` within the space ``buf`` names (:func:`space_bits`); 1 for VECTOR."""
+    return _by_space(buf, lambda i, k: addr[space_bits(k, cfg) :] == 0)
 
 
 def high_zero(base: Value, cfg: AcceleratorConfig) -> Value:
@@ -119,10 +120,7 @@ def in_range_of_sum(
         bits = space_bits(k, cfg)
         return hz[i] & ((base[:bits] + offset)[bits:] == 0)
 
-    out = C(1, 1)
-    for i, k in reversed(list(enumerate(RANGED_SPACES))):
-        out = Mux(buf == k, fits(i, k), out)
-    return out
+    return _by_space(buf, fits)
 
 
 class BufReadSignature(wiring.Signature):
