@@ -131,7 +131,6 @@ class BurstGen(wiring.Component):
         # updated with near, rl and r4k (from their next values), so that the advance's
         # case decision - every walker register's enable - starts at flip-flops (Fmax)
         row_done = reg(1, "row_done")
-        m.d.comb += self.valid.eq(active)
 
         def walk(near_v, rl_v, r4k_v):  # near, rl and r4k take these values
             return [
@@ -144,19 +143,21 @@ class BurstGen(wiring.Component):
                 ),
             ]
 
-        full = (1 << e) - 1
+        ones = (1 << e) - 1
         first_bits = Cat(*[(i * eb) >= head for i in range(e)])
         last_bits = Cat(*[(tail == 0) | ((i * eb) < tail) for i in range(e)])
-        m.d.comb += [
-            self.addr.eq(cur),
+        # the burst the walk is at, in the order of the outputs (see the output buffer)
+        walk_burst = [
+            cur,
             # the length is a choice between registers kept beside the beat counts (no
             # decrement between the burst and the AXI handshake logic)
-            self.length.eq(Mux(row_done, rem1, Mux(near, to4k1, lim - 1))),
-            self.first_mask.eq(Mux(first, first_bits, full)),
-            self.last_mask.eq(Mux(row_done, last_bits, full)),
-            self.buf_beat.eq(buf_beat),
-            self.last.eq(row_done & last_row & last_plane),
+            Mux(row_done, rem1, Mux(near, to4k1, lim - 1)),
+            Mux(first, first_bits, ones),
+            Mux(row_done, last_bits, ones),
+            buf_beat,
+            row_done & last_row & last_plane,
         ]
+        outputs = [self.addr, self.length, self.first_mask, self.last_mask, self.buf_beat, self.last]
 
         w = max(lb, 1)
 
@@ -440,9 +441,45 @@ class BurstGen(wiring.Component):
         next_any = [st.lhs.eq(Mux(last_row, plane_value[id(st.lhs)], st.rhs)) for st in next_row]
         row_regs = {id(st.lhs) for st in next_row}
         plane_only = [st for st in next_plane if id(st.lhs) not in row_regs]
+        # The output buffer: two bursts the walk has made and the DMA side not yet taken.
+        # The walk advances whenever it is active and the buffer is not full - flip-flops
+        # only, so the take (`next`, the DMA side's late decision) never reaches the
+        # walker's registers (Fmax: the take's enables were most of the routed late inputs
+        # at e773b0c) - and its burst goes into the buffer unless it is taken in the same
+        # cycle.  The outputs present the buffer's head, or, while it is empty, the walk's
+        # burst (a bypass): the bursts are presented in order and each no later than
+        # without the buffer, and a take still presents the next burst in the next cycle,
+        # so every take happens in the same cycle as without it (no cycle changes; the walk
+        # runs up to two bursts ahead).
+        # (each at its output's width: the length's Mux is as wide as rem1)
+        walk_v = Cat(*(Value.cast(v)[: len(o)] for v, o in zip(walk_burst, outputs)))
+        width = len(walk_v)
+        head0, head1 = reg(width, "out0"), reg(width, "out1")  # the head, and the one after
+        empty, full = Signal(init=1), Signal()  # holds 0 / 2 bursts (neither: 1)
+        advance = active & ~full
+        m.d.comb += [
+            Cat(*outputs).eq(Mux(empty, walk_v, head0)),
+            self.valid.eq(~empty | active),
+        ]
+        take = self.next & self.valid
+        with m.If(pending):  # a new descriptor: nothing of an earlier one is presented
+            m.d.sync += [empty.eq(1), full.eq(0)]
+        with m.Elif(empty):
+            with m.If(advance & ~take):
+                m.d.sync += [head0.eq(walk_v), empty.eq(0)]
+        with m.Elif(~full):
+            with m.If(advance & take):
+                m.d.sync += head0.eq(walk_v)
+            with m.Elif(advance):
+                m.d.sync += [head1.eq(walk_v), full.eq(1)]
+            with m.Elif(take):
+                m.d.sync += empty.eq(1)
+        with m.Elif(take):
+            m.d.sync += [head0.eq(head1), full.eq(0)]
+
         select_update(
             m,
-            self.next & active,  # a presented burst is taken
+            advance,  # the walk makes its next burst
             [
                 (pending, False, load),
                 (in_row & near, True, to_page),

@@ -276,3 +276,20 @@ def test_page_flags_for_strides_at_near_and_rows_longer_than_a_page(preset, bus_
                 a = 8192 + a % 4096
                 ds.append(_page_walk(cfg, a, nb, 3 * 4096 + s, 2, 9 * 4096 + (s + 2) % 4096))
     _assert_many(cfg, ds)
+
+
+@pytest.mark.parametrize(
+    "stalls",
+    [(True, False), (True, True, False), (True, True, True, False, False, False)],
+)
+@pytest.mark.parametrize("row_el", [1, 3, 40])
+def test_stalls_fill_and_drain_the_output_buffer(stalls, row_el):
+    """The walk runs up to two bursts ahead of the takes into the output buffer: takes
+    held back for one, two and three cycles (the buffer half full, full, and full with the
+    walk waiting), then taken back to back, over rows of one burst (each take a row or
+    plane start) and of several, across planes: the bursts are the same, in order, and a
+    stalled burst stays presented unchanged."""
+    cfg = dataclasses.replace(PRESETS["tiny"], max_burst_beats=2)
+    ds = [_descriptor(cfg, addr_el, row_el, 3, 3, gap=5, pgap=7) for addr_el in (0, 2043)]
+    for d in ds:
+        assert _run(cfg, d, stalls) == _expected(cfg, d), d
