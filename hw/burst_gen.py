@@ -1,7 +1,9 @@
 """Burst generator: walks a 3-D descriptor and presents one AXI burst at a time, exactly as
 :func:`snowsim.model.dma.split_row` splits rows (beat-aligned, INCR, ends at the row's end,
 a 4 KiB boundary or ``max_burst_beats``), with the element masks of the burst's first and
-last beat and the buffer beat its data belongs to.
+last beat and the buffer beat its data belongs to.  The walk runs up to two bursts ahead of
+the takes, into an output buffer whose head (or, while it is empty, the walk's burst) is
+presented.
 """
 
 from types import SimpleNamespace
