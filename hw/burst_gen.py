@@ -159,7 +159,14 @@ class BurstGen(wiring.Component):
             buf_beat,
             row_done & last_row & last_plane,
         ]
-        outputs = [self.addr, self.length, self.first_mask, self.last_mask, self.buf_beat, self.last]
+        outputs = [
+            self.addr,
+            self.length,
+            self.first_mask,
+            self.last_mask,
+            self.buf_beat,
+            self.last,
+        ]
 
         w = max(lb, 1)
 
