@@ -12,7 +12,6 @@ from amaranth import C, Cat, Module, Mux, Signal, Value, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from snowsim.hw.arith import sum_equals
 from snowsim.hw.select_update import select_update
 from snowsim.model.config import AcceleratorConfig
 from snowsim.model.latencies import BURST_GEN_SETUP
@@ -293,15 +292,6 @@ class BurstGen(wiring.Component):
             if name.startswith("d_")
         }
         loaded = Signal()
-
-        def ends_in_page(a12, nb):
-            # a12 + nb <= 4096, without the sum's carry chain before a compare (Fmax: it
-            # was the staging's critical path behind BurstGen's output buffer): below the
-            # page's end is one compare (nb <= 4095 - a12, whose chain adds a12 itself),
-            # at it a test of the sum's bits (hw/arith.py)
-            at_end = (nb[13:] == 0) & sum_equals(a12, nb[:13], 4096, 14)
-            return (nb <= ~a12) | at_end
-
         m.d.sync += [r.eq(getattr(self, f"d_{name}")) for name, r in raw.items()]
         m.d.sync += loaded.eq(self.load)
         assert BURST_GEN_SETUP == 3
@@ -317,7 +307,7 @@ class BurstGen(wiring.Component):
             s_c_l1.eq(nbytes + (bus - 1 - lim * bus)),
             s_c_4k.eq(nbytes + (bus - 1 - (page + 1) * bus)),
             s_t4k.eq(Mux(nbytes > 4096, 0, 4097 - nbytes)),
-            s_d0.eq(ends_in_page(raw["dram_addr"][:12], nbytes)),
+            s_d0.eq(raw["dram_addr"][:12] + nbytes <= 4096),
             s_n0.eq(raw["dram_addr"][:12] >= near_at),
             s_lr.eq(raw["dram_addr"][:12] + raw["dram_row_stride"][:12]),
             s_lp.eq(raw["dram_addr"][:12] + raw["dram_plane_stride"][:12]),
