@@ -331,13 +331,13 @@ class BurstGen(wiring.Component):
         ]
 
         # The update's cases.  Each is selected by flip-flops alone (`pending`, or the
-        # state the presented burst leaves the walk in), and the advances need the take
-        # (`next`, a late decision of the DMA side that fans out to every walker register).
-        # Each register is written as an enable - its cases' selects, the advances' ANDed
-        # with the take - and a value chosen by the selects alone, so that the take meets
-        # the register in one LUT, the enable, and never its value's multiplexer (Fmax).
-        # Within a job `pending` comes only while no descriptor is active (a START resets
-        # the core): it never meets a take.
+        # state the walk's burst leaves the walk in), and the advances need `advance` (the
+        # walk is active and its output buffer not full, below), which fans out to every
+        # walker register.  Each register is written as an enable - its cases' selects,
+        # the advances' ANDed with `advance` - and a value chosen by the selects alone, so
+        # that `advance` meets the register in one LUT, the enable, and never its value's
+        # multiplexer (Fmax).  Within a job `pending` comes only while no descriptor is
+        # active (a START resets the core): it never meets an advance.
         in_row = ~row_done
         to_row = row_done & ~last_row
         to_plane = row_done & last_row & ~last_plane
