@@ -312,6 +312,8 @@ class ComputeEngine(wiring.Component):
                 "adv": 24,  # maps address step from one pixel step to the next
                 "adv_py": 24,  # ... plus py_stride (the row wrap's step, less row_span)
                 "wrap_at": 13,  # px_count - pixels per step
+                "thr_step": 15,  # wrap_at - pixels per step (signed)
+                "wrap0": ncu,  # each CU's first pixel wraps: start >= wrap_at
                 "out_step": VEC_ADDR_BITS,  # vector-word step from one pixel step to the next
                 "base": data.ArrayLayout(24, ncu),  # maps address of each CU's first pixel
             }
@@ -364,10 +366,14 @@ class ComputeEngine(wiring.Component):
         in_pixels = Mux(in_f["pixel_mode"], ncu, 1)
         in_adv = Mux(in_f["pixel_mode"], ncu * in_f["px_stride"], in_f["px_stride"])
         m.d.comb += [
-            # a loop of n iterations ends at n - 1 (k1 / k2 count 0 counts as 1)
+            # a loop of n iterations ends at n - 1 (k1 / k2 count 0 counts as 1): end - 2
+            # is n - 3, or -2 for a count of 0, chosen after the subtraction (its carry
+            # chain starts at the field's flip-flops, not after the zero test: Fmax, the
+            # zero test then the chain into the ring entry was among the latest inputs of
+            # every 7ed77bc seed)
             w_entry.ppen.k0.eq(in_f["k0_count"] - 3),  # k0_count is at least 1
-            w_entry.ppen.k1.eq(Mux(in_f["k1_count"] == 0, 0, in_f["k1_count"] - 1) - 2),
-            w_entry.ppen.k2.eq(Mux(in_f["k2_count"] == 0, 0, in_f["k2_count"] - 1) - 2),
+            w_entry.ppen.k1.eq(Mux(in_f["k1_count"] == 0, -2, in_f["k1_count"] - 3)),
+            w_entry.ppen.k2.eq(Mux(in_f["k2_count"] == 0, -2, in_f["k2_count"] - 3)),
             w_entry.pen0.eq(
                 Cat(in_f["k0_count"] == 2, in_f["k1_count"] == 2, in_f["k2_count"] == 2)
             ),
@@ -377,6 +383,17 @@ class ComputeEngine(wiring.Component):
             w_entry.adv.eq(in_adv),
             w_entry.adv_py.eq(in_adv + in_f["py_stride"]),
             w_entry.wrap_at.eq(in_f["px_count"] - in_pixels),
+            w_entry.thr_step.eq(in_f["px_count"] - 2 * in_pixels),
+            # start >= px_count - pixels, with start = c, pixels = ncu in pixel mode (else
+            # 0, 1): compares of the field with constants, no subtraction before them
+            w_entry.wrap0.eq(
+                Cat(
+                    *(
+                        Mux(in_f["pixel_mode"], in_f["px_count"] <= c + ncu, in_f["px_count"] <= 1)
+                        for c in range(ncu)
+                    )
+                )
+            ),
             w_entry.out_step.eq(
                 Mux(in_f["pixel_mode"], in_f["out_pix_stride"] * ncu, in_f["out_pix_stride"])
             ),
@@ -683,7 +700,7 @@ class ComputeEngine(wiring.Component):
                 wrap_at.eq(head.wrap_at),
                 out_step.eq(head.out_step),
                 thr_wrap.eq(head.wrap_at.as_signed() * 2),
-                thr_step.eq(head.wrap_at.as_signed() - s_pixels),
+                thr_step.eq(head.thr_step.as_signed()),
                 next_last.eq(head.steps2),
             ]
         with m.Elif(stepping):
@@ -719,7 +736,7 @@ class ComputeEngine(wiring.Component):
                 m.d.sync += [
                     pix[c].eq(start),
                     ox[c].eq(start),
-                    wraps[c].eq(start >= head.wrap_at.as_signed()),
+                    wraps[c].eq(head.wrap0[c]),
                     base[c].eq(head.base[c]),
                     maddr[c].eq(head.base[c]),
                     m1[c].eq(head.base[c]),

@@ -31,7 +31,8 @@ def _lanes(value):
 
 
 def make_engine(x, w, bias):
-    """x: (K,) maps elements (every CU the same); w: (NCU, NV, K, N); bias: (NCU, NV, N)."""
+    """x: (K,) maps elements (every CU the same); w: (NCU, NV, K', N), K' weights words
+    (K' = K for a MAC over x); bias: (NCU, NV, N)."""
     dut = ComputeEngine(CFG)
     k = len(x)
     words = -(-k // E)
@@ -39,7 +40,7 @@ def make_engine(x, w, bias):
     for c in range(NCU):
         dut._maps[c].init = [_word(padded[i * E : (i + 1) * E], D) for i in range(words)]
         for v in range(NV):
-            dut._weights[c][v].init = [_word(w[c, v, i], D) for i in range(k)]
+            dut._weights[c][v].init = [_word(w[c, v, i], D) for i in range(w.shape[2])]
             dut._bias[c][v].init = [_word(bias[c, v], 2 * D)]
     return dut
 
@@ -50,7 +51,7 @@ def mac(k, *, drain=1, clear=1, relu=0, shift=8, out=0, acc=0):
     return Instruction(Op.MAC, fields)
 
 
-def simulate(dut, program, max_cycles=20000):
+def simulate(dut, program, max_cycles=20000, vec_words=64):
     """Issue ``program`` one instruction per cycle while a credit is held (the engine's
     contract: ENGINE_CREDITS at the start, one back with every ``credit`` pulse, usable in
     that cycle); return the per-cycle mac_active trace, the cycles of the done pulses, and
@@ -75,7 +76,7 @@ def simulate(dut, program, max_cycles=20000):
                 queue.pop(0)
             if len(dones) == len(program):
                 break
-        vec.extend(ctx.get(dut._vec[i]) for i in range(64))
+        vec.extend(ctx.get(dut._vec[i]) for i in range(vec_words))
 
     vec: list[int] = []
     sim = Simulator(dut)
@@ -235,6 +236,53 @@ def test_completions_are_the_timing_models(program):
     t0 = pred.fetch_cycles
     want = [done - t0 for unit, _, _, done in pred.trace if unit == "COMPUTE"]
     assert dones == want
+
+
+@pytest.mark.parametrize("px_stride", [1, 2])
+@pytest.mark.parametrize("pixel_mode", [0, 1])
+def test_pixel_walk_wraps_its_rows_at_every_column_count(pixel_mode, px_stride):
+    """MACs over px_count = 1 (n_cu in pixel mode, its least) .. 2 n_cu + 2 columns, three
+    rows each: every output pixel reads the maps at maps_addr + oy * py_stride + ox *
+    px_stride.  The counts cover each CU's first pixel starting on a wrap (px_count <= c +
+    n_cu in pixel mode, 1 in channel mode) or not, and the step's wrap threshold (wrap_at -
+    pixels per step) on both sides, which the engine's queue entry computes from the fields
+    as the instruction enters.  Each pixel's sum runs three loops (k0 2, k1 3, k2 3), whose
+    ends (count - 3) the entry computes too."""
+    k0, k1, k2, k1_stride, k2_stride, rows, maps_addr = 2, 3, 3, 50, 200, 3, 5
+    n_px = list(range(NCU if pixel_mode else 1, 2 * NCU + 3))
+    npix = max(n_px) * rows
+    size = maps_addr + rows * (max(n_px) * 2 + 1) + k1 * k1_stride + k2 * k2_stride
+    maps = [(7 * a + 3) % 997 - 498 for a in range(size)]
+    ones = np.ones((NCU, NV, k0 * k1 * k2, N), np.int64)  # every weight 1: sums of x
+    dut = make_engine(maps, ones, np.zeros((NCU, NV, N), np.int64))
+    pix_words = NV if pixel_mode else NCU * NV  # vector words one output pixel takes
+    program, out = [], 0
+    for px in n_px:
+        py_stride = px * px_stride + 1  # rows apart: every pixel reads its own elements
+        fields = {"k0_count": k0, "k1_count": k1, "k2_count": k2, "px_count": px}
+        fields.update(k1_stride=k1_stride, k2_stride=k2_stride, py_count=rows, drain=1)
+        fields.update(acc_clear=1)
+        fields.update(pixel_mode=pixel_mode, maps_addr=maps_addr, px_stride=px_stride)
+        fields.update(py_stride=py_stride, shift=0, out_addr=out, out_pix_stride=pix_words)
+        program.append((Instruction(Op.MAC, fields), out, py_stride))
+        out += px * rows * pix_words
+    assert npix * pix_words <= out <= CFG.vector_depth
+    _, _, vec = simulate(dut, [i for i, _, _ in program], vec_words=out)
+    for instr, base, py_stride in program:
+        px = instr.fields["px_count"]
+        for pix in range(px * rows):
+            oy, ox = divmod(pix, px)
+            a = maps_addr + oy * py_stride + ox * px_stride
+            offsets = [
+                i2 * k2_stride + i1 * k1_stride + i0
+                for i2 in range(k2)
+                for i1 in range(k1)
+                for i0 in range(k0)
+            ]
+            want = [sum(maps[a + o] for o in offsets)] * N
+            for word in range(pix_words):
+                got = _lanes(vec[base + pix * pix_words + word])
+                assert got == want, (px, pix, word)
 
 
 def accumulate(k, *, px, acc, clear):
