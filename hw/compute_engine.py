@@ -731,7 +731,22 @@ class ComputeEngine(wiring.Component):
                 replicas(m, at_end_n[i], 1, f"k{i}_at_end_cu{c}_", reset_less=False)[0]
                 for i in range(2)
             ]
-            with m.If(load):
+            # the step first: the three cases never coincide (`fin` implies `k_last`), and
+            # the case written first is the last multiplexer before the registers, so the
+            # step's sums (the critical paths of 7c5d577's seeds) pass one choice, by
+            # `wraps`, and that one
+            with m.If(stepping):
+                nxt = Mux(wraps[c], base[c] + wrap_delta, base[c] + adv_stride)
+                m.d.sync += [
+                    pix[c].eq(pix[c] + adv),
+                    ox[c].eq(Mux(wraps[c], ox[c] - wrap_at, ox[c] + adv)),
+                    wraps[c].eq(Mux(wraps[c], ox[c] >= thr_wrap, ox[c] >= thr_step)),
+                    base[c].eq(nxt),
+                    maddr[c].eq(nxt),
+                    m1[c].eq(nxt),
+                    m2[c].eq(nxt),
+                ]
+            with m.Elif(load):
                 start = Mux(s["pixel_mode"], c, 0)
                 m.d.sync += [
                     pix[c].eq(start),
@@ -751,17 +766,6 @@ class ComputeEngine(wiring.Component):
                 with m.Else():
                     plane = m2[c] + f["k2_stride"]
                     m.d.sync += [m2[c].eq(plane), m1[c].eq(plane), maddr[c].eq(plane)]
-            with m.Elif(stepping):
-                nxt = Mux(wraps[c], base[c] + wrap_delta, base[c] + adv_stride)
-                m.d.sync += [
-                    pix[c].eq(pix[c] + adv),
-                    ox[c].eq(Mux(wraps[c], ox[c] - wrap_at, ox[c] + adv)),
-                    wraps[c].eq(Mux(wraps[c], ox[c] >= thr_wrap, ox[c] >= thr_step)),
-                    base[c].eq(nxt),
-                    maddr[c].eq(nxt),
-                    m1[c].eq(nxt),
-                    m2[c].eq(nxt),
-                ]
 
         # ---- issue: buffer reads and the control that travels with them ----------------
         ctl = data.StructLayout(
