@@ -28,6 +28,8 @@ length).  A VEC runs in the vector unit beside MAC instructions that do not drai
 touch no vector-buffer word); completions are reported in program order.
 """
 
+from functools import reduce
+from operator import or_
 from types import SimpleNamespace
 
 from amaranth import Array, Cat, Const, Module, Mux, Signal, signed, unsigned
@@ -92,6 +94,15 @@ def _up_down(m: Module, name: str, n: int, inc, dec) -> Signal:
     with m.Elif(dec & ~inc):
         m.d.sync += t.eq(t[1:])
     return t
+
+
+def _one_hot_update(m: Module, reg: Signal, cases: list) -> None:
+    """``reg`` takes the value of the case whose select is true (at most one is: the
+    caller's contract), and keeps its value when none is: an enable, the OR of the
+    selects, and a value, the OR of each case's value ANDed with its select - no
+    multiplexer chain by priority, so every case's value is as near the register."""
+    with m.If(Cat(*(sel for sel, _ in cases)).any()):
+        m.d.sync += reg.eq(reduce(or_, (Mux(sel, value, 0) for sel, value in cases)))
 
 
 class ComputeEngine(wiring.Component):
@@ -731,41 +742,36 @@ class ComputeEngine(wiring.Component):
                 replicas(m, at_end_n[i], 1, f"k{i}_at_end_cu{c}_", reset_less=False)[0]
                 for i in range(2)
             ]
-            # the step first: the three cases never coincide (`fin` implies `k_last`), and
-            # the case written first is the last multiplexer before the registers, so the
-            # step's sums (the critical paths of 7c5d577's seeds) pass one choice, by
-            # `wraps`, and that one
             with m.If(stepping):
-                nxt = Mux(wraps[c], base[c] + wrap_delta, base[c] + adv_stride)
                 m.d.sync += [
                     pix[c].eq(pix[c] + adv),
                     ox[c].eq(Mux(wraps[c], ox[c] - wrap_at, ox[c] + adv)),
                     wraps[c].eq(Mux(wraps[c], ox[c] >= thr_wrap, ox[c] >= thr_step)),
-                    base[c].eq(nxt),
-                    maddr[c].eq(nxt),
-                    m1[c].eq(nxt),
-                    m2[c].eq(nxt),
                 ]
             with m.Elif(load):
                 start = Mux(s["pixel_mode"], c, 0)
-                m.d.sync += [
-                    pix[c].eq(start),
-                    ox[c].eq(start),
-                    wraps[c].eq(head.wrap0[c]),
-                    base[c].eq(head.base[c]),
-                    maddr[c].eq(head.base[c]),
-                    m1[c].eq(head.base[c]),
-                    m2[c].eq(head.base[c]),
-                ]
-            with m.Elif(counting):
-                with m.If(~ends[0]):
-                    m.d.sync += maddr[c].eq(maddr[c] + 1)
-                with m.Elif(~ends[1]):
-                    row = m1[c] + f["k1_stride"]
-                    m.d.sync += [m1[c].eq(row), maddr[c].eq(row)]
-                with m.Else():
-                    plane = m2[c] + f["k2_stride"]
-                    m.d.sync += [m2[c].eq(plane), m1[c].eq(plane), maddr[c].eq(plane)]
+                m.d.sync += [pix[c].eq(start), ox[c].eq(start), wraps[c].eq(head.wrap0[c])]
+            # The address walkers: each an enable and an AND-OR of its cases' values under
+            # one-hot selects from flip-flops (the three cases never coincide: `fin` implies
+            # `k_last`), so that every case's sum reaches its register through the same two
+            # LUT levels, with no chain of multiplexers by priority (Fmax: the step's sums,
+            # then the wrap choice and the case multiplexers, led 7c5d577's seeds; with the
+            # step's case first, the count's sums led 6b6a4c5's)
+            step_w, step_s = stepping & wraps[c], stepping & ~wraps[c]
+            inc = counting & ~ends[0]
+            next_row = counting & ends[0] & ~ends[1]
+            next_plane = counting & ends[0] & ends[1]
+            to_w, to_s = base[c] + wrap_delta, base[c] + adv_stride
+            row, plane = m1[c] + f["k1_stride"], m2[c] + f["k2_stride"]
+            starts = [(load, head.base[c]), (step_w, to_w), (step_s, to_s)]
+            _one_hot_update(m, base[c], starts)
+            _one_hot_update(m, m2[c], [*starts, (next_plane, plane)])
+            _one_hot_update(m, m1[c], [*starts, (next_row, row), (next_plane, plane)])
+            _one_hot_update(
+                m,
+                maddr[c],
+                [*starts, (inc, maddr[c] + 1), (next_row, row), (next_plane, plane)],
+            )
 
         # ---- issue: buffer reads and the control that travels with them ----------------
         ctl = data.StructLayout(
