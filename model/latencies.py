@@ -101,6 +101,8 @@ VEC_DONE = BUFFER_READ_LATENCY + VEC_STAGES + 1
 #: A VEC instruction without positions (a SYNC, which only moves tokens) completes this many
 #: cycles after it leaves the slot.
 VEC_SYNC_DONE = 3
-#: The engine reports a completion to the compute sequencer (which moves its tokens) from a
-#: flip-flop: the report reaches the sequencer this many cycles after the engine decides it.
-COMPUTE_REPORT = 1
+#: The engine reports a completion to the compute sequencer (which moves its tokens)
+#: through flip-flops, the first by the engine's decision and the second by the sequencer
+#: (the crossing between them has no logic): the report reaches the sequencer this many
+#: cycles after the engine decides it.
+COMPUTE_REPORT = 2
