@@ -762,8 +762,8 @@ class ComputeEngine(wiring.Component):
                 m.d.sync += [pix[c].eq(start), ox[c].eq(start), wraps[c].eq(head.wrap0[c])]
             # The address walkers: each an enable and an AND-OR of its cases' values under
             # one-hot selects from flip-flops (the three cases never coincide: `fin` implies
-            # `k_last`), so that every case's sum reaches its register through the same two
-            # LUT levels, with no chain of multiplexers by priority (Fmax: the step's sums,
+            # `k_last`), so that no case's sum passes the other cases' multiplexers on its
+            # way to the register, as in a chain by priority (Fmax: the step's sums,
             # then the wrap choice and the case multiplexers, led 7c5d577's seeds; with the
             # step's case first, the count's sums led 6b6a4c5's)
             step_w, step_s = stepping & wraps[c], stepping & ~wraps[c]

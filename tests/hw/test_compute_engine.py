@@ -260,8 +260,8 @@ def test_pixel_walk_wraps_its_rows_at_every_column_count(pixel_mode, px_stride):
     for px in n_px:
         py_stride = px * px_stride + 1  # rows apart: every pixel reads its own elements
         fields = {"k0_count": k0, "k1_count": k1, "k2_count": k2, "px_count": px}
-        fields.update(k1_stride=k1_stride, k2_stride=k2_stride, py_count=rows, drain=1)
-        fields.update(acc_clear=1)
+        fields.update(k1_stride=k1_stride, k2_stride=k2_stride, py_count=rows)
+        fields.update(drain=1, acc_clear=1)
         fields.update(pixel_mode=pixel_mode, maps_addr=maps_addr, px_stride=px_stride)
         fields.update(py_stride=py_stride, shift=0, out_addr=out, out_pix_stride=pix_words)
         program.append((Instruction(Op.MAC, fields), out, py_stride))
