@@ -28,8 +28,6 @@ length).  A VEC runs in the vector unit beside MAC instructions that do not drai
 touch no vector-buffer word); completions are reported in program order.
 """
 
-from functools import reduce
-from operator import or_
 from types import SimpleNamespace
 
 from amaranth import Array, Cat, Const, Module, Mux, Signal, signed, unsigned
@@ -47,6 +45,7 @@ from snowsim.hw.ports import VEC_ADDR_BITS, BufReadSignature, BufWriteSignature,
 from snowsim.hw.primitives import checks
 from snowsim.hw.read_port import RegisteredReadPort
 from snowsim.hw.ring_fifo import RingFIFO
+from snowsim.hw.select_update import one_hot_update
 from snowsim.hw.shift_fifo import ShiftFIFO
 from snowsim.hw.vector_unit import PREDECODE, VectorUnit, predecode
 from snowsim.hw.vmac import VMac
@@ -95,15 +94,6 @@ def _up_down(m: Module, name: str, n: int, inc, dec) -> Signal:
     with m.Elif(dec & ~inc):
         m.d.sync += t.eq(t[1:])
     return t
-
-
-def _one_hot_update(m: Module, reg: Signal, cases: list) -> None:
-    """``reg`` takes the value of the case whose select is true (at most one is: the
-    caller's contract), and keeps its value when none is: an enable, the OR of the
-    selects, and a value, the OR of each case's value ANDed with its select - no
-    multiplexer chain by priority, so every case's value is as near the register."""
-    with m.If(Cat(*(sel for sel, _ in cases)).any()):
-        m.d.sync += reg.eq(reduce(or_, (Mux(sel, value, 0) for sel, value in cases)))
 
 
 class ComputeEngine(wiring.Component):
@@ -773,10 +763,10 @@ class ComputeEngine(wiring.Component):
             to_w, to_s = base[c] + wrap_delta, base[c] + adv_stride
             row, plane = m1[c] + f["k1_stride"], m2[c] + f["k2_stride"]
             starts = [(load, head.base[c]), (step_w, to_w), (step_s, to_s)]
-            _one_hot_update(m, base[c], starts)
-            _one_hot_update(m, m2[c], [*starts, (next_plane, plane)])
-            _one_hot_update(m, m1[c], [*starts, (next_row, row), (next_plane, plane)])
-            _one_hot_update(
+            one_hot_update(m, base[c], starts)
+            one_hot_update(m, m2[c], [*starts, (next_plane, plane)])
+            one_hot_update(m, m1[c], [*starts, (next_row, row), (next_plane, plane)])
+            one_hot_update(
                 m,
                 maddr[c],
                 [*starts, (inc, maddr[c] + 1), (next_row, row), (next_plane, plane)],

@@ -6,13 +6,18 @@ selects carry the late decision, and Yosys turns the chain's priorities into an 
 several LUT levels.  :func:`select_update` writes each register once: its enable is the OR of
 the enables of the cases that write it, its value a multiplexer over those cases' values
 chosen by their selects - flip-flops only - so the late decision reaches the register
-through one LUT, the enable, and never its value.
+through one LUT, the enable, and never its value.  :func:`one_hot_update` is the same
+register update for one register whose cases wait on nothing, with its value an AND-OR
+instead of a multiplexer chain, so that no case's value passes the others' multiplexers.
 """
+
+from functools import reduce
+from operator import or_
 
 from amaranth import C, Cat, Module, Mux, Signal
 from amaranth.hdl import Value
 
-__all__ = ["select_update"]
+__all__ = ["one_hot_update", "select_update"]
 
 
 def select_update(m: Module, go: Value, cases: list[tuple[Value, bool, list]]) -> None:
@@ -53,3 +58,19 @@ def select_update(m: Module, go: Value, cases: list[tuple[Value, bool, list]]) -
             enable = enable | Cat(*other).any()
         with m.If(enable):
             m.d.sync += lhs.eq(value)
+
+
+def one_hot_update(m: Module, reg: Signal, cases: list[tuple[Value, Value]]) -> None:
+    """``reg`` takes the value of the case whose select is true (at most one is: the
+    caller's contract), and keeps its value when none is: an enable, the OR of the
+    selects, and a value, the OR of each case's value ANDed with its select - no
+    multiplexer chain by priority, so every case's value is as near the register.
+
+    Parameters
+    ----------
+    m : Module
+    reg : Signal
+    cases : list of (select, value)
+    """
+    with m.If(Cat(*(sel for sel, _ in cases)).any()):
+        m.d.sync += reg.eq(reduce(or_, (Mux(sel, value, 0) for sel, value in cases)))
