@@ -13,9 +13,15 @@ with ``REG_INPUTA``/``REG_INPUTB`` (and ``REG_OUTPUT``) on ``CLK0``: the same cy
 same values, the registers inside the block.  Without the product register the
 block is timed as registered inputs, 3.86 ns from the clock to its product (speed 6), which
 leaves a short route into one flip-flop at 150 MHz.
+
+The multiplier's registers have no reset: every user qualifies the product with a valid
+flag of its own pipeline (a vMAC's accumulate, the vector unit's result register, the
+engine's queue write), so a reset need not reach the pipeline, and the block's ``RST0`` is
+tied low (the core's reset into the multipliers' ``RST0`` was a critical path: the net's
+flip-flop -> 6.9 ns of routing -> a vector-unit multiplier, e08a041 seed 2).
 """
 
-from amaranth import ClockSignal, Const, Instance, Module, ResetSignal, Signal, signed
+from amaranth import ClockSignal, Const, Instance, Module, Signal, signed
 from amaranth.hdl import Shape, ShapeCastable
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
@@ -50,8 +56,8 @@ class PipelinedMultiplier(wiring.Component):
     a : In(a_shape), b : In(b_shape)
         The operands of cycle ``t``.
     p : Out(shape of ``a * b``)
-        Their exact product in cycle ``t + latency`` (zero in the ``latency`` cycles after
-        a reset).
+        Their exact product in cycle ``t + latency`` (zero in the ``latency`` cycles from
+        power-up; a reset does not clear it: the registers have none).
     """
 
     def __init__(self, a_shape, b_shape, *, product_register: bool = True):
@@ -80,18 +86,20 @@ class PipelinedMultiplier(wiring.Component):
         if family(platform) == "ecp5":
             self._ecp5(m)
             return m
-        a_r = Signal(self.a_shape)
-        b_r = Signal(self.b_shape)
+        a_r = Signal(self.a_shape, reset_less=True)
+        b_r = Signal(self.b_shape, reset_less=True)
         m.d.sync += [a_r.eq(self.a), b_r.eq(self.b)]
         if self.product_register:
-            m.d.sync += self.p.eq(a_r * b_r)
+            p_r = Signal.like(self.p, reset_less=True)
+            m.d.sync += p_r.eq(a_r * b_r)
+            m.d.comb += self.p.eq(p_r)
         else:
             m.d.comb += self.p.eq(a_r * b_r)
         return m
 
     def _ecp5(self, m: Module) -> None:
         """A MULT18X18D with its A and B (and output) registers on ``CLK0``, always enabled
-        and reset synchronously by the domain's reset, like the generic form's flip-flops."""
+        and never reset (``RST0`` low), like the generic form's flip-flops."""
         a = Signal(signed(DSP_BITS))
         b = Signal(signed(DSP_BITS))
         p = Signal(signed(2 * DSP_BITS))
@@ -115,7 +123,7 @@ class PipelinedMultiplier(wiring.Component):
             p_CAS_MATCH_REG="FALSE",
             i_CLK0=ClockSignal(),
             i_CE0=Const(1),
-            i_RST0=ResetSignal(),
+            i_RST0=Const(0),
             i_SIGNEDA=Const(1),
             i_SIGNEDB=Const(1),
             i_SOURCEA=Const(0),
