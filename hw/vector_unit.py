@@ -356,7 +356,11 @@ class VectorUnit(wiring.Component):
         q_final, q_dst = q["p_final"], q["p_dst"]
         av = data.View(lanes, self.rd_a.data)
         bv = data.View(lanes, self.rd_b.data)
-        res = Signal(lanes, reset_less=True)  # MAXPOOL's first position does not read it
+        # MAXPOOL's first position does not read it.  The buffer's write data; each lane
+        # keeps a copy of its word for its own MAXPOOL compare and keep choice (`res_k`),
+        # so that the register the write port pulls across the die is not in the lane's
+        # loop (Fmax: res -> the compare -> beats_res, late in every seed at e08a041)
+        res = Signal(lanes, reset_less=True, attrs={"keep": 1})
         lo, hi = -(1 << (d - 1)), (1 << (d - 1)) - 1
 
         def sat(v):
@@ -417,9 +421,10 @@ class VectorUnit(wiring.Component):
             # a cycle ahead so that the result register's enable is a LUT of flip-flops, not
             # a carry chain (Fmax): the maximum this cycle is last cycle's, or last cycle's
             # value when that position was the window's first, or the larger of the two
+            res_k = Signal(signed(d), name=f"res_k{lane}", reset_less=True, attrs={"keep": 1})
             beats_res = Signal(name=f"beats_res{lane}", reset_less=True)  # vs. last res
             beats_prev = Signal(name=f"beats_prev{lane}", reset_less=True)  # vs. last value
-            m.d.sync += [beats_res.eq(simple4 > res[lane]), beats_prev.eq(simple4 > simple5)]
+            m.d.sync += [beats_res.eq(simple4 > res_k), beats_prev.eq(simple4 > simple5)]
             greater = Mux(~was_valid, beats_res, Mux(was_first, beats_prev, beats_res & beats_prev))
             mul5 = delayed(m, mul, 1, f"mulq{lane}", reset_less=True)
             r = Signal(signed(d), name=f"r{lane}")
@@ -431,13 +436,13 @@ class VectorUnit(wiring.Component):
                     Mux(
                         is_op[VecOp.SIGMOID],
                         sig_y,
-                        Mux(is_op[VecOp.TANH], tanh_y, Mux(keep, res[lane], simple5)),
+                        Mux(is_op[VecOp.TANH], tanh_y, Mux(keep, res_k, simple5)),
                     ),
                 )
             )
             # E6: the result register
             with m.If(q_valid):
-                m.d.sync += res[lane].eq(r)
+                m.d.sync += [res[lane].eq(r), res_k.eq(r)]
         # stage 2: write
         w_en, w_final, w_dst = Signal(), Signal(), Signal(16)
         m.d.sync += [w_en.eq(q_write), w_final.eq(q_final), w_dst.eq(q_dst)]
