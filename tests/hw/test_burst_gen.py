@@ -293,3 +293,15 @@ def test_stalls_fill_and_drain_the_output_buffer(stalls, row_el):
     ds = [_descriptor(cfg, addr_el, row_el, 3, 3, gap=5, pgap=7) for addr_el in (0, 2043)]
     for d in ds:
         assert _run(cfg, d, stalls) == _expected(cfg, d), d
+
+
+@pytest.mark.parametrize("empty", ["rows", "planes", "row_bytes"])
+def test_a_descriptor_that_moves_nothing_presents_no_burst(empty):
+    """A descriptor with no rows, no planes or rows of no bytes presents no burst (its
+    first cycle after the setup has no valid), whatever its other fields, and the one
+    loaded after it walks as it would alone."""
+    cfg = PRESETS["tiny"]
+    nothing = {**_descriptor(cfg, 100, 7, 3, 2, gap=1), empty: 0}
+    after = _descriptor(cfg, 4000, 30, 2, 2, gap=3)
+    assert _expected(cfg, nothing) == []
+    assert _run_many(cfg, [nothing, after]) == [[], _expected(cfg, after)]
