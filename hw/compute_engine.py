@@ -531,8 +531,11 @@ class ComputeEngine(wiring.Component):
         w_ptr = Signal(24)
         step = Signal(16)
         npix = Signal(24)
-        adv_stride = Signal(24)  # maps address step from one pixel step to the next
-        wrap_delta = Signal(24)  # ... when the step wraps to the next output row
+        # the maps address step from one pixel step to the next, and when the step wraps
+        # to the next output row: a copy per CU, loaded with its walkers (from one pair of
+        # registers both CUs' walker sums fanned out across the die; Fmax)
+        adv_stride = [Signal(24, name=f"adv_stride{c}") for c in range(ncu)]
+        wrap_delta = [Signal(24, name=f"wrap_delta{c}") for c in range(ncu)]
         # a CU's output column wraps when ox + adv >= px_count, i.e. ox >= wrap_at (one
         # compare of flip-flops, no add before it); it then steps to ox - wrap_at
         wrap_at = Signal(signed(13))  # px_count - adv
@@ -705,8 +708,6 @@ class ComputeEngine(wiring.Component):
                 npix.eq(slot_npix),
                 left.eq(slot_npix - 2 * s_pixels),
                 out_base.eq(s["out_addr"]),
-                adv_stride.eq(head.adv),
-                wrap_delta.eq(head.adv_py - head.row_span),
                 wrap_at.eq(head.wrap_at),
                 out_step.eq(head.out_step),
                 thr_wrap.eq(head.wrap_at.as_signed() * 2),
@@ -749,7 +750,13 @@ class ComputeEngine(wiring.Component):
                 ]
             with m.Elif(load):
                 start = Mux(s["pixel_mode"], c, 0)
-                m.d.sync += [pix[c].eq(start), ox[c].eq(start), wraps[c].eq(head.wrap0[c])]
+                m.d.sync += [
+                    pix[c].eq(start),
+                    ox[c].eq(start),
+                    wraps[c].eq(head.wrap0[c]),
+                    adv_stride[c].eq(head.adv),
+                    wrap_delta[c].eq(head.adv_py - head.row_span),
+                ]
             # The address walkers: each an enable and an AND-OR of its cases' values under
             # one-hot selects from flip-flops (the three cases never coincide: `fin` implies
             # `k_last`), so that no case's sum passes the other cases' multiplexers on its
@@ -760,7 +767,7 @@ class ComputeEngine(wiring.Component):
             inc = counting & ~ends[0]
             next_row = counting & ends[0] & ~ends[1]
             next_plane = counting & ends[0] & ends[1]
-            to_w, to_s = base[c] + wrap_delta, base[c] + adv_stride
+            to_w, to_s = base[c] + wrap_delta[c], base[c] + adv_stride[c]
             row, plane = m1[c] + f["k1_stride"], m2[c] + f["k2_stride"]
             starts = [(load, head.base[c]), (step_w, to_w), (step_s, to_s)]
             one_hot_update(m, base[c], starts)
