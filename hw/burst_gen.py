@@ -19,6 +19,14 @@ from snowsim.model.latencies import BURST_GEN_SETUP
 __all__ = ["BurstGen"]
 
 
+def _within_page(end) -> Value:
+    """``end <= 4096`` for an unsigned ``end`` (a row's offset in its page plus its length),
+    as LUTs of its bits, no compare: the bits from 13 up zero, and bit 12 zero or the bits
+    below it zero."""
+    end = Value.cast(end)
+    return (end[13:] == 0) & (~end[12] | (end[:12] == 0))
+
+
 class BurstGen(wiring.Component):
     """Parameters
     ----------
@@ -277,6 +285,7 @@ class BurstGen(wiring.Component):
         s_tail = reg(w, "s_tail")
         s_c, s_tail0 = reg(1, "s_c"), reg(w, "s_tail0")  # off_bits of the first row
         s_n0 = reg(1, "s_n0")  # the first row's near flag
+        s_d0 = reg(1, "s_d0")  # ... and its d (it ends within its page)
         s_lr, s_lp = reg(12, "s_lr"), reg(12, "s_lp")  # the second row's, plane's addr[:12]
         s_p_row, s_p_plane = reg(19, "s_p_row"), reg(19, "s_p_plane")  # s + row_bytes
         s_rows, s_row_stride = reg(16, "s_rows"), reg(32, "s_row_stride")
@@ -311,6 +320,10 @@ class BurstGen(wiring.Component):
             s_c_4k.eq(nbytes + (bus - 1 - (page + 1) * bus)),
             s_t4k.eq(Mux(nbytes > 4096, 0, 4097 - nbytes)),
             s_n0.eq(raw["dram_addr"][:12] >= near_at),
+            # d: addr[:12] + row_bytes <= 4096, decoded from the sum's bits (the bits from
+            # 13 up zero, and bit 12 zero or the bits below it zero): one carry chain and
+            # LUTs, no compare behind the add
+            s_d0.eq(_within_page(raw["dram_addr"][:12] + nbytes)),
             s_lr.eq(raw["dram_addr"][:12] + raw["dram_row_stride"][:12]),
             s_lp.eq(raw["dram_addr"][:12] + raw["dram_plane_stride"][:12]),
             s_p_row.eq(raw["dram_row_stride"][:12] + nbytes),
@@ -395,16 +408,11 @@ class BurstGen(wiring.Component):
             plane_f.n.eq(s_lp >= near_at),
             nplane_elem.eq(s_elem + s_bplane_stride),
             active.eq(~Cat(*s_zero).any()),
-            # the first row's d (addr[:12] + row_bytes <= 4096) is addr[:12] < T, one
-            # compare of staged registers as the row_f / plane_f flags' (Fmax: staged as
-            # an add, then a compare of the sum, from the raw registers, it was the critical
-            # path of three of 7ed77bc's five seeds)
-            *start_row(
-                s_addr,
-                s_elem,
-                s_k,
-                SimpleNamespace(c=s_c, tail=s_tail0, d=s_addr[:12] < s_t4k, n=s_n0),
-            ),
+            # the first row's flags from flip-flops (Fmax: its d as a compare of staged
+            # registers at the load, addr[:12] < T, was the critical path of two of
+            # 530f32e's runs; staged as an add, then a compare of the sum, from the raw
+            # registers, of three of 7ed77bc's five seeds)
+            *start_row(s_addr, s_elem, s_k, SimpleNamespace(c=s_c, tail=s_tail0, d=s_d0, n=s_n0)),
         ]
         # this burst ends at the 4 KiB boundary: the next starts a page
         to_page = [
