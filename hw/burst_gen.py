@@ -8,7 +8,7 @@ presented.
 
 from types import SimpleNamespace
 
-from amaranth import C, Cat, Module, Mux, Signal, Value, signed
+from amaranth import C, Cat, Const, Module, Mux, Signal, Value, signed, unsigned
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -278,10 +278,27 @@ class BurstGen(wiring.Component):
         # its row length (one carry chain each), so that the walkers' load and the
         # row-start arithmetic (one carry chain) start from registers.
         # (loaded every cycle, read only in `pending`)
-        s_addr, s_nb1, s_nb1m = reg(32, "s_addr"), reg(19, "s_nb1"), reg(19, "s_nb1m")
-        s_nb2 = reg(19, "s_nb2")
-        s_c_l, s_c_l1 = reg(signed(21), "s_c_l"), reg(signed(21), "s_c_l1")
-        s_c_4k, s_t4k = reg(signed(21), "s_c_4k"), reg(13, "s_t4k")
+        s_addr, s_t4k = reg(32, "s_addr"), reg(13, "s_t4k")
+        # the row length plus a constant k (one carry chain each), initialised to k, their
+        # value for the raw registers' initial 0: a bit that the length's zero low bits
+        # (a whole number of elements) leave constant is then a constant to synthesis, not
+        # a flip-flop 0 at power-up and 1 after, which Yosys shares between the two
+        # generators (Fmax: s_c_4k's bit 0, shared, was the critical path of 530f32e's seed
+        # 3, from the read generator into the write generator's r4k)
+        plus_len = {
+            "s_nb1": (unsigned(19), bus - 1),
+            "s_nb2": (unsigned(19), 2 * bus - 1),
+            "s_nb1m": (unsigned(19), -1),
+            "s_c_l": (signed(21), bus - 1 - (lim + 1) * bus),
+            "s_c_l1": (signed(21), bus - 1 - lim * bus),
+            "s_c_4k": (signed(21), bus - 1 - (page + 1) * bus),
+        }
+        s_len = {
+            name: Signal(shape, name=name, reset_less=True, init=Const(k, shape).value)
+            for name, (shape, k) in plus_len.items()
+        }
+        s_nb1, s_nb2, s_nb1m = s_len["s_nb1"], s_len["s_nb2"], s_len["s_nb1m"]
+        s_c_l, s_c_l1, s_c_4k = s_len["s_c_l"], s_len["s_c_l1"], s_len["s_c_4k"]
         s_tail = reg(w, "s_tail")
         s_c, s_tail0 = reg(1, "s_c"), reg(w, "s_tail0")  # off_bits of the first row
         s_n0 = reg(1, "s_n0")  # the first row's near flag
@@ -307,17 +324,11 @@ class BurstGen(wiring.Component):
         m.d.sync += [r.eq(getattr(self, f"d_{name}")) for name, r in raw.items()]
         m.d.sync += loaded.eq(self.load)
         assert BURST_GEN_SETUP == 3
-        # each of these is one add of a constant to the row length (one carry chain)
         nbytes = raw["row_bytes"]
         m.d.sync += [
             pending.eq(loaded),
             s_addr.eq(raw["dram_addr"]),
-            s_nb1.eq(nbytes + (bus - 1)),
-            s_nb2.eq(nbytes + (2 * bus - 1)),
-            s_nb1m.eq(nbytes - 1),
-            s_c_l.eq(nbytes + (bus - 1 - (lim + 1) * bus)),
-            s_c_l1.eq(nbytes + (bus - 1 - lim * bus)),
-            s_c_4k.eq(nbytes + (bus - 1 - (page + 1) * bus)),
+            *(s_len[name].eq(nbytes + k) for name, (_, k) in plus_len.items()),
             s_t4k.eq(Mux(nbytes > 4096, 0, 4097 - nbytes)),
             s_n0.eq(raw["dram_addr"][:12] >= near_at),
             # d: addr[:12] + row_bytes <= 4096, decoded from the sum's bits (the bits from
