@@ -216,16 +216,35 @@ class ComputeEngine(wiring.Component):
         for c in range(ncu):
             with m.If(self.dma_wr.valid & self.dma_wr.cu_mask[c]):
                 m.d.sync += dw_addr[c].eq(self.dma_wr.addr)
+
+        def dma_port(port, name):
+            # The DMA side's port signals, each a register without reset (m.d.sync drives
+            # them): a write port's own signals would take the core reset, and with it a
+            # LUT in front of every enable's LSR and the reset's fan-out over the data and
+            # address bits (Fmax: core_rst -> a maps enable's LSR, 6.4 ns of routing, was
+            # a critical path).  A beat the DMA delivered before the core reset is written
+            # up to two cycles after the reset takes effect (one, with the ports' resets):
+            # into its own buffer, at its own address; no buffer's contents are reset.
+            regs = SimpleNamespace(
+                **{
+                    f: Signal.like(getattr(port, f), name=f"{name}_{f}", reset_less=True)
+                    for f in ("addr", "data", "en")
+                }
+            )
+            m.d.comb += [getattr(port, f).eq(r) for f, r in vars(regs).items()]
+            return regs
+
         maps_rp, w_rp, b_rp, acc_rp, acc_wp = [], [], [], [], []
         maps_wp, w_wp, b_wp = [], [], []  # the DMA side's ports, for the collision check
         for c in range(ncu):
             m.submodules[f"maps{c}"] = mem = Memory(data=self._maps[c], attrs=NO_RW_CHECK)
             wp = mem.write_port(granularity=d)
             maps_wp.append(wp)
+            wr = dma_port(wp, f"maps{c}_w")
             m.d.sync += [
-                wp.addr.eq(dw_addr[c]),
-                wp.en.eq(Mux(dw_to[Buf.MAPS][c], dw.mask, 0)),
-                wp.data.eq(dw.data),
+                wr.addr.eq(dw_addr[c]),
+                wr.en.eq(Mux(dw_to[Buf.MAPS][c], dw.mask, 0)),
+                wr.data.eq(dw.data),
             ]
             maps_rp.append(RegisteredReadPort(m, mem, f"maps{c}"))
             w_rp.append([])
@@ -247,12 +266,11 @@ class ComputeEngine(wiring.Component):
                 rest = dw_addr[c] % per_vmac
                 part = rest % cfg.word_beats if cfg.word_beats > 1 else 0
                 hit = dw_to[Buf.WEIGHTS][c] & ((vsel == v) if len(vsel) else 1)
+                wr = dma_port(wwp, f"w{c}_{v}_w")
                 m.d.sync += [
-                    wwp.addr.eq(rest >> wb_bits),
-                    wwp.data.eq(dw.data.replicate(cfg.word_beats)),
-                    wwp.en.eq(
-                        Mux(hit, dw.mask << (part * e) if cfg.word_beats > 1 else dw.mask, 0)
-                    ),
+                    wr.addr.eq(rest >> wb_bits),
+                    wr.data.eq(dw.data.replicate(cfg.word_beats)),
+                    wr.en.eq(Mux(hit, dw.mask << (part * e) if cfg.word_beats > 1 else dw.mask, 0)),
                 ]
                 w_rp[c].append(RegisteredReadPort(m, wmem, f"w{c}_{v}"))
                 # bias: words of n_lanes x 2*data_bits, written as data_bits halves
@@ -265,10 +283,11 @@ class ComputeEngine(wiring.Component):
                 brest = dw_addr[c] % per_vmac_b
                 bpart = brest % b_beats
                 bhit = dw_to[Buf.BIAS][c] & ((bvsel == v) if len(bvsel) else 1)
+                wr = dma_port(bwp, f"b{c}_{v}_w")
                 m.d.sync += [
-                    bwp.addr.eq(brest // b_beats),
-                    bwp.data.eq(dw.data.replicate(b_beats)),
-                    bwp.en.eq(Mux(bhit, dw.mask << (bpart * e), 0)),
+                    wr.addr.eq(brest // b_beats),
+                    wr.data.eq(dw.data.replicate(b_beats)),
+                    wr.en.eq(Mux(bhit, dw.mask << (bpart * e), 0)),
                 ]
                 b_rp[c].append(RegisteredReadPort(m, bmem, f"b{c}_{v}"))
                 # A read of the row written back in the same cycle is never used (d = 4 in
