@@ -127,7 +127,6 @@ class BurstGen(wiring.Component):
             row_k[f"an_{st}"] = reg(12, f"an_{st}")
             row_k[f"bn1_{st}"] = reg(12, f"bn1_{st}")
             row_k[f"sn_{st}"] = reg(1, f"sn_{st}")
-        row_k["no_d"] = reg(1, "no_d")  # row_bytes > 4096: no start keeps the row in its page
         rows, rows_one = reg(16, "rows"), reg(1, "rows_one")
         row_stride, plane_stride = reg(32, "row_stride"), reg(32, "plane_stride")
         brow_stride, bplane_stride = reg(24, "brow_stride"), reg(24, "bplane_stride")
@@ -228,7 +227,7 @@ class BurstGen(wiring.Component):
                 return Mux(k[f"{split}_{st}"], ge | le, ge & le)
 
             return [
-                d_reg.eq(~k["no_d"] & inside("ad", "bd1", "sd")),
+                d_reg.eq(inside("ad", "bd1", "sd")),
                 n_reg.eq(inside("an", "bn1", "sn") if near_at else 1),
             ]
 
@@ -303,6 +302,7 @@ class BurstGen(wiring.Component):
         s_c, s_tail0 = reg(1, "s_c"), reg(w, "s_tail0")  # off_bits of the first row
         s_n0 = reg(1, "s_n0")  # the first row's near flag
         s_d0 = reg(1, "s_d0")  # ... and its d (it ends within its page)
+        s_no_d = reg(1, "s_no_d")  # row_bytes > 4096: no start keeps the row in its page
         s_lr, s_lp = reg(12, "s_lr"), reg(12, "s_lp")  # the second row's, plane's addr[:12]
         s_p_row, s_p_plane = reg(19, "s_p_row"), reg(19, "s_p_plane")  # s + row_bytes
         s_rows, s_row_stride = reg(16, "s_rows"), reg(32, "s_row_stride")
@@ -330,6 +330,7 @@ class BurstGen(wiring.Component):
             s_addr.eq(raw["dram_addr"]),
             *(s_len[name].eq(nbytes + k) for name, (_, k) in plus_len.items()),
             s_t4k.eq(Mux(nbytes > 4096, 0, 4097 - nbytes)),
+            s_no_d.eq(nbytes > 4096),
             s_n0.eq(raw["dram_addr"][:12] >= near_at),
             # d: addr[:12] + row_bytes <= 4096, decoded from the sum's bits (the bits from
             # 13 up zero, and bit 12 zero or the bits below it zero): one carry chain and
@@ -383,15 +384,16 @@ class BurstGen(wiring.Component):
         # longer than a page: no_d):
         #   d: from ad = -s' mod 4096, T long: to T - s' - 1 = 4096 - P, split, when
         #      0 < s' < T; else to 4096 - s' + T - 1 = 8192 - P (T - 1 = 4096 - P when
-        #      s' = 0): to -P mod 4096 in every case
+        #      s' = 0): to -P mod 4096 in every case.  No_d (T = 0: d never holds) is
+        #      the empty interval [4095, 0], not split, so that d is the interval's test
+        #      alone (Fmax: an AND with no_d after it was a LUT level of d_row's path)
         #   n: from an = near_at - s' mod 4096, 4096 - near_at long: to 4095 - s' (the
         #      bits of s' inverted), split when s' > near_at
-        s_k["no_d"] = s_t4k == 0
         for st, stride, p in (("row", s_row_stride, s_p_row), ("plane", s_plane_stride, s_p_plane)):
             s12 = stride[:12]
             split = (s12 != 0) & (s12 < s_t4k)
-            s_k[f"ad_{st}"] = (-s12)[:12]
-            s_k[f"bd1_{st}"] = (-p)[:12]
+            s_k[f"ad_{st}"] = (-s12)[:12] | s_no_d.replicate(12)
+            s_k[f"bd1_{st}"] = (-p)[:12] & ~s_no_d.replicate(12)
             s_k[f"sd_{st}"] = split
             s_k[f"an_{st}"] = (near_at - s12)[:12]
             s_k[f"bn1_{st}"] = ~s12
