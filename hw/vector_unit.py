@@ -20,7 +20,7 @@ Activation pipeline (per lane, per function): clamp and split ``u = x - lo`` int
 outside the range — the same integers as ``model/activations.py``.
 """
 
-from amaranth import Array, Cat, Const, Module, Mux, Signal, signed
+from amaranth import Array, Cat, Const, Module, Mux, Signal, Value, signed
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
@@ -35,6 +35,13 @@ from snowsim.model.isa import FIELDS, INSTR_BITS, Op, VecOp
 from snowsim.model.latencies import BUFFER_READ_LATENCY, VEC_STAGES
 
 __all__ = ["PREDECODE", "VectorUnit", "predecode"]
+
+
+def _biased(v: Value) -> Value:
+    """A signed value as an unsigned one of the same order (its sign bit inverted), so that
+    a compare is the carry of one chain, with no sign and overflow logic after it (Fmax:
+    MAXPOOL's compare into ``beats_res`` ended in two LUTs behind the chain)."""
+    return Cat(v[:-1], ~v[-1])
 
 
 #: What the unit loads from a VEC instruction beyond its fields, computed where the
@@ -424,7 +431,10 @@ class VectorUnit(wiring.Component):
             res_k = Signal(signed(d), name=f"res_k{lane}", reset_less=True, attrs={"keep": 1})
             beats_res = Signal(name=f"beats_res{lane}", reset_less=True)  # vs. last res
             beats_prev = Signal(name=f"beats_prev{lane}", reset_less=True)  # vs. last value
-            m.d.sync += [beats_res.eq(simple4 > res_k), beats_prev.eq(simple4 > simple5)]
+            m.d.sync += [
+                beats_res.eq(_biased(simple4) > _biased(res_k)),
+                beats_prev.eq(_biased(simple4) > _biased(simple5)),
+            ]
             greater = Mux(~was_valid, beats_res, Mux(was_first, beats_prev, beats_res & beats_prev))
             mul5 = delayed(m, mul, 1, f"mulq{lane}", reset_less=True)
             r = Signal(signed(d), name=f"r{lane}")
