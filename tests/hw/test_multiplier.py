@@ -45,6 +45,28 @@ def _operands(a_shape: Shape, b_shape: Shape, n: int, seed: int) -> list[tuple[i
     return pairs + [(draw(a_shape), draw(b_shape)) for _ in range(n)]
 
 
+def _stream(dut, mul, ops, rst=None):
+    """Simulate ``dut`` (``mul``, or ``mul`` wrapped) with ``ops`` one pair a cycle, then
+    ``mul.latency`` cycles of zeros; ``rst``: a (signal, cycle -> level) pair driven each
+    cycle.  Returns ``mul.p`` as seen each cycle before the clock edge."""
+    seen = []
+
+    async def tb(ctx):
+        for i, (a, b) in enumerate(ops + [(0, 0)] * mul.latency):
+            ctx.set(mul.a, a)
+            ctx.set(mul.b, b)
+            if rst is not None:
+                ctx.set(rst[0], rst[1](i))
+            seen.append(ctx.get(mul.p))
+            await ctx.tick()
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-6)
+    sim.add_testbench(tb)
+    sim.run()
+    return seen
+
+
 @pytest.mark.parametrize("product_register", [True, False])
 @pytest.mark.parametrize("a_shape,b_shape", SHAPES)
 def test_generic_form_is_the_product_latency_cycles_later(a_shape, b_shape, product_register):
@@ -52,19 +74,7 @@ def test_generic_form_is_the_product_latency_cycles_later(a_shape, b_shape, prod
     lat = dut.latency
     assert lat == (2 if product_register else 1)
     ops = _operands(Shape.cast(a_shape), Shape.cast(b_shape), 100, seed=a_shape.width)
-    seen = []
-
-    async def tb(ctx):
-        for a, b in ops + [(0, 0)] * lat:
-            ctx.set(dut.a, a)
-            ctx.set(dut.b, b)
-            seen.append(ctx.get(dut.p))
-            await ctx.tick()
-
-    sim = Simulator(dut)
-    sim.add_clock(1e-6)
-    sim.add_testbench(tb)
-    sim.run()
+    seen = _stream(dut, dut, ops)
     assert seen[:lat] == [0] * lat  # nothing from before the first operands
     assert seen[lat:] == [a * b for a, b in ops]
 
@@ -78,20 +88,8 @@ def test_a_reset_does_not_clear_the_pipeline(product_register):
     dut = ResetInserter(rst)(mul)
     lat = mul.latency
     ops = _operands(Shape.cast(signed(16)), Shape.cast(signed(16)), 40, seed=7)
-    seen = []
-
-    async def tb(ctx):
-        for i, (a, b) in enumerate(ops + [(0, 0)] * lat):
-            ctx.set(mul.a, a)
-            ctx.set(mul.b, b)
-            ctx.set(rst, i % 10 in (4, 5))  # two-cycle pulses, every operand stage hit
-            seen.append(ctx.get(mul.p))
-            await ctx.tick()
-
-    sim = Simulator(dut)
-    sim.add_clock(1e-6)
-    sim.add_testbench(tb)
-    sim.run()
+    # two-cycle pulses, every operand stage hit
+    seen = _stream(dut, mul, ops, rst=(rst, lambda i: i % 10 in (4, 5)))
     assert seen[lat:] == [a * b for a, b in ops]
 
 
