@@ -325,12 +325,13 @@ class BurstGen(wiring.Component):
         m.d.sync += loaded.eq(self.load)
         assert BURST_GEN_SETUP == 3
         nbytes = raw["row_bytes"]
+        longer_than_page = nbytes > 4096
         m.d.sync += [
             pending.eq(loaded),
             s_addr.eq(raw["dram_addr"]),
             *(s_len[name].eq(nbytes + k) for name, (_, k) in plus_len.items()),
-            s_t4k.eq(Mux(nbytes > 4096, 0, 4097 - nbytes)),
-            s_no_d.eq(nbytes > 4096),
+            s_t4k.eq(Mux(longer_than_page, 0, 4097 - nbytes)),
+            s_no_d.eq(longer_than_page),
             s_n0.eq(raw["dram_addr"][:12] >= near_at),
             # d: addr[:12] + row_bytes <= 4096, decoded from the sum's bits (the bits from
             # 13 up zero, and bit 12 zero or the bits below it zero): one carry chain and

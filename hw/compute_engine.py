@@ -755,6 +755,7 @@ class ComputeEngine(wiring.Component):
         maddr = [Signal(24, name=f"maddr{c}") for c in range(ncu)]
         m1 = [Signal(24, name=f"maddr{c}_k1") for c in range(ncu)]
         m2 = [Signal(24, name=f"maddr{c}_k2") for c in range(ncu)]
+        wrap_delta_v = head.adv_py - head.row_span  # loaded into every CU's copy
         for c in range(ncu):
             load, counting, stepping = decide(f"cu{c}")
             ends = [
@@ -774,7 +775,7 @@ class ComputeEngine(wiring.Component):
                     ox[c].eq(start),
                     wraps[c].eq(head.wrap0[c]),
                     adv_stride[c].eq(head.adv),
-                    wrap_delta[c].eq(head.adv_py - head.row_span),
+                    wrap_delta[c].eq(wrap_delta_v),
                 ]
             # The address walkers: each an enable and an AND-OR of its cases' values under
             # one-hot selects from flip-flops (the three cases never coincide: `fin` implies
