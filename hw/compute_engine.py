@@ -47,6 +47,7 @@ from snowsim.hw.read_port import RegisteredReadPort
 from snowsim.hw.ring_fifo import RingFIFO
 from snowsim.hw.select_update import one_hot_update
 from snowsim.hw.shift_fifo import ShiftFIFO
+from snowsim.hw.thermometer import up_down
 from snowsim.hw.vector_unit import PREDECODE, VectorUnit, predecode
 from snowsim.hw.vmac import VMac
 from snowsim.model.config import AcceleratorConfig
@@ -82,18 +83,6 @@ def _product_at_most(a, b, limit: int):
         ]
     ).any()
     return (a == 0) | (b == 0) | ((a[k:] == 0) & (b[k:] == 0) & small)
-
-
-def _up_down(m: Module, name: str, n: int, inc, dec) -> Signal:
-    """A count 0..n kept as a thermometer code (bit i: the count is above i), stepped up on
-    ``inc`` and down on ``dec``: its tests are single bits and its update a shift, with no
-    counter's carry chain behind the late ``inc`` / ``dec`` (Fmax).  Returns the code."""
-    t = Signal(n, name=name)
-    with m.If(inc & ~dec):
-        m.d.sync += t.eq(Cat(Const(1, 1), t[:-1]))
-    with m.Elif(dec & ~inc):
-        m.d.sync += t.eq(t[1:])
-    return t
 
 
 class ComputeEngine(wiring.Component):
@@ -496,10 +485,10 @@ class ComputeEngine(wiring.Component):
             ("mac", mac_any, mac_done, report & ~head_vec),
             ("vec", vec_any, vec_done, report & head_vec),
         ):
-            pend = _up_down(m, f"{kind}_pend", COMPUTE_IN_FLIGHT, done, taken)
+            pend = up_down(m, f"{kind}_pend", COMPUTE_IN_FLIGHT, done, taken)
             # pend + done - taken != 0, from pend's own bits (pend > 1, pend == 1)
             m.d.sync += any_.eq(pend[1] | Mux(pend[0], done | ~taken, done & ~taken))
-        drains = _up_down(
+        drains = up_down(
             m, "drain_cnt", COMPUTE_IN_FLIGHT, can_take & slot_drain, mac_done & done_drains
         )
         m.d.comb += drain_any.eq(drains[0])
@@ -543,10 +532,13 @@ class ComputeEngine(wiring.Component):
         m.d.sync += step_last.eq(step_last_n)
         left = Signal(signed(26))  # npix - pix[0] - 2 * adv: <= 0 when the next step is last
         next_last = Signal()  # left <= 0, as a flip-flop
-        kidx = Signal(24)  # words into the weights (0 .. K-1)
-        # The weights address is a walker, w_ptr = w_addr + kidx, stepped with kidx, so
-        # that the weights block RAMs' address comes straight from a flip-flop, no carry
-        # chain in front (Fmax).  So are the maps addresses, per CU (below).
+        # the MAC is its step's first (no words into the weights yet): a flag, set at the
+        # load and the step, cleared by the count (no counter and zero test)
+        k_first = Signal(init=1)
+        # The weights address is a walker, w_ptr = w_addr + the words into the step,
+        # stepped with each MAC, so that the weights block RAMs' address comes straight
+        # from a flip-flop, no carry chain in front (Fmax).  So are the maps addresses, per
+        # CU (below).
         w_ptr = Signal(24)
         step = Signal(16)
         npix = Signal(24)
@@ -571,7 +563,6 @@ class ComputeEngine(wiring.Component):
         out_base = Signal(VEC_ADDR_BITS)  # vector word of this step's (c=0, v=0)
         drain_gap = Signal(range(words + 1))  # cycles before a draining step may end
         gap_open = Signal(attrs=kept)  # drain_gap != 0, as a flip-flop
-        k_first = kidx == 0
         adv = Mux(f["pixel_mode"], ncu, 1)  # pixels one step advances each CU by
         # A draining step may not end sooner than `words` cycles after the previous one
         # (the drain chain's length): its last MAC waits for the gap to close.  The step
@@ -641,7 +632,7 @@ class ComputeEngine(wiring.Component):
                 k0.eq(0),
                 k1.eq(0),
                 k2.eq(0),
-                kidx.eq(0),
+                k_first.eq(1),
                 w_ptr.eq(s["w_addr"]),
                 k_ppen[0].eq(head.ppen.k0),
                 k_ppen[1].eq(head.ppen.k1),
@@ -684,7 +675,7 @@ class ComputeEngine(wiring.Component):
         with m.Elif(stepping):
             m.d.comb += [k_last_n.eq(all_single), fin_n.eq(all_single & next_last)]
         with m.If(counting):
-            m.d.sync += [kidx.eq(kidx + 1), w_ptr.eq(w_ptr + 1)]
+            m.d.sync += [k_first.eq(0), w_ptr.eq(w_ptr + 1)]
             with m.If(~at_end[0]):
                 m.d.sync += [k0.eq(k0 + 1), pen_hit[0].eq(k0 == k_ppen[0])]
                 m.d.comb += at_end_n[0].eq(pen_hit[0])
@@ -707,7 +698,7 @@ class ComputeEngine(wiring.Component):
                     m.d.comb += [at_end_n[1].eq(single[1]), at_end_n[2].eq(pen_hit[2])]
         with m.Elif(stepping):  # next pixel step
             m.d.sync += [
-                kidx.eq(0),
+                k_first.eq(1),
                 w_ptr.eq(f["w_addr"]),
                 k0.eq(0),
                 k1.eq(0),

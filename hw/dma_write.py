@@ -21,6 +21,7 @@ from snowsim.hw.delay import delayed
 from snowsim.hw.ports import BufReadSignature
 from snowsim.hw.reg_slice import RegSlice
 from snowsim.hw.ring_fifo import PrefetchRingFIFO
+from snowsim.hw.thermometer import up_down
 from snowsim.model.config import AcceleratorConfig
 from snowsim.model.latencies import BUFFER_READ_LATENCY, DMA_MAX_WRITES_IN_FLIGHT
 from snowsim.model.regmap import ErrorCode
@@ -126,8 +127,7 @@ class DmaWrite(wiring.Component):
         # drop before READY) and gets its beats with WSTRB = 0; an error stops further takes.
         slice_rec = data.StructLayout({"addr": 32, "b": rec})
         m.submodules.aw = aw = RegSlice(slice_rec.size)
-        taken_n = Signal(range(n_fl + 1))  # bursts taken and not answered on B
-        room = Signal(init=1)  # taken_n < n_fl
+        room = Signal()  # fewer than n_fl bursts taken and not answered on B
         # the generator is told "the DMA side can take a burst" (flip-flops only); it
         # advances when it also presents one (take)
         can_take = busy & ~failed & room & aw.i_ready
@@ -253,11 +253,12 @@ class DmaWrite(wiring.Component):
         # --- B ------------------------------------------------------------------------------
         m.d.comb += [self.m_axi_bready.eq(1), bq.r_en.eq(self.m_axi_bvalid & bq.r_rdy)]
         b_fire = self.m_axi_bvalid & bq.r_rdy
-        m.d.sync += taken_n.eq(taken_n + take - b_fire)
-        with m.If(take & ~b_fire):
-            m.d.sync += room.eq(taken_n < n_fl - 1)
-        with m.Elif(b_fire & ~take):
-            m.d.sync += room.eq(1)
+        # the bursts taken and not answered, a thermometer code: `room` is its top bit's
+        # complement, a flip-flop, and the take (late: the generator's valid) meets the
+        # count in one LUT per bit, no counter's carry chain (Fmax: ab639f4's seeds 1
+        # and 2 had the count's sum late)
+        taken_n = up_down(m, "taken_n", n_fl, take, b_fire)
+        m.d.comb += room.eq(~taken_n[n_fl - 1])
         bad = (self.m_axi_bresp == Resp.SLVERR) | (self.m_axi_bresp == Resp.DECERR)
         code_r, addr_r = Signal(4), Signal(32)
         first_err = b_fire & bad & ~failed

@@ -65,6 +65,10 @@ class RegSlice(wiring.Component):
                 m.d.sync += [o_d.eq(s_d), o_v.eq(1), s_v.eq(0)]
             with m.Else():
                 m.d.sync += [o_d.eq(self.i_data), o_v.eq(take)]
-        with m.Elif(take):
-            m.d.sync += [s_d.eq(self.i_data), s_v.eq(1)]
+        with m.Elif(~s_v):
+            # the output stalls with the skid empty: the skid takes the input whether or
+            # not it is valid (it is read only once s_v is set), so that its data enable
+            # is the stall alone, not the producer's late valid (Fmax: the write side's
+            # AW take -> `s_d`'s enable was ab639f4's seed-1 critical path)
+            m.d.sync += [s_d.eq(self.i_data), s_v.eq(self.i_valid)]
         return m
