@@ -303,14 +303,21 @@ class ComputeEngine(wiring.Component):
         m.d.sync += [in_valid.eq(self.valid), in_instr.eq(self.instr)]
         entry = data.StructLayout(
             {
-                # first: the bits the take decides by, kept in the ring's head flip-flops
+                # first: the bits the take decides by, and those the loop registers' load
+                # sends on to the loop-end flags and their replicas, kept in the ring's
+                # head flip-flops (FAST_HEAD bits; Fmax: the head's single flags -> the
+                # ring's read multiplexer -> their AND -> k_last's case -> its replicas,
+                # four LUTs, was c2's seed-1 critical path)
                 "vec": 1,
                 "drain": 1,
+                "single": 3,  # each loop has one iteration
+                "all_single": 1,  # every loop has one iteration: a step is one MAC
+                "steps1": 1,  # npix <= pixels per step: the first step is the last
+                "fin0": 1,  # all_single & steps1: the first MAC is the instruction's last
                 "instr": INSTR_BITS,
                 "npix": 24,
                 "row_span": 28,
                 "vec_pre": PREDECODE,  # a VEC's predecode (hw/vector_unit.py)
-                "steps1": 1,  # npix <= pixels per step: the first step is the last
                 "steps2": 1,  # npix <= 2 * pixels per step: the second step is the last
                 # the loop registers' start values that need arithmetic on the fields,
                 # computed as the instruction enters (the take then loads registers)
@@ -318,7 +325,6 @@ class ComputeEngine(wiring.Component):
                 # whether its end - 1 is 0
                 "ppen": data.StructLayout({"k0": 16, "k1": 8, "k2": 8}),
                 "pen0": 3,
-                "single": 3,  # each loop has one iteration
                 "adv": 24,  # maps address step from one pixel step to the next
                 "adv_py": 24,  # ... plus py_stride (the row wrap's step, less row_span)
                 "wrap_at": 13,  # px_count - pixels per step
@@ -330,8 +336,12 @@ class ComputeEngine(wiring.Component):
         )
         # a ring: the take (a late decision) moves a pointer, not every entry's flip-flops;
         # `vec` and `drain`, which the take itself reads, come from flip-flops (head_bits:
-        # the slot -> take -> the ring's flags was six LUTs, Fmax)
-        m.submodules.slots = slots = RingFIFO(width=entry.size, depth=ENGINE_CREDITS, head_bits=2)
+        # the slot -> take -> the ring's flags was six LUTs, Fmax), and so do the loop
+        # flags up to `fin0`
+        fast_head = entry["fin0"].offset + 1
+        m.submodules.slots = slots = RingFIFO(
+            width=entry.size, depth=ENGINE_CREDITS, head_bits=fast_head
+        )
         w_entry, head = Signal(entry), Signal(entry)
         # a MAC's pixel count px_count * py_count and row span px_count * px_stride, from
         # multipliers whose operand registers load with in_instr: the products arrive with
@@ -390,6 +400,8 @@ class ComputeEngine(wiring.Component):
             w_entry.single.eq(
                 Cat(in_f["k0_count"] == 1, in_f["k1_count"] <= 1, in_f["k2_count"] <= 1)
             ),
+            w_entry.all_single.eq(w_entry.single.all()),
+            w_entry.fin0.eq(w_entry.single.all() & w_entry.steps1),
             w_entry.adv.eq(in_adv),
             w_entry.adv_py.eq(in_adv + in_f["py_stride"]),
             w_entry.wrap_at.eq(in_f["px_count"] - in_pixels),
@@ -530,8 +542,11 @@ class ComputeEngine(wiring.Component):
         m.d.comb += step_last_n.eq(step_last)
         m.d.sync += [at_end[i].eq(at_end_n[i]) for i in range(3)]
         m.d.sync += step_last.eq(step_last_n)
-        left = Signal(signed(26))  # npix - pix[0] - 2 * adv: <= 0 when the next step is last
-        next_last = Signal()  # left <= 0, as a flip-flop
+        # the pixels from CU 0's to the end, npix - pix[0]: loaded with npix itself, no
+        # subtraction between the queue's head and the register (Fmax: npix - 2 * pixels
+        # at the load put a carry chain on `left`'s path, 19 of c2's seed-1 late inputs)
+        left = Signal(signed(26))
+        next_last = Signal()  # the next step is the last (left < 3 * adv + 1), a flip-flop
         # the MAC is its step's first (no words into the weights yet): a flag, set at the
         # load and the step, cleared by the count (no counter and zero test)
         k_first = Signal(init=1)
@@ -585,7 +600,6 @@ class ComputeEngine(wiring.Component):
         m.d.comb += can_take.eq(
             slot_valid & ~slot_is_vec & ~(slot_drain & vec_busy) & (~active | last_issue)
         )
-        s_pixels = Mux(s["pixel_mode"], ncu, 1)
         # The loop registers load from the slot whenever the array is free for its MAC (idle,
         # or the current MAC's last issue), whether or not it is taken: the load enable is
         # one LUT from flip-flops, not the take (which adds the slot's state and hazards).
@@ -666,10 +680,9 @@ class ComputeEngine(wiring.Component):
             pen_hit[0] & at_end[1] & at_end[2],
             Mux(~at_end[1], single[0] & pen_hit[1] & at_end[2], single[0] & single[1] & pen_hit[2]),
         )
-        head_single = head.single.all()
         with m.If(load):  # a new instruction's loops load
-            m.d.sync += all_single.eq(head_single)
-            m.d.comb += [k_last_n.eq(head_single), fin_n.eq(head_single & head.steps1)]
+            m.d.sync += all_single.eq(head.all_single)
+            m.d.comb += [k_last_n.eq(head.all_single), fin_n.eq(head.fin0)]
         with m.Elif(counting):
             m.d.comb += [k_last_n.eq(counted), fin_n.eq(counted & step_last)]
         with m.Elif(stepping):
@@ -716,7 +729,7 @@ class ComputeEngine(wiring.Component):
             m.d.sync += [
                 step.eq(0),
                 npix.eq(slot_npix),
-                left.eq(slot_npix - 2 * s_pixels),
+                left.eq(slot_npix),
                 out_base.eq(s["out_addr"]),
                 wrap_at.eq(head.wrap_at),
                 out_step.eq(head.out_step),
@@ -727,10 +740,12 @@ class ComputeEngine(wiring.Component):
         with m.Elif(stepping):
             m.d.sync += [
                 left.eq(left - adv),
-                # left - adv <= 0 as `left < adv + 1`: a compare Yosys cannot merge
-                # with the subtraction above (`<=` shares its adder and then needs a
+                # the step after this one is the last when fewer than two steps' pixels
+                # are left after it: left - adv - 2 * adv <= 0, written `left < 3 * adv +
+                # 1`, a compare of the register with a constant per mode that Yosys cannot
+                # merge with the subtraction above (`<=` shares its adder and then needs a
                 # zero test of the 26-bit difference behind the carry chain)
-                next_last.eq(left < adv + 1),
+                next_last.eq(left < Mux(f["pixel_mode"], 3 * ncu + 1, 4)),
                 step.eq(step + 1),
                 out_base.eq(out_base + out_step),
             ]

@@ -247,7 +247,7 @@ def test_pixel_walk_wraps_its_rows_at_every_column_count(pixel_mode, px_stride):
     n_cu in pixel mode, 1 in channel mode) or not, and the step's wrap threshold (wrap_at -
     pixels per step) on both sides, which the engine's queue entry computes from the fields
     as the instruction enters.  Each pixel's sum runs three loops (k0 2, k1 3, k2 3), whose
-    ends (count - 3) the entry computes too."""
+    ends (count - 3) the entry computes too.  The completions are the timing model's."""
     k0, k1, k2, k1_stride, k2_stride, rows, maps_addr = 2, 3, 3, 50, 200, 3, 5
     n_px = list(range(NCU if pixel_mode else 1, 2 * NCU + 3))
     npix = max(n_px) * rows
@@ -267,7 +267,14 @@ def test_pixel_walk_wraps_its_rows_at_every_column_count(pixel_mode, px_stride):
         program.append((Instruction(Op.MAC, fields), out, py_stride))
         out += px * rows * pix_words
     assert npix * pix_words <= out <= CFG.vector_depth
-    _, _, vec = simulate(dut, [i for i, _, _ in program], vec_words=out)
+    macs = [i for i, _, _ in program]
+    _, dones, vec = simulate(dut, macs, vec_words=out)
+    # and each MAC ends after its own number of steps, no more: the completions land in
+    # the timing model's cycles (a step past the last pixel writes nothing, only costs
+    # cycles)
+    pred = predict([*macs, Instruction(Op.END)], CFG)
+    want = [done - pred.fetch_cycles for unit, _, _, done in pred.trace if unit == "COMPUTE"]
+    assert dones == want
     for instr, base, py_stride in program:
         px = instr.fields["px_count"]
         for pix in range(px * rows):
