@@ -29,6 +29,7 @@ from snowsim.hw.delay import delayed
 from snowsim.hw.instr_fields import field
 from snowsim.hw.multiplier import PipelinedMultiplier
 from snowsim.hw.ports import VecReadSignature, VecWriteSignature
+from snowsim.hw.select_update import one_hot_update
 from snowsim.model.activations import pwl
 from snowsim.model.config import AcceleratorConfig
 from snowsim.model.isa import FIELDS, INSTR_BITS, Op, VecOp
@@ -247,8 +248,6 @@ class VectorUnit(wiring.Component):
                 pool.eq(pre.pool),
                 a2_row.eq(pre.a2),
                 a2_pos.eq(pre.a2),
-                a2_win1.eq(pre.a2),
-                a2_win.eq(pre.a2),
             ]
             m.d.sync += [
                 i1.eq(0),
@@ -257,8 +256,6 @@ class VectorUnit(wiring.Component):
                 j0.eq(0),
                 a_row.eq(s["a"]),
                 a_pos.eq(s["a"]),
-                a_win1.eq(s["a"]),
-                a_win.eq(s["a"]),
                 b_row.eq(s["b"]),
                 b_pos.eq(s["b"]),
                 d_row.eq(s["dst"]),
@@ -270,8 +267,6 @@ class VectorUnit(wiring.Component):
                     m.d.sync += [
                         j0.eq(j0 + 1),
                         last_j0.eq(j0 == j0_pen),
-                        a_win.eq(a_win + f["ws0"]),
-                        a2_win.eq(a2_win + f["ws0"]),
                     ]
                 with m.Elif(pool):
                     m.d.sync += [
@@ -280,10 +275,6 @@ class VectorUnit(wiring.Component):
                         j1.eq(j1 + 2),
                         last_j1.eq(j1 >= j1_pool_pen),
                         pair.eq(j1 <= j1_pool_pen),  # j1 + 3 < w1
-                        a_win1.eq(a_win1 + ws1x2),
-                        a_win.eq(a_win1 + ws1x2),
-                        a2_win1.eq(a2_win1 + ws1x2),
-                        a2_win.eq(a2_win1 + ws1x2),
                     ]
                 with m.Else():
                     m.d.sync += [
@@ -291,8 +282,6 @@ class VectorUnit(wiring.Component):
                         last_j0.eq(j0_one),
                         j1.eq(j1 + 1),
                         last_j1.eq(j1 == j1_pen),
-                        a_win1.eq(a_win1 + f["ws1"]),
-                        a_win.eq(a_win1 + f["ws1"]),
                     ]
             with m.Else():
                 m.d.sync += [
@@ -309,11 +298,7 @@ class VectorUnit(wiring.Component):
                         i0.eq(i0 + 1),
                         last_i0.eq(i0 == i0_pen),
                         a_pos.eq(nxt_a),
-                        a_win1.eq(nxt_a),
-                        a_win.eq(nxt_a),
                         a2_pos.eq(nxt_a2),
-                        a2_win1.eq(nxt_a2),
-                        a2_win.eq(nxt_a2),
                         b_pos.eq(b_pos + f["b_s0"]),
                         d_pos.eq(d_pos + f["dst_s0"]),
                     ]
@@ -327,12 +312,8 @@ class VectorUnit(wiring.Component):
                         last_i1.eq(i1 == i1_pen),
                         a_row.eq(nxt_a),
                         a_pos.eq(nxt_a),
-                        a_win1.eq(nxt_a),
-                        a_win.eq(nxt_a),
                         a2_row.eq(nxt_a2),
                         a2_pos.eq(nxt_a2),
-                        a2_win1.eq(nxt_a2),
-                        a2_win.eq(nxt_a2),
                         b_row.eq(b_row + f["b_s1"]),
                         b_pos.eq(b_row + f["b_s1"]),
                         d_row.eq(d_row + f["dst_s1"]),
@@ -340,6 +321,26 @@ class VectorUnit(wiring.Component):
                     ]
                     with m.If(last_i1):
                         m.d.sync += busy.eq(0)
+        # The window walkers - the read ports' addresses - as enables and AND-ORs of their
+        # cases under one-hot selects of flip-flops, not the priority multiplexers of the
+        # loop nest above, so that each case's sum is two LUTs from its register (Fmax: the
+        # next position's sum, then three LUTs, into a2_win was c2's seed-2 critical path).
+        # The cases: idle (load), the next window column (j0), row pair (MAXPOOL) or row
+        # (j1), the next position (i0) or row of positions (i1).
+        step_j0 = busy & ~last_j0
+        step_pool = busy & last_j0 & ~last_j1 & pool
+        step_j1 = busy & last_j0 & ~last_j1 & ~pool
+        step_i0 = busy & win_last & ~last_i0
+        step_i1 = busy & win_last & last_i0
+        for win1, win, pos, row, start, in_j1 in (
+            (a_win1, a_win, a_pos, a_row, s["a"], True),
+            (a2_win1, a2_win, a2_pos, a2_row, self.pre.a2, False),
+        ):
+            to_i0, to_i1 = pos + f["a_s0"], row + f["a_s1"]
+            starts = [(~busy, start), (step_i0, to_i0), (step_i1, to_i1)]
+            rows = [(step_pool, win1 + ws1x2), *([(step_j1, win1 + f["ws1"])] if in_j1 else [])]
+            one_hot_update(m, win1, [*starts, *rows])
+            one_hot_update(m, win, [*starts, *rows, (step_j0, win + f["ws0"])])
 
         # control of the position whose data arrives this cycle (read BUFFER_READ_LATENCY
         # cycles ago); p_pair: port b's data is a window row (MAXPOOL)
