@@ -127,14 +127,16 @@ class BurstGen(wiring.Component):
             row_k[f"an_{st}"] = reg(12, f"an_{st}")
             row_k[f"bn1_{st}"] = reg(12, f"bn1_{st}")
             row_k[f"sn_{st}"] = reg(1, f"sn_{st}")
-        rows, rows_one = reg(16, "rows"), reg(1, "rows_one")
+        rows, rows_one, rows_two = reg(16, "rows"), reg(1, "rows_one"), reg(1, "rows_two")
         row_stride, plane_stride = reg(32, "row_stride"), reg(32, "plane_stride")
         brow_stride, bplane_stride = reg(24, "brow_stride"), reg(24, "bplane_stride")
-        # walkers: the start of the next row in this plane and of the next plane
-        nrow_addr, nplane_addr = reg(33, "nrow_addr"), reg(33, "nplane_addr")
-        nrow_elem, nplane_elem = reg(24, "nrow_elem"), reg(24, "nplane_elem")
+        # walkers: the start of the row the walk begins next (`ns`: the next row in this
+        # plane, or the next plane's first after the plane's last row) and of the next plane
+        ns_addr, nplane_addr = reg(33, "ns_addr"), reg(33, "nplane_addr")
+        ns_elem, nplane_elem = reg(24, "ns_elem"), reg(24, "nplane_elem")
         rows_left, planes_left = reg(16, "rows_left"), reg(16, "planes_left")
         last_row, last_plane = reg(1, "last_row"), reg(1, "last_plane")
+        at2 = reg(1, "rows_at2")  # rows_left == 2: the next row is the plane's last
 
         # the row ends with this burst: Mux(near, r4k < 0, rl < 0), kept as a flip-flop
         # updated with near, rl and r4k (from their next values), so that the advance's
@@ -190,10 +192,11 @@ class BurstGen(wiring.Component):
         def low_sum(a, b):  # (a + b) mod bus: the offset a stride leads to
             return low(low(a) + low(b))
 
-        # What a row's start takes from flip-flops, kept for the rows that nrow_addr and
-        # nplane_addr start (updated with those walkers, next_start): c and the tail, from
-        # the low bits of the same sums (Fmax: rl was c's LUTs, then its choice, from
-        # nrow_addr), and the page flags d and n (below)
+        # What a row's start takes from flip-flops, kept for the next row in this plane
+        # (row_f: ns_addr's row while not last_row) and the next plane's first row (plane_f,
+        # nplane_addr's), each updated with the walker whose next value starts that row
+        # (next_start): c and the tail, from the low bits of the same sums (Fmax: rl was
+        # c's LUTs, then its choice, from the walker), and the page flags d and n (below)
         def start_flags(name):
             return SimpleNamespace(
                 c=reg(1, f"c_{name}"),
@@ -306,6 +309,7 @@ class BurstGen(wiring.Component):
         s_lr, s_lp = reg(12, "s_lr"), reg(12, "s_lp")  # the second row's, plane's addr[:12]
         s_p_row, s_p_plane = reg(19, "s_p_row"), reg(19, "s_p_plane")  # s + row_bytes
         s_rows, s_row_stride = reg(16, "s_rows"), reg(32, "s_row_stride")
+        s_rows_one = reg(1, "s_rows_one")  # rows == 1: the walk starts the next plane next
         s_planes, s_plane_stride = reg(16, "s_planes"), reg(32, "s_plane_stride")
         s_elem = reg(24, "s_elem")
         s_brow_stride, s_bplane_stride = reg(24, "s_brow_stride"), reg(24, "s_bplane_stride")
@@ -349,6 +353,7 @@ class BurstGen(wiring.Component):
                 {"nb_lo": low(nbytes - 1), "nb_tail": low(nbytes)},
             ),
             s_rows.eq(raw["rows"]),
+            s_rows_one.eq(raw["rows"] == 1),
             s_row_stride.eq(raw["dram_row_stride"]),
             s_planes.eq(raw["planes"]),
             s_plane_stride.eq(raw["dram_plane_stride"]),
@@ -402,20 +407,22 @@ class BurstGen(wiring.Component):
         load = [
             *(row_k[name].eq(v) for name, v in s_k.items()),
             rows.eq(s_rows),
-            rows_one.eq(s_rows == 1),
+            rows_one.eq(s_rows_one),
+            rows_two.eq(s_rows == 2),
+            at2.eq(s_rows == 2),
             row_stride.eq(s_row_stride),
             plane_stride.eq(s_plane_stride),
             brow_stride.eq(s_brow_stride),
             bplane_stride.eq(s_bplane_stride),
             rows_left.eq(s_rows),
             planes_left.eq(s_planes),
-            last_row.eq(s_rows == 1),
+            last_row.eq(s_rows_one),
             last_plane.eq(s_planes == 1),
-            nrow_addr.eq(s_addr + s_row_stride),
+            ns_addr.eq(Mux(s_rows_one, s_addr + s_plane_stride, s_addr + s_row_stride)),
             *ahead(row_f.c, row_f.tail, low_sum(s_addr, s_row_stride), s_k),
             row_f.d.eq(s_lr < s_t4k),
             row_f.n.eq(s_lr >= near_at),
-            nrow_elem.eq(s_elem + s_brow_stride),
+            ns_elem.eq(Mux(s_rows_one, s_elem + s_bplane_stride, s_elem + s_brow_stride)),
             nplane_addr.eq(s_addr + s_plane_stride),
             *ahead(plane_f.c, plane_f.tail, low_sum(s_addr, s_plane_stride), s_k),
             plane_f.d.eq(s_lp < s_t4k),
@@ -451,38 +458,48 @@ class BurstGen(wiring.Component):
             to4k1.eq(to4k1 - lim),
             *walk(to4k <= 2 * lim, rl - lim, r4k),
         ]
-        next_row = [
-            rows_left.eq(rows_left - 1),
-            last_row.eq(rows_left == 2),
-            nrow_addr.eq(nrow_addr + row_stride),
-            *next_start(row_f, nrow_addr, row_stride, row_k, "row"),
-            nrow_elem.eq(nrow_elem + brow_stride),
-            *start_row(nrow_addr, nrow_elem, row_k, row_f),
+        # The next row and the next plane are one case (next_any): either way the row
+        # starting now is ns_addr's, with the flags of its kind (a FF choice by last_row),
+        # and the next row in its plane starts a row stride after it - one walker, so that
+        # the page flags' compares and the row-start sums reach their registers from one
+        # register each, with no choice by last_row after them (Fmax: that choice was a LUT
+        # level of d_row, n_row, r4k and to4k, late in every seed of c2).  Which row ns_addr
+        # then moves to - the next plane's first, or the next row in this plane - is the
+        # one choice by the case: by at2 after a row, by rows_one after a plane.  The
+        # registers only the next plane writes keep a case of their own.
+        ns_f = SimpleNamespace(
+            **{k: Mux(last_row, getattr(plane_f, k), getattr(row_f, k)) for k in vars(row_f)}
+        )
+        to_plane_next = Mux(last_row, rows_one, at2)  # the walk begins a plane after this row
+        next_any = [
+            rows_left.eq(Mux(last_row, rows, rows_left - 1)),
+            last_row.eq(to_plane_next),
+            at2.eq(Mux(last_row, rows_two, rows_left == 3)),
+            *next_start(row_f, ns_addr, row_stride, row_k, "row"),
+            *start_row(ns_addr, ns_elem, row_k, ns_f),
+            # the next plane's start: as it is after a row, a plane stride on after a plane
+            ns_addr.eq(
+                Mux(
+                    to_plane_next,
+                    Mux(last_row, nplane_addr + plane_stride, nplane_addr),
+                    ns_addr + row_stride,
+                )
+            ),
+            ns_elem.eq(
+                Mux(
+                    to_plane_next,
+                    Mux(last_row, nplane_elem + bplane_stride, nplane_elem),
+                    ns_elem + brow_stride,
+                )
+            ),
         ]
-        next_plane = [
+        plane_only = [
             planes_left.eq(planes_left - 1),
             last_plane.eq(planes_left == 2),
-            rows_left.eq(rows),
-            last_row.eq(rows_one),
             nplane_addr.eq(nplane_addr + plane_stride),
             *next_start(plane_f, nplane_addr, plane_stride, row_k, "plane"),
             nplane_elem.eq(nplane_elem + bplane_stride),
-            nrow_addr.eq(nplane_addr + row_stride),
-            *next_start(row_f, nplane_addr, row_stride, row_k, "row"),
-            nrow_elem.eq(nplane_elem + brow_stride),
-            *start_row(nplane_addr, nplane_elem, row_k, plane_f),
         ]
-        # The next row and the next plane are one case for every register both write:
-        # its value is the plane's or the row's by last_row alone (a flip-flop), chosen
-        # after each one's arithmetic, so that the page flags' compares reach their
-        # registers through the flag's own LUT and that choice with the load's (the case
-        # choice by row_done, last_row and last_plane added three LUTs and a PFUMX after
-        # them, Fmax); the registers only the next plane writes keep a case of their own.
-        # (Every register the next row writes, the next plane writes too.)
-        plane_value = {id(st.lhs): st.rhs for st in next_plane}
-        next_any = [st.lhs.eq(Mux(last_row, plane_value[id(st.lhs)], st.rhs)) for st in next_row]
-        row_regs = {id(st.lhs) for st in next_row}
-        plane_only = [st for st in next_plane if id(st.lhs) not in row_regs]
         # The output buffer: two bursts the walk has made and the DMA side not yet taken.
         # The walk advances whenever it is active and the buffer is not full - flip-flops
         # only, so the take (`next`, the DMA side's late decision) never reaches the
