@@ -137,6 +137,12 @@ class BurstGen(wiring.Component):
         rows_left, planes_left = reg(16, "rows_left"), reg(16, "planes_left")
         last_row, last_plane = reg(1, "last_row"), reg(1, "last_plane")
         at2 = reg(1, "rows_at2")  # rows_left == 2: the next row is the plane's last
+        # the stride from ns to the row the walk begins after it, when that is a stride on
+        # (not the next plane's start after a row): a plane stride when ns starts a plane
+        # whose planes have one row, else a row stride - chosen at the event before, so
+        # that ns_addr's next value is one sum of registers (Fmax: ns_addr's plane case
+        # summed nplane_addr and the plane stride, then chose: c5 seed 1's critical path)
+        ns_step, ns_estep = reg(32, "ns_step"), reg(24, "ns_estep")
 
         # the row ends with this burst: Mux(near, r4k < 0, rl < 0), kept as a flip-flop
         # updated with near, rl and r4k (from their next values), so that the advance's
@@ -423,6 +429,8 @@ class BurstGen(wiring.Component):
             row_f.d.eq(s_lr < s_t4k),
             row_f.n.eq(s_lr >= near_at),
             ns_elem.eq(Mux(s_rows_one, s_elem + s_bplane_stride, s_elem + s_brow_stride)),
+            ns_step.eq(Mux(s_rows_one, s_plane_stride, s_row_stride)),
+            ns_estep.eq(Mux(s_rows_one, s_bplane_stride, s_brow_stride)),
             nplane_addr.eq(s_addr + s_plane_stride),
             *ahead(plane_f.c, plane_f.tail, low_sum(s_addr, s_plane_stride), s_k),
             plane_f.d.eq(s_lp < s_t4k),
@@ -463,10 +471,10 @@ class BurstGen(wiring.Component):
         # and the next row in its plane starts a row stride after it - one walker, so that
         # the page flags' compares and the row-start sums reach their registers from one
         # register each, with no choice by last_row after them (Fmax: that choice was a LUT
-        # level of d_row, n_row, r4k and to4k, late in every seed of c2).  Which row ns_addr
-        # then moves to - the next plane's first, or the next row in this plane - is the
-        # one choice by the case: by at2 after a row, by rows_one after a plane.  The
-        # registers only the next plane writes keep a case of their own.
+        # level of d_row, n_row, r4k and to4k, late in every seed of c2).  Where ns_addr
+        # then moves - the next plane's start, or a stride on - is chosen by flip-flops
+        # (at2, ns_step).  The registers only the next plane writes keep a case of their
+        # own.
         ns_f = SimpleNamespace(
             **{k: Mux(last_row, getattr(plane_f, k), getattr(row_f, k)) for k in vars(row_f)}
         )
@@ -477,21 +485,13 @@ class BurstGen(wiring.Component):
             at2.eq(Mux(last_row, rows_two, rows_left == 3)),
             *next_start(row_f, ns_addr, row_stride, row_k, "row"),
             *start_row(ns_addr, ns_elem, row_k, ns_f),
-            # the next plane's start: as it is after a row, a plane stride on after a plane
-            ns_addr.eq(
-                Mux(
-                    to_plane_next,
-                    Mux(last_row, nplane_addr + plane_stride, nplane_addr),
-                    ns_addr + row_stride,
-                )
-            ),
-            ns_elem.eq(
-                Mux(
-                    to_plane_next,
-                    Mux(last_row, nplane_elem + bplane_stride, nplane_elem),
-                    ns_elem + brow_stride,
-                )
-            ),
+            # ns_addr moves to the next plane's start after a plane's second-last row, else
+            # a stride on (ns_step: within the plane, or to the next plane when its planes
+            # have one row)
+            ns_addr.eq(Mux(~last_row & at2, nplane_addr, ns_addr + ns_step)),
+            ns_elem.eq(Mux(~last_row & at2, nplane_elem, ns_elem + ns_estep)),
+            ns_step.eq(Mux(to_plane_next & rows_one, plane_stride, row_stride)),
+            ns_estep.eq(Mux(to_plane_next & rows_one, bplane_stride, brow_stride)),
         ]
         plane_only = [
             planes_left.eq(planes_left - 1),
