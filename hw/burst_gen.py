@@ -410,6 +410,8 @@ class BurstGen(wiring.Component):
             s_k[f"an_{st}"] = (near_at - s12)[:12]
             s_k[f"bn1_{st}"] = ~s12
             s_k[f"sn_{st}"] = s12 > near_at
+        # the second plane's start: the next plane's, and the next row's when a plane is one row
+        plane2_addr, plane2_elem = s_addr + s_plane_stride, s_elem + s_bplane_stride
         load = [
             *(row_k[name].eq(v) for name, v in s_k.items()),
             rows.eq(s_rows),
@@ -424,18 +426,18 @@ class BurstGen(wiring.Component):
             planes_left.eq(s_planes),
             last_row.eq(s_rows_one),
             last_plane.eq(s_planes == 1),
-            ns_addr.eq(Mux(s_rows_one, s_addr + s_plane_stride, s_addr + s_row_stride)),
+            ns_addr.eq(Mux(s_rows_one, plane2_addr, s_addr + s_row_stride)),
             *ahead(row_f.c, row_f.tail, low_sum(s_addr, s_row_stride), s_k),
             row_f.d.eq(s_lr < s_t4k),
             row_f.n.eq(s_lr >= near_at),
-            ns_elem.eq(Mux(s_rows_one, s_elem + s_bplane_stride, s_elem + s_brow_stride)),
+            ns_elem.eq(Mux(s_rows_one, plane2_elem, s_elem + s_brow_stride)),
             ns_step.eq(Mux(s_rows_one, s_plane_stride, s_row_stride)),
             ns_estep.eq(Mux(s_rows_one, s_bplane_stride, s_brow_stride)),
-            nplane_addr.eq(s_addr + s_plane_stride),
+            nplane_addr.eq(plane2_addr),
             *ahead(plane_f.c, plane_f.tail, low_sum(s_addr, s_plane_stride), s_k),
             plane_f.d.eq(s_lp < s_t4k),
             plane_f.n.eq(s_lp >= near_at),
-            nplane_elem.eq(s_elem + s_bplane_stride),
+            nplane_elem.eq(plane2_elem),
             active.eq(~Cat(*s_zero).any()),
             # the first row's flags from flip-flops (Fmax: its d as a compare of staged
             # registers at the load, addr[:12] < T, was the critical path of two of

@@ -401,7 +401,7 @@ class ComputeEngine(wiring.Component):
                 Cat(in_f["k0_count"] == 1, in_f["k1_count"] <= 1, in_f["k2_count"] <= 1)
             ),
             w_entry.all_single.eq(w_entry.single.all()),
-            w_entry.fin0.eq(w_entry.single.all() & w_entry.steps1),
+            w_entry.fin0.eq(w_entry.all_single & w_entry.steps1),
             w_entry.adv.eq(in_adv),
             w_entry.adv_py.eq(in_adv + in_f["py_stride"]),
             w_entry.wrap_at.eq(in_f["px_count"] - in_pixels),

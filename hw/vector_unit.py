@@ -222,6 +222,10 @@ class VectorUnit(wiring.Component):
         # The walkers, loop counters and loop bounds load from the offered instruction on
         # every idle cycle, not only on the take: their values matter only while busy, and the
         # take (a late decision) then enables only the op fields and `busy` (Fmax)
+        # the a and a2 walkers' next position (i0) and next row of positions (i1), read by
+        # their position registers and their window walkers alike
+        next_pos = [a_pos + f["a_s0"], a2_pos + f["a_s0"]]
+        next_row = [a_row + f["a_s1"], a2_row + f["a_s1"]]
         with m.If(~busy):
             pre = self.pre
             w0 = Mux(s["w0"] == 0, 1, s["w0"])
@@ -292,28 +296,24 @@ class VectorUnit(wiring.Component):
                     pair.eq(pair_first),
                 ]
                 with m.If(~last_i0):
-                    nxt_a = a_pos + f["a_s0"]
-                    nxt_a2 = a2_pos + f["a_s0"]
                     m.d.sync += [
                         i0.eq(i0 + 1),
                         last_i0.eq(i0 == i0_pen),
-                        a_pos.eq(nxt_a),
-                        a2_pos.eq(nxt_a2),
+                        a_pos.eq(next_pos[0]),
+                        a2_pos.eq(next_pos[1]),
                         b_pos.eq(b_pos + f["b_s0"]),
                         d_pos.eq(d_pos + f["dst_s0"]),
                     ]
                 with m.Else():
-                    nxt_a = a_row + f["a_s1"]
-                    nxt_a2 = a2_row + f["a_s1"]
                     m.d.sync += [
                         i0.eq(0),
                         last_i0.eq(i0_one),
                         i1.eq(i1 + 1),
                         last_i1.eq(i1 == i1_pen),
-                        a_row.eq(nxt_a),
-                        a_pos.eq(nxt_a),
-                        a2_row.eq(nxt_a2),
-                        a2_pos.eq(nxt_a2),
+                        a_row.eq(next_row[0]),
+                        a_pos.eq(next_row[0]),
+                        a2_row.eq(next_row[1]),
+                        a2_pos.eq(next_row[1]),
                         b_row.eq(b_row + f["b_s1"]),
                         b_pos.eq(b_row + f["b_s1"]),
                         d_row.eq(d_row + f["dst_s1"]),
@@ -332,11 +332,10 @@ class VectorUnit(wiring.Component):
         step_j1 = busy & last_j0 & ~last_j1 & ~pool
         step_i0 = busy & win_last & ~last_i0
         step_i1 = busy & win_last & last_i0
-        for win1, win, pos, row, start, in_j1 in (
-            (a_win1, a_win, a_pos, a_row, s["a"], True),
-            (a2_win1, a2_win, a2_pos, a2_row, self.pre.a2, False),
+        for win1, win, to_i0, to_i1, start, in_j1 in (
+            (a_win1, a_win, next_pos[0], next_row[0], s["a"], True),
+            (a2_win1, a2_win, next_pos[1], next_row[1], self.pre.a2, False),
         ):
-            to_i0, to_i1 = pos + f["a_s0"], row + f["a_s1"]
             starts = [(~busy, start), (step_i0, to_i0), (step_i1, to_i1)]
             rows = [(step_pool, win1 + ws1x2), *([(step_j1, win1 + f["ws1"])] if in_j1 else [])]
             one_hot_update(m, win1, [*starts, *rows])
