@@ -20,7 +20,7 @@ Activation pipeline (per lane, per function): clamp and split ``u = x - lo`` int
 outside the range — the same integers as ``model/activations.py``.
 """
 
-from amaranth import Array, C, Cat, Const, Module, Mux, Signal, Value, signed
+from amaranth import Array, Cat, Const, Module, Mux, Signal, Value, signed
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
@@ -51,11 +51,6 @@ def _biased(v: Value) -> Value:
 PREDECODE = data.StructLayout(
     {
         "a2": 16,  # a + ws1: where MAXPOOL's second window row starts
-        # the a and a2 walkers' first next position and next row (their start + a_s0, + a_s1)
-        "a_n0": 16,
-        "a_n1": 16,
-        "a2_n0": 16,
-        "a2_n1": 16,
         "empty": 1,  # n0 or n1 is 0: no position
         "pool": 1,  # the op is MAXPOOL
         "j0_one": 1,  # the j0 loop has one iteration (w0 <= 1)
@@ -67,26 +62,13 @@ PREDECODE = data.StructLayout(
 )
 
 
-def _sum3(x: Value, y: Value, z: Value, width: int) -> Value:
-    """``(x + y + z) mod 2**width`` as one carry chain after a carry-save LUT per bit (the
-    sum of three is otherwise two chains in series: Fmax)."""
-    x, y, z = (Value.cast(v)[:width] for v in (x, y, z))
-    carries = (x & y) | (x & z) | (y & z)
-    return ((x ^ y ^ z) + Cat(C(0, 1), carries[:-1]))[:width]
-
-
 def predecode(instr) -> data.View:
     """The :data:`PREDECODE` of the VEC instruction ``instr`` (an Amaranth value): the
     unit's ``pre`` input, or a queue entry's field."""
-    names = ("a", "a_s0", "a_s1", "ws1", "n0", "n1", "w0", "w1")
-    f = {name: field(instr, Op.VEC, name) for name in names}
+    f = {name: field(instr, Op.VEC, name) for name in ("a", "ws1", "n0", "n1", "w0", "w1")}
     is_pool = field(instr, Op.VEC, "vop") == VecOp.MAXPOOL
     values = {
         "a2": (f["a"] + f["ws1"])[:16],
-        "a_n0": (f["a"] + f["a_s0"])[:16],
-        "a_n1": (f["a"] + f["a_s1"])[:16],
-        "a2_n0": _sum3(f["a"], f["ws1"], f["a_s0"], 16),
-        "a2_n1": _sum3(f["a"], f["ws1"], f["a_s1"], 16),
         "empty": (f["n0"] == 0) | (f["n1"] == 0),
         "pool": is_pool,
         "j0_one": f["w0"] <= 1,
@@ -185,21 +167,16 @@ class VectorUnit(wiring.Component):
         busy = Signal()
         m.d.comb += self.ready.eq(~busy)
         i1, i0, j1, j0 = Signal(12), Signal(12), Signal(4), Signal(4)
-        # The a walker keeps its next position (`a_pn`: the position's first address +
-        # a_s0) and next row of positions (`a_rn`: the row's + a_s1), not the position and
-        # row themselves: the window walkers' position and row steps then load flip-flops,
-        # with no sum in front of their choice (Fmax: a2_row -> the next row's sum -> three
-        # LUTs -> a2_win was d26646c's seed-1 critical path)
-        a_pn, a_rn, a_win1, a_win = (
-            Signal(16, name=n_) for n_ in ("a_pn", "a_rn", "a_win1", "a_win")
+        a_row, a_pos, a_win1, a_win = (
+            Signal(16, name=n_) for n_ in ("a_row", "a_pos", "a_win1", "a_win")
         )
         b_row, b_pos = Signal(16), Signal(16)
         d_row, d_pos = Signal(16), Signal(16)
         # MAXPOOL reads two window rows per cycle: port a row j1, port b row j1 + 1 (a second
         # walker a2, ws1 ahead of a's); j1 steps by 2
         pool = Signal()
-        a2_pn, a2_rn, a2_win1, a2_win = (
-            Signal(16, name=n_) for n_ in ("a2_pn", "a2_rn", "a2_win1", "a2_win")
+        a2_row, a2_pos, a2_win1, a2_win = (
+            Signal(16, name=n_) for n_ in ("a2_row", "a2_pos", "a2_win1", "a2_win")
         )
         ws1x2 = f["ws1"] << 1
         # The loop ends come out of flip-flops (Fmax): each counter keeps a "last" flag,
@@ -245,6 +222,10 @@ class VectorUnit(wiring.Component):
         # The walkers, loop counters and loop bounds load from the offered instruction on
         # every idle cycle, not only on the take: their values matter only while busy, and the
         # take (a late decision) then enables only the op fields and `busy` (Fmax)
+        # the a and a2 walkers' next position (i0) and next row of positions (i1), read by
+        # their position registers and their window walkers alike
+        next_pos = [a_pos + f["a_s0"], a2_pos + f["a_s0"]]
+        next_row = [a_row + f["a_s1"], a2_row + f["a_s1"]]
         with m.If(~busy):
             pre = self.pre
             w0 = Mux(s["w0"] == 0, 1, s["w0"])
@@ -269,16 +250,16 @@ class VectorUnit(wiring.Component):
             ]
             m.d.sync += [
                 pool.eq(pre.pool),
-                a_pn.eq(pre.a_n0),
-                a_rn.eq(pre.a_n1),
-                a2_pn.eq(pre.a2_n0),
-                a2_rn.eq(pre.a2_n1),
+                a2_row.eq(pre.a2),
+                a2_pos.eq(pre.a2),
             ]
             m.d.sync += [
                 i1.eq(0),
                 i0.eq(0),
                 j1.eq(0),
                 j0.eq(0),
+                a_row.eq(s["a"]),
+                a_pos.eq(s["a"]),
                 b_row.eq(s["b"]),
                 b_pos.eq(s["b"]),
                 d_row.eq(s["dst"]),
@@ -318,8 +299,8 @@ class VectorUnit(wiring.Component):
                     m.d.sync += [
                         i0.eq(i0 + 1),
                         last_i0.eq(i0 == i0_pen),
-                        a_pn.eq(a_pn + f["a_s0"]),
-                        a2_pn.eq(a2_pn + f["a_s0"]),
+                        a_pos.eq(next_pos[0]),
+                        a2_pos.eq(next_pos[1]),
                         b_pos.eq(b_pos + f["b_s0"]),
                         d_pos.eq(d_pos + f["dst_s0"]),
                     ]
@@ -329,10 +310,10 @@ class VectorUnit(wiring.Component):
                         last_i0.eq(i0_one),
                         i1.eq(i1 + 1),
                         last_i1.eq(i1 == i1_pen),
-                        a_rn.eq(a_rn + f["a_s1"]),
-                        a_pn.eq(a_rn + f["a_s0"]),
-                        a2_rn.eq(a2_rn + f["a_s1"]),
-                        a2_pn.eq(a2_rn + f["a_s0"]),
+                        a_row.eq(next_row[0]),
+                        a_pos.eq(next_row[0]),
+                        a2_row.eq(next_row[1]),
+                        a2_pos.eq(next_row[1]),
                         b_row.eq(b_row + f["b_s1"]),
                         b_pos.eq(b_row + f["b_s1"]),
                         d_row.eq(d_row + f["dst_s1"]),
@@ -352,8 +333,8 @@ class VectorUnit(wiring.Component):
         step_i0 = busy & win_last & ~last_i0
         step_i1 = busy & win_last & last_i0
         for win1, win, to_i0, to_i1, start, in_j1 in (
-            (a_win1, a_win, a_pn, a_rn, s["a"], True),
-            (a2_win1, a2_win, a2_pn, a2_rn, self.pre.a2, False),
+            (a_win1, a_win, next_pos[0], next_row[0], s["a"], True),
+            (a2_win1, a2_win, next_pos[1], next_row[1], self.pre.a2, False),
         ):
             starts = [(~busy, start), (step_i0, to_i0), (step_i1, to_i1)]
             rows = [(step_pool, win1 + ws1x2), *([(step_j1, win1 + f["ws1"])] if in_j1 else [])]
