@@ -130,6 +130,9 @@ def test_a_seed_sweep_places_every_seed_and_reports_the_fastest(tmp_path, monkey
     assert r.fmax_by_seed == fmax
     table = result_table(r)
     assert "seed 3" in table and "1: 101.6, 2: 85.9, 3: 105.3" in table
+    assert "mean 97.6, least 85.9" in table  # (101.6 + 85.9 + 105.3) / 3 = 97.6
+    d = r.to_dict()
+    assert d["fmax_mean_mhz"] == pytest.approx(97.6) and d["fmax_min_mhz"] == 85.9
     # one seed: nextpnr works in the working directory itself, as before the sweep
     runs.clear()
     r = synthesize(tmp_path / "top.v", "top", "ecp5", tmp_path / "one", seed=2)
