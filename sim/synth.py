@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -185,16 +186,19 @@ def synthesize(
     speed: int | None = None,
     router: str | None = None,
     placer: str | None = None,
+    jobs: int = 1,
 ) -> SynthResult:
     """Synthesise ``top`` from ``verilog`` for ``target``; on ECP5 also place and route it
     (unless ``place_and_route`` is false: then the counts are Yosys's and Fmax is unknown)
     with nextpnr's ``placer`` (``static``, the default, ``heap`` or ``sa``) and ``router``
     (``router1``, its default, or ``router2``) and time it at speed grade ``speed`` (6, the
     slowest and the default, 7 or 8).  ``seed``: the placer's seed, or several: each is placed
-    and routed (one after the other, in ``workdir/seed<N>/``) and the fastest is reported,
-    with every seed's Fmax in ``fmax_by_seed`` (one run's Fmax moves by 10-15 MHz with the
-    seed on this design)."""
+    and routed (in ``workdir/seed<N>/``, ``jobs`` nextpnr runs at a time) and the fastest is
+    reported, with every seed's Fmax in ``fmax_by_seed`` (one run's Fmax moves by 10-15 MHz
+    with the seed on this design)."""
     seeds = check_seeds(seed)
+    if not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"jobs must be an integer >= 1 (nextpnr runs at a time), not {jobs!r}")
     if target not in TARGETS:
         raise ValueError(f"unknown target {target!r}; valid targets: {', '.join(TARGETS)}")
     check_pnr(target, speed, router, placer)
@@ -253,14 +257,20 @@ def synthesize(
     best = None  # (fmax, seed, utilisation) of the fastest run
     if place_and_route:
         (workdir / "clock.lpf").write_text(f'FREQUENCY PORT "clk" {freq_mhz} MHz;\n')
-        for s in seeds:
+
+        def place_and_route_seed(s: int) -> tuple[dict[str, int], float | None]:
             # one seed: the files in workdir, as always; several: a directory per seed
             run_dir = workdir if len(seeds) == 1 else workdir / f"seed{s}"
             if run_dir != workdir:
                 run_dir.mkdir(exist_ok=True)
                 shutil.copy(netlist_path, run_dir / netlist_path.name)
                 shutil.copy(workdir / "clock.lpf", run_dir / "clock.lpf")
-            used, fmax_s = _nextpnr(run_dir, top, freq_mhz, s, timed, routed, placed)
+            return _nextpnr(run_dir, top, freq_mhz, s, timed, routed, placed)
+
+        # each run is a subprocess: threads only wait on them
+        with ThreadPoolExecutor(max_workers=min(jobs, len(seeds))) as pool:
+            runs = list(pool.map(place_and_route_seed, seeds))
+        for s, (used, fmax_s) in zip(seeds, runs):  # in the order given, whatever finished first
             by_seed[s] = fmax_s
             if best is None or (fmax_s or 0.0) > (best[0] or 0.0):
                 best = (fmax_s, s, used)

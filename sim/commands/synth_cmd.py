@@ -27,6 +27,14 @@ def _args(p: argparse.ArgumentParser) -> None:
         "reported with every seed's Fmax (a run's Fmax moves 10-15 MHz with the seed)",
     )
     p.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        metavar="N",
+        help="ECP5: place and route N seeds at a time (default 1; each nextpnr run takes one "
+        "core and 1-2 GB)",
+    )
+    p.add_argument(
         "--speed",
         type=int,
         help="ECP5: speed grade nextpnr times: 6 (the slowest, default), 7 or 8",
@@ -74,6 +82,8 @@ def run(args: argparse.Namespace) -> int:
     # before the Verilog is generated
     check_pnr(args.target, args.speed, args.router, args.placer)
     check_seeds(args.seed)
+    if args.jobs < 1:
+        raise CliError(f"--jobs {args.jobs} must be >= 1 (nextpnr runs at a time)")
     if args.paths is not None and (args.target != "ecp5" or args.paths < 0 or args.buffers):
         raise CliError(
             f"--paths {args.paths} needs --target ecp5 (not {args.target!r}), a count >= 0 "
@@ -128,6 +138,7 @@ def run(args: argparse.Namespace) -> int:
             speed=args.speed,
             router=args.router,
             placer=args.placer,
+            jobs=args.jobs,
         )
     except RuntimeError as exc:
         raise CliError(str(exc)) from None

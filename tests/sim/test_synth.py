@@ -3,6 +3,8 @@ flow FPGA users run), and the resource counts make sense for the config.  Full p
 route belongs to `make synth` (minutes)."""
 
 import json
+import threading
+import time
 
 import pytest
 
@@ -138,6 +140,30 @@ def test_a_seed_sweep_places_every_seed_and_reports_the_fastest(tmp_path, monkey
     r = synthesize(tmp_path / "top.v", "top", "ecp5", tmp_path / "one", seed=2)
     assert runs == [(2, "one")] and r.fmax_by_seed == {2: 85.9}
     assert "Fmax by seed" not in result_table(r)
+    # jobs=3: the three runs at once (a run waits until another has started), the result
+    # as when they run one after the other
+    live, peak, lock = [0], [0], threading.Lock()
+
+    def slow_run(cmd, cwd, log):
+        with lock:
+            live[0] += 1
+            peak[0] = max(peak[0], live[0])
+        time.sleep(0.2)
+        fake_run(cmd, cwd, log)
+        with lock:
+            live[0] -= 1
+
+    monkeypatch.setattr(synth, "_run", slow_run)
+    runs.clear()
+    r = synthesize(tmp_path / "top.v", "top", "ecp5", tmp_path / "par", seed=[1, 2, 3], jobs=3)
+    assert sorted(runs) == [(1, "seed1"), (2, "seed2"), (3, "seed3")] and peak[0] >= 2
+    assert (r.seed, r.fmax_mhz, r.luts) == (3, 105.3, 23) and list(r.fmax_by_seed) == [1, 2, 3]
+
+
+@pytest.mark.parametrize("jobs", [0, -1, 1.5])
+def test_bad_jobs_are_refused(tmp_path, jobs):
+    with pytest.raises(ValueError, match="jobs must be an integer >= 1"):
+        synthesize(tmp_path / "none.v", "x", "ecp5", tmp_path, jobs=jobs)
 
 
 @pytest.mark.parametrize("seeds", [[], [0], [1, 1], [2, -3]])
