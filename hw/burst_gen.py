@@ -412,12 +412,13 @@ class BurstGen(wiring.Component):
             s_k[f"sn_{st}"] = s12 > near_at
         # the second plane's start: the next plane's, and the next row's when a plane is one row
         plane2_addr, plane2_elem = s_addr + s_plane_stride, s_elem + s_bplane_stride
+        s_rows_two = s_rows == 2
         load = [
             *(row_k[name].eq(v) for name, v in s_k.items()),
             rows.eq(s_rows),
             rows_one.eq(s_rows_one),
-            rows_two.eq(s_rows == 2),
-            at2.eq(s_rows == 2),
+            rows_two.eq(s_rows_two),
+            at2.eq(s_rows_two),
             row_stride.eq(s_row_stride),
             plane_stride.eq(s_plane_stride),
             brow_stride.eq(s_brow_stride),

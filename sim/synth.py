@@ -86,6 +86,13 @@ def check_seeds(seed: int | Sequence[int]) -> list[int]:
     return seeds
 
 
+def check_jobs(jobs: int) -> int:
+    """The nextpnr runs a seed sweep may have at a time; refuse a count below 1."""
+    if not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"jobs must be an integer >= 1 (nextpnr runs at a time), not {jobs!r}")
+    return jobs
+
+
 @dataclass
 class SynthResult:
     """Resources and speed of one design on one target (``brams``: DP16KD on ECP5,
@@ -197,8 +204,7 @@ def synthesize(
     reported, with every seed's Fmax in ``fmax_by_seed`` (one run's Fmax moves by 10-15 MHz
     with the seed on this design)."""
     seeds = check_seeds(seed)
-    if not isinstance(jobs, int) or jobs < 1:
-        raise ValueError(f"jobs must be an integer >= 1 (nextpnr runs at a time), not {jobs!r}")
+    check_jobs(jobs)
     if target not in TARGETS:
         raise ValueError(f"unknown target {target!r}; valid targets: {', '.join(TARGETS)}")
     check_pnr(target, speed, router, placer)

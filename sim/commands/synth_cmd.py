@@ -75,15 +75,21 @@ def _args(p: argparse.ArgumentParser) -> None:
 
 @command("synth", "synthesise (and on ECP5 place and route) the generated top", _args)
 def run(args: argparse.Namespace) -> int:
-    from snowsim.sim.synth import TARGETS, check_pnr, check_seeds, result_table, synthesize
+    from snowsim.sim.synth import (
+        TARGETS,
+        check_jobs,
+        check_pnr,
+        check_seeds,
+        result_table,
+        synthesize,
+    )
 
     if args.target not in TARGETS:
         raise CliError(f"unknown target {args.target!r}; valid targets: {', '.join(TARGETS)}")
     # before the Verilog is generated
     check_pnr(args.target, args.speed, args.router, args.placer)
     check_seeds(args.seed)
-    if args.jobs < 1:
-        raise CliError(f"--jobs {args.jobs} must be >= 1 (nextpnr runs at a time)")
+    check_jobs(args.jobs)
     if args.paths is not None and (args.target != "ecp5" or args.paths < 0 or args.buffers):
         raise CliError(
             f"--paths {args.paths} needs --target ecp5 (not {args.target!r}), a count >= 0 "
