@@ -12,6 +12,8 @@ Every cycle count here is the one ``model/timing.py`` uses (constants in
 ``model/latencies.py``).
 """
 
+from functools import partial
+
 from amaranth import Cat, ClockDomain, DomainRenamer, Module, Mux, Signal
 from amaranth.hdl import MemoryData
 from amaranth.lib import wiring
@@ -20,7 +22,7 @@ from amaranth.lib.wiring import In, Out
 
 from snowsim.hw.axi import axi4_lite_slave, axi4_master
 from snowsim.hw.collisions import NO_RW_CHECK, collision
-from snowsim.hw.compute_engine import ComputeEngine
+from snowsim.hw.compute_engine import HEAD_FLAGS, ComputeEngine, head_flags
 from snowsim.hw.credits import CreditCounter
 from snowsim.hw.dma_read import DmaRead
 from snowsim.hw.dma_write import DmaWrite
@@ -73,8 +75,12 @@ class Accelerator(wiring.Component):
         #: simulation check: some memory was read and written at one address in one cycle
         #: since rst (hw/collisions.py); built only with checks, read by the co-simulation
         self.sim_collision = Signal(name="sim_collision", attrs={"keep": 1})
+        # the compute unit's words carry the engine queue head's flags after the
+        # instruction (hw/compute_engine.py: HEAD_FLAGS; the program loader decodes them)
+        self._pre_bits = {u: HEAD_FLAGS.size if u == Unit.COMPUTE else 0 for u in Unit}
         self._imem = {
-            u: MemoryData(shape=INSTR_BITS, depth=cfg.program_depth, init=[]) for u in Unit
+            u: MemoryData(shape=INSTR_BITS + self._pre_bits[u], depth=cfg.program_depth, init=[])
+            for u in Unit
         }
 
     def elaborate(self, platform):
@@ -97,7 +103,9 @@ class Accelerator(wiring.Component):
         core = Module()
         core.submodules.dma_rd = rd = DmaRead(cfg)
         core.submodules.dma_wr = wr = DmaWrite(cfg)
-        core.submodules.loader = loader = ProgramLoader(cfg)
+        core.submodules.loader = loader = ProgramLoader(
+            cfg, predecode={Unit.COMPUTE: partial(head_flags, cfg)}
+        )
         core.submodules.tokens = tokens = TokenCounters()
         core.submodules.fill = fill = FillEngine(cfg)
         core.submodules.engine = engine = ComputeEngine(cfg)
@@ -106,7 +114,9 @@ class Accelerator(wiring.Component):
         imem_hits = []
         seq = {
             Unit.LOAD: UnitSequencer(cfg, 1, flag_op=Op.FILL),
-            Unit.COMPUTE: UnitSequencer(cfg, COMPUTE_IN_FLIGHT),
+            Unit.COMPUTE: UnitSequencer(
+                cfg, COMPUTE_IN_FLIGHT, pre_bits=self._pre_bits[Unit.COMPUTE]
+            ),
             Unit.STORE: UnitSequencer(cfg, 1),
         }
         for u, s in seq.items():
@@ -339,6 +349,7 @@ class Accelerator(wiring.Component):
             credits.ret.eq(engine.credit),
             engine.valid.eq(c_fire),
             engine.instr.eq(cs.instr),
+            engine.pre.eq(cs.pre),
             cs.done.eq(engine.done),
         ]
 

@@ -30,7 +30,7 @@ touch no vector-buffer word); completions are reported in program order.
 
 from types import SimpleNamespace
 
-from amaranth import Array, Cat, Const, Module, Mux, Signal, signed, unsigned
+from amaranth import Array, Cat, Const, Module, Mux, Signal, Value, signed, unsigned
 from amaranth.hdl import MemoryData
 from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory
@@ -61,7 +61,7 @@ from snowsim.model.latencies import (
     MAC_OPERAND_SELECT,
 )
 
-__all__ = ["ComputeEngine"]
+__all__ = ["HEAD_FLAGS", "ComputeEngine", "head_flags"]
 
 
 def _is_pow2(x: int) -> bool:
@@ -85,6 +85,51 @@ def _product_at_most(a, b, limit: int):
     return (a == 0) | (b == 0) | ((a[k:] == 0) & (b[k:] == 0) & small)
 
 
+#: The engine queue head's flags: the few bits of a queue entry that the take reads and
+#: the loop registers' load sends on to the loop-end flags, which the ring keeps in its
+#: head flip-flops.  They are decoded from the instruction as the program loader writes
+#: it into the compute unit's instruction memory, stored beside it there and in the
+#: sequencer's ring, and reach the engine (``pre``) with it, so that no decode stands
+#: between the queue's write data and the ring's prefetch choice (Fmax: the write data ->
+#: the flags' decode -> the prefetch choice -> ``head_fin0`` was the critical path of
+#: four of fourteen tiny runs, d6781f8 and 6eb0dd9).
+HEAD_FLAGS = data.StructLayout(
+    {
+        "vec": 1,
+        "drain": 1,
+        "single": 3,  # each loop has one iteration
+        "all_single": 1,  # every loop has one iteration: a step is one MAC
+        "steps1": 1,  # npix <= pixels per step: the first step is the last
+        "fin0": 1,  # all_single & steps1: the first MAC is the instruction's last
+    }
+)
+
+
+def head_flags(cfg: AcceleratorConfig, instr: Value) -> Value:
+    """The :data:`HEAD_FLAGS` of an encoded instruction (``instr``, ``INSTR_BITS`` wide):
+    a value of ``HEAD_FLAGS.size`` bits in the layout's order.  The loop and pixel flags are
+    decoded from the MAC fields whatever the opcode (a VEC's are never read)."""
+    op = instr[0:4]
+    f = {name: field(instr, Op.MAC, name) for name in ("k0_count", "k1_count", "k2_count")}
+    px, py = field(instr, Op.MAC, "px_count"), field(instr, Op.MAC, "py_count")
+    single = Cat(f["k0_count"] == 1, f["k1_count"] <= 1, f["k2_count"] <= 1)
+    # the step count's smallest case from the pixel counts themselves (no multiplier)
+    steps1 = Mux(
+        field(instr, Op.MAC, "pixel_mode"),
+        _product_at_most(px, py, cfg.n_cu),
+        _product_at_most(px, py, 1),
+    )
+    value = {
+        "vec": op == Op.VEC,
+        "drain": (op == Op.MAC) & field(instr, Op.MAC, "drain"),
+        "single": single,
+        "all_single": single.all(),
+        "steps1": steps1,
+        "fin0": single.all() & steps1,
+    }
+    return Cat(*(value[name] for name in HEAD_FLAGS.members))
+
+
 class ComputeEngine(wiring.Component):
     """Parameters
     ----------
@@ -96,6 +141,9 @@ class ComputeEngine(wiring.Component):
         MAC and VEC instructions, in program order, registered on entry.  The sender
         offers one (``valid``) only while it holds a credit: it starts with
         ``ENGINE_CREDITS`` (:class:`~snowsim.hw.credits.CreditCounter`).
+    pre : In(HEAD_FLAGS)
+        :func:`head_flags` of ``instr``, decoded before the instruction reaches the engine
+        (the program loader stores them beside it in the compute unit's memory).
     credit : Out(1)
         Pulse, from a flip-flop: an instruction left the engine's queue; one credit
         returns to the sender.
@@ -143,6 +191,7 @@ class ComputeEngine(wiring.Component):
             {
                 "valid": In(1),
                 "instr": In(INSTR_BITS),
+                "pre": In(HEAD_FLAGS),
                 "credit": Out(1),
                 "done": Out(1),
                 "dma_wr": In(BufWriteSignature(cfg)),
@@ -300,20 +349,16 @@ class ComputeEngine(wiring.Component):
         # runs beside a VEC (docs/architecture.md section 5).
         in_valid = Signal()
         in_instr = Signal(INSTR_BITS, reset_less=True)  # used only with in_valid
-        m.d.sync += [in_valid.eq(self.valid), in_instr.eq(self.instr)]
+        in_pre = Signal(HEAD_FLAGS, reset_less=True)
+        m.d.sync += [in_valid.eq(self.valid), in_instr.eq(self.instr), in_pre.eq(self.pre)]
         entry = data.StructLayout(
             {
                 # first: the bits the take decides by, and those the loop registers' load
-                # sends on to the loop-end flags and their replicas, kept in the ring's
-                # head flip-flops (FAST_HEAD bits; Fmax: the head's single flags -> the
-                # ring's read multiplexer -> their AND -> k_last's case -> its replicas,
-                # four LUTs, was c2's seed-1 critical path)
-                "vec": 1,
-                "drain": 1,
-                "single": 3,  # each loop has one iteration
-                "all_single": 1,  # every loop has one iteration: a step is one MAC
-                "steps1": 1,  # npix <= pixels per step: the first step is the last
-                "fin0": 1,  # all_single & steps1: the first MAC is the instruction's last
+                # sends on to the loop-end flags and their replicas (HEAD_FLAGS, decoded
+                # before the engine), kept in the ring's head flip-flops (Fmax: the
+                # head's single flags -> the ring's read multiplexer -> their AND ->
+                # k_last's case -> its replicas, four LUTs, was c2's seed-1 critical path)
+                **HEAD_FLAGS.members,
                 "instr": INSTR_BITS,
                 "npix": 24,
                 "row_span": 28,
@@ -337,10 +382,9 @@ class ComputeEngine(wiring.Component):
         # a ring: the take (a late decision) moves a pointer, not every entry's flip-flops;
         # `vec` and `drain`, which the take itself reads, come from flip-flops (head_bits:
         # the slot -> take -> the ring's flags was six LUTs, Fmax), and so do the loop
-        # flags up to `fin0`
-        fast_head = entry["fin0"].offset + 1
+        # flags (all of HEAD_FLAGS, the entry's first bits)
         m.submodules.slots = slots = RingFIFO(
-            width=entry.size, depth=ENGINE_CREDITS, head_bits=fast_head
+            width=entry.size, depth=ENGINE_CREDITS, head_bits=HEAD_FLAGS.size
         )
         w_entry, head = Signal(entry), Signal(entry)
         # a MAC's pixel count px_count * py_count and row span px_count * px_stride, from
@@ -358,29 +402,22 @@ class ComputeEngine(wiring.Component):
             w_entry.instr.eq(in_instr),
             w_entry.npix.eq(mul_npix.p),
             w_entry.row_span.eq(mul_span.p),
-            w_entry.vec.eq(in_instr[0:4] == Op.VEC),
             w_entry.vec_pre.eq(predecode(in_instr)),
-            w_entry.drain.eq((in_instr[0:4] == Op.MAC) & field(in_instr, Op.MAC, "drain")),
+            *(w_entry[name].eq(in_pre[name]) for name in HEAD_FLAGS.members),
             slots.w_data.eq(w_entry),
             slots.w_en.eq(in_valid),
             head.eq(slots.r_data),
         ]
-        # the step count's two smallest cases, from the pixel counts themselves (the
+        # the step count's second smallest case, from the pixel counts themselves (the
         # product arrives from its multiplier too late for a compare in the same cycle)
         in_px, in_py = field(in_instr, Op.MAC, "px_count"), field(in_instr, Op.MAC, "py_count")
-        in_pm = field(in_instr, Op.MAC, "pixel_mode")
-        m.d.comb += [
-            w_entry.steps1.eq(
-                Mux(in_pm, _product_at_most(in_px, in_py, ncu), _product_at_most(in_px, in_py, 1))
-            ),
-            w_entry.steps2.eq(
-                Mux(
-                    in_pm,
-                    _product_at_most(in_px, in_py, 2 * ncu),
-                    _product_at_most(in_px, in_py, 2),
-                )
-            ),
-        ]
+        m.d.comb += w_entry.steps2.eq(
+            Mux(
+                field(in_instr, Op.MAC, "pixel_mode"),
+                _product_at_most(in_px, in_py, 2 * ncu),
+                _product_at_most(in_px, in_py, 2),
+            )
+        )
         # the loop registers' start values (the take loads them without arithmetic)
         in_f = {name: field(in_instr, Op.MAC, name) for name, _ in FIELDS[Op.MAC]}
         in_pixels = Mux(in_f["pixel_mode"], ncu, 1)
@@ -397,11 +434,6 @@ class ComputeEngine(wiring.Component):
             w_entry.pen0.eq(
                 Cat(in_f["k0_count"] == 2, in_f["k1_count"] == 2, in_f["k2_count"] == 2)
             ),
-            w_entry.single.eq(
-                Cat(in_f["k0_count"] == 1, in_f["k1_count"] <= 1, in_f["k2_count"] <= 1)
-            ),
-            w_entry.all_single.eq(w_entry.single.all()),
-            w_entry.fin0.eq(w_entry.all_single & w_entry.steps1),
             w_entry.adv.eq(in_adv),
             w_entry.adv_py.eq(in_adv + in_f["py_stride"]),
             w_entry.wrap_at.eq(in_f["px_count"] - in_pixels),

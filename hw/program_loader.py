@@ -6,7 +6,9 @@ An opcode outside :class:`~snowsim.model.isa.Op` raises ``illegal``; a unit rece
 than ``program_depth`` instructions raises ``overflow``.
 """
 
-from amaranth import Module, Signal
+from collections.abc import Callable, Mapping
+
+from amaranth import Cat, Module, Signal, Value
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
@@ -20,6 +22,14 @@ __all__ = ["ProgramLoader"]
 class ProgramLoader(wiring.Component):
     """Beats in, instructions out to three memories.
 
+    Parameters
+    ----------
+    cfg : AcceleratorConfig
+    predecode : mapping of Unit to function, optional
+        For a unit whose engine reads a few bits decoded from the instruction early: a
+        function of the instruction (an ``INSTR_BITS`` value) giving them; they are
+        decoded here, where no timing is tight, and written beside the instruction.
+
     Members
     -------
     start : In(1)
@@ -31,13 +41,30 @@ class ProgramLoader(wiring.Component):
         beat's register and registered, so the write and the flags come two cycles after
         that beat arrives.
     wr_<unit>_en, wr_<unit>_addr, wr_<unit>_data : Out
-        Write port of each unit's instruction memory (``unit`` = load, compute, store).
+        Write port of each unit's instruction memory (``unit`` = load, compute, store): the
+        data is the instruction, then, for a unit given a predecode, its predecoded bits.
     illegal : Out(1)
     overflow : Out(1)
         Sticky until ``start``.
     """
 
-    def __init__(self, cfg: AcceleratorConfig):
+    def __init__(
+        self,
+        cfg: AcceleratorConfig,
+        predecode: Mapping[Unit, Callable[[Value], Value]] | None = None,
+    ):
+        predecode = dict(predecode or {})
+        for u, fn in predecode.items():
+            if not isinstance(u, Unit) or not callable(fn):
+                raise TypeError(
+                    f"predecode maps a Unit to a function of the instruction, not {u!r} -> {fn!r}"
+                )
+        self.predecode = predecode
+        #: each unit's predecoded bits (the width of its function's value)
+        self.pre_bits = {
+            u: len(Value.cast(predecode[u](Signal(INSTR_BITS)))) if u in predecode else 0
+            for u in Unit
+        }
         if INSTR_BITS % cfg.bus_data_bits:
             raise ValueError(
                 f"an instruction of {INSTR_BITS} bits is not a whole number of "
@@ -57,7 +84,7 @@ class ProgramLoader(wiring.Component):
             n = u.name.lower()
             members[f"wr_{n}_en"] = Out(1)
             members[f"wr_{n}_addr"] = Out(self.addr_bits)
-            members[f"wr_{n}_data"] = Out(INSTR_BITS)
+            members[f"wr_{n}_data"] = Out(INSTR_BITS + self.pre_bits[u])
         super().__init__(members)
 
     def elaborate(self, platform):
@@ -107,10 +134,17 @@ class ProgramLoader(wiring.Component):
             en_q = Signal(name=f"wr_{n}_en_q")
             addr_q = Signal(self.addr_bits, name=f"wr_{n}_addr_q", reset_less=True)
             m.d.sync += [en_q.eq(0), addr_q.eq(ptr[u])]
+            data_u = data_q
+            if u in self.predecode:
+                # decoded from the assembled word and registered with it: the unit's
+                # memory stores them beside the instruction
+                pre_q = Signal(self.pre_bits[u], name=f"wr_{n}_pre", reset_less=True)
+                m.d.sync += pre_q.eq(self.predecode[u](assembled))
+                data_u = Cat(data_q, pre_q)
             m.d.comb += [
                 getattr(self, f"wr_{n}_en").eq(en_q),
                 getattr(self, f"wr_{n}_addr").eq(addr_q),
-                getattr(self, f"wr_{n}_data").eq(data_q),
+                getattr(self, f"wr_{n}_data").eq(data_u),
             ]
             with m.If(complete & legal & mine):
                 with m.If(ptr[u] >= cfg.program_depth):

@@ -53,6 +53,10 @@ class UnitSequencer(wiring.Component):
     flag_op : Op or None
         An opcode the unit's issue logic tells apart (the load unit's FILL): ``head_is``
         says whether the head is one, from a flip-flop.
+    pre_bits : int
+        Bits stored beside each instruction in the unit's memory (the program loader's
+        predecode for the unit; 0, the default: none): ``imem_data`` is
+        ``INSTR_BITS + pre_bits`` wide and ``pre`` carries them with the head.
 
     Members
     -------
@@ -60,8 +64,9 @@ class UnitSequencer(wiring.Component):
         Pulse: begin at instruction 0.
     imem_addr : Out(ceil_log2(program_depth))
     imem_en : Out(1)
-    imem_data : In(INSTR_BITS)
-        Read port of the unit's instruction memory (``BUFFER_READ_LATENCY`` cycles).
+    imem_data : In(INSTR_BITS + pre_bits)
+        Read port of the unit's instruction memory (``BUFFER_READ_LATENCY`` cycles): the
+        instruction, then its predecoded bits.
     imem_keep : Out(1)
         This cycle's read is kept (its word enters the queue when it arrives).
     avail_prev, avail_next : In(1)
@@ -69,6 +74,8 @@ class UnitSequencer(wiring.Component):
     pop_prev, pop_next, push_prev, push_next : Out(1)
     instr : Out(INSTR_BITS)
         The instruction at the head (valid with ``issue_valid``).
+    pre : Out(pre_bits)
+        Its predecoded bits (a member only with ``pre_bits``).
     head_op : Out(4)
         Its opcode, from a flip-flop (the copy of the header the issue decision reads).
     head_is : Out(1)
@@ -83,20 +90,30 @@ class UnitSequencer(wiring.Component):
     halted : Out(1)
     """
 
-    def __init__(self, cfg: AcceleratorConfig, in_flight: int = 1, flag_op: Op | None = None):
+    def __init__(
+        self,
+        cfg: AcceleratorConfig,
+        in_flight: int = 1,
+        flag_op: Op | None = None,
+        pre_bits: int = 0,
+    ):
         if in_flight < 1:
             raise ValueError(f"in_flight must be >= 1, not {in_flight!r}")
         if flag_op is not None and not isinstance(flag_op, Op):
             raise TypeError(f"flag_op must be an Op or None, not {flag_op!r}")
+        if not isinstance(pre_bits, int) or pre_bits < 0:
+            raise ValueError(f"pre_bits must be an integer >= 0, not {pre_bits!r}")
         self.in_flight = in_flight
         self.flag_op = flag_op
+        self.pre_bits = pre_bits
         self.addr_bits = max(1, ceil_log2(cfg.program_depth))
+        pre = {"pre": Out(pre_bits)} if pre_bits else {}
         super().__init__(
             {
                 "start": In(1),
                 "imem_addr": Out(self.addr_bits),
                 "imem_en": Out(1),
-                "imem_data": In(INSTR_BITS),
+                "imem_data": In(INSTR_BITS + pre_bits),
                 "imem_keep": Out(1),
                 "avail_prev": In(1),
                 "avail_next": In(1),
@@ -105,6 +122,7 @@ class UnitSequencer(wiring.Component):
                 "push_prev": Out(1),
                 "push_next": Out(1),
                 "instr": Out(INSTR_BITS),
+                **pre,
                 "head_op": Out(4),
                 "head_is": Out(1),
                 "hold": In(1),
@@ -137,12 +155,14 @@ class UnitSequencer(wiring.Component):
         # The entries hold data only: `head_valid` / `occupied` say which are live, so they
         # have no reset (a reset would put every used bit - about 700 flip-flops per
         # sequencer - on the core reset's fan-out; Fmax)
-        ring = Array(Signal(INSTR_BITS, name=f"queue_{i}", reset_less=True) for i in range(depth))
+        word = INSTR_BITS + self.pre_bits
+        ring = Array(Signal(word, name=f"queue_{i}", reset_less=True) for i in range(depth))
         rd, wr = Signal(range(depth)), Signal(range(depth))
         occupied = Signal(range(depth + 1))
-        head = self.instr
         head_valid = Signal()  # occupied != 0, a flip-flop updated with occupied
-        m.d.comb += head.eq(ring[rd])
+        m.d.comb += self.instr.eq(ring[rd][:INSTR_BITS])
+        if self.pre_bits:
+            m.d.comb += self.pre.eq(ring[rd][INSTR_BITS:])
         dec = data.StructLayout({"op": 4, "end": 1, "is": 1, **{k: 1 for k in _FLAGS}})
         hq = Array(Signal(dec, name=f"hdr_{i}") for i in range(depth))
         arriving = Signal(dec)

@@ -34,6 +34,8 @@ class BufferShape:
 
 def buffer_shapes(cfg: AcceleratorConfig) -> list[BufferShape]:
     """The memories of ``hw/compute_engine.py`` and ``hw/accelerator.py`` for ``cfg``."""
+    from snowsim.hw.compute_engine import HEAD_FLAGS
+
     d, n = cfg.data_bits, cfg.n_lanes
     vmacs = cfg.n_cu * cfg.n_vmac
     return [
@@ -43,7 +45,12 @@ def buffer_shapes(cfg: AcceleratorConfig) -> list[BufferShape]:
         BufferShape("accumulators", vmacs, n * cfg.acc_bits, cfg.acc_depth, None, 1, True),
         # read by the store side and by the vector unit's two operand ports
         BufferShape("vector", 1, n * d, cfg.vector_depth, None, 3),
-        BufferShape("instructions", 3, INSTR_BITS, cfg.program_depth, None, 1),
+        # the load and store units' instructions; the compute unit's carry the engine
+        # queue head's flags beside them (hw/compute_engine.py: HEAD_FLAGS)
+        BufferShape("instructions", 2, INSTR_BITS, cfg.program_depth, None, 1),
+        BufferShape(
+            "compute_instructions", 1, INSTR_BITS + HEAD_FLAGS.size, cfg.program_depth, None, 1
+        ),
     ]
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from engine_top import EngineTop
 
-from snowsim.hw.compute_engine import ComputeEngine
 from snowsim.model import fixedpoint as fx
 from snowsim.model.config import PRESETS
 from snowsim.model.isa import Buf, Instruction, Op, encode
@@ -72,7 +72,7 @@ def test_engine_verilog_is_bit_exact(sim):
     job, want = _job(k, np.random.default_rng(11))
     d = Path(tempfile.mkdtemp(prefix="engine-"))
     (d / "job.json").write_text(json.dumps(job))
-    verilog = write_verilog(ComputeEngine(CFG), "engine_tiny")
+    verilog = write_verilog(EngineTop(CFG), "engine_tiny")
     out = run_cocotb(
         sim, "engine_tiny", [verilog], "snowsim.sim.tb.engine_tb", env={"SNOWSIM_JOB_DIR": str(d)}
     )

@@ -5,14 +5,15 @@ between the first and the last MAC)."""
 
 import numpy as np
 import pytest
+from amaranth import Module
 from amaranth.sim import Simulator
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from snowsim.hw.compute_engine import ComputeEngine
+from snowsim.hw.compute_engine import ComputeEngine, head_flags
 from snowsim.model import fixedpoint as fx
 from snowsim.model.config import PRESETS
-from snowsim.model.isa import Instruction, Op, VecOp, encode
+from snowsim.model.isa import INSTR_BITS, Instruction, Op, VecOp, encode
 from snowsim.model.latencies import ENGINE_CREDITS
 from snowsim.model.timing import predict
 
@@ -43,6 +44,16 @@ def make_engine(x, w, bias):
             dut._weights[c][v].init = [_word(w[c, v, i], D) for i in range(w.shape[2])]
             dut._bias[c][v].init = [_word(bias[c, v], 2 * D)]
     return dut
+
+
+def with_flags(dut):
+    """The engine with its ``pre`` decoded from ``instr`` in the same cycle (in the
+    accelerator the program loader decodes it; tests/cosim/engine_top.py for the cocotb
+    test)."""
+    m = Module()
+    m.submodules.dut = dut
+    m.d.comb += dut.pre.eq(head_flags(CFG, dut.instr))
+    return m
 
 
 def mac(k, *, drain=1, clear=1, relu=0, shift=8, out=0, acc=0):
@@ -79,7 +90,7 @@ def simulate(dut, program, max_cycles=20000, vec_words=64):
         vec.extend(ctx.get(dut._vec[i]) for i in range(vec_words))
 
     vec: list[int] = []
-    sim = Simulator(dut)
+    sim = Simulator(with_flags(dut))
     sim.add_clock(1e-6)
     sim.add_testbench(tb)
     sim.run()
@@ -366,7 +377,7 @@ def test_collision_check_sees_a_buffer_read_and_written_in_one_cycle(write_at):
             seen.append(ctx.get(dut.sim_collision))
             await ctx.tick()
 
-    sim = Simulator(Fragment.get(dut, platform_for("generic", checks=True)))
+    sim = Simulator(Fragment.get(with_flags(dut), platform_for("generic", checks=True)))
     sim.add_clock(1e-6)
     sim.add_testbench(tb)
     sim.run()
@@ -377,7 +388,7 @@ def test_collision_check_sees_a_buffer_read_and_written_in_one_cycle(write_at):
 def test_product_at_most_matches_the_product(limit):
     """The step-count flags' `a * b <= limit` without a multiplier, over every small pair and
     the widest factors (a zero factor, one factor too large alone)."""
-    from amaranth import Module, Signal
+    from amaranth import Signal
 
     from snowsim.hw.compute_engine import _product_at_most
 
@@ -392,6 +403,55 @@ def test_product_at_most_matches_the_product(limit):
             ctx.set(a, x)
             ctx.set(b, z)
             assert ctx.get(y) == (x * z <= limit), (x, z)
+
+    sim = Simulator(m)
+    sim.add_testbench(tb)
+    sim.run()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.sampled_from([Op.MAC, Op.VEC, Op.LOAD]),
+    st.integers(0, 1),
+    st.integers(0, 1),
+    st.integers(0, 3),
+    st.integers(0, 3),
+    st.integers(0, 3),
+    st.one_of(st.integers(0, 2 * NCU + 2), st.integers(0, 4095)),
+    st.one_of(st.integers(0, 3), st.integers(0, 4095)),
+)
+@example(Op.MAC, 1, 1, 1, 1, 1, NCU, 1)  # one step of NCU pixels, every loop single
+@example(Op.MAC, 1, 1, 1, 0, 1, NCU + 1, 1)  # one pixel too many for a step
+@example(Op.MAC, 1, 0, 1, 0, 1, 2, 1)
+@example(Op.MAC, 0, 1, 1, 1, 0, 1, 1)
+def test_head_flags_are_the_instructions(op, drain, pixel_mode, k0, k1, k2, px, py):
+    """head_flags (decoded by the program loader) against the instruction's meaning: a
+    loop of count 1 (k1 / k2: 0 or 1) is single, the first step is the last when the
+    pixels fit one step (NCU in pixel mode, else 1), fin0 when both."""
+    fields = dict(drain=drain, pixel_mode=pixel_mode, k0_count=k0, k1_count=k1, k2_count=k2)
+    fields.update(px_count=px, py_count=py)
+    word = encode(Instruction(Op.MAC, fields)) & ~0xF | op
+    single = [k0 == 1, k1 <= 1, k2 <= 1]
+    steps1 = px * py <= (NCU if pixel_mode else 1)
+    want = {
+        "vec": op == Op.VEC,
+        "drain": op == Op.MAC and bool(drain),
+        "single": sum(b << i for i, b in enumerate(single)),
+        "all_single": all(single),
+        "steps1": steps1,
+        "fin0": all(single) and steps1,
+    }
+    from amaranth import Signal
+
+    from snowsim.hw.compute_engine import HEAD_FLAGS
+
+    m = Module()
+    instr, flags = Signal(INSTR_BITS), Signal(HEAD_FLAGS)
+    m.d.comb += flags.eq(head_flags(CFG, instr))
+
+    async def tb(ctx):
+        ctx.set(instr, word)
+        assert {k: int(ctx.get(flags[k])) for k in want} == {k: int(v) for k, v in want.items()}
 
     sim = Simulator(m)
     sim.add_testbench(tb)

@@ -1,6 +1,7 @@
 """ProgramLoader: assembly from beats, routing by opcode, END to every unit, errors."""
 
 import pytest
+from amaranth import Cat
 from amaranth.sim import Simulator
 
 from snowsim.hw.program_loader import ProgramLoader
@@ -8,8 +9,8 @@ from snowsim.model.config import PRESETS
 from snowsim.model.isa import INSTR_BITS, Instruction, Op, Unit, encode
 
 
-def _load(cfg, words):
-    dut = ProgramLoader(cfg)
+def _load(cfg, words, predecode=None):
+    dut = ProgramLoader(cfg, predecode)
     got = {u: [] for u in Unit}
     flags = {}
 
@@ -77,3 +78,31 @@ def test_too_many_instructions_for_one_unit_overflows():
     got, flags = _load(cfg, [encode(Instruction(Op.MAC))] * 5)
     assert len(got[Unit.COMPUTE]) == 4
     assert flags["overflow"] == 1
+
+
+def test_predecoded_bits_are_written_beside_the_instruction():
+    # any function of the whole instruction: bits from its first and last beats
+    def pre(w):
+        return Cat(w[4:8] ^ w[-4:], w[100])
+
+    prog = [
+        Instruction(Op.MAC, {"k0_count": 7, "px_count": 3}),
+        Instruction(Op.LOAD, {"rows": 3}),
+        Instruction(Op.VEC, {"n0": 4}),
+        Instruction(Op.END),
+    ]
+    words = [encode(i) | (0xA << (INSTR_BITS - 4)) | (1 << 100) for i in prog]
+
+    def expect(w):
+        bits = ((w >> 4) & 0xF) ^ (w >> (INSTR_BITS - 4)) | ((w >> 100) & 1) << 4
+        return w | bits << INSTR_BITS
+
+    got, _ = _load(PRESETS["tiny"], words, {Unit.COMPUTE: pre})
+    assert got[Unit.COMPUTE] == [(a, expect(words[k])) for a, k in enumerate((0, 2, 3))]
+    # the other units' words as they are
+    assert got[Unit.LOAD] == [(0, words[1]), (1, words[3])]
+
+
+def test_bad_predecode_is_refused():
+    with pytest.raises(TypeError, match="predecode maps a Unit"):
+        ProgramLoader(PRESETS["tiny"], {"compute": lambda w: w[0]})

@@ -2,6 +2,7 @@
 
 import itertools
 
+import pytest
 from amaranth import Module
 from amaranth.hdl import MemoryData
 from amaranth.lib.memory import Memory
@@ -13,7 +14,7 @@ from snowsim.hw.read_port import RegisteredReadPort
 from snowsim.hw.sequencer import UnitSequencer
 from snowsim.model import latencies as lat
 from snowsim.model.config import PRESETS
-from snowsim.model.isa import Instruction, Op, encode
+from snowsim.model.isa import INSTR_BITS, Instruction, Op, encode
 
 CFG = PRESETS["tiny"]
 
@@ -27,12 +28,16 @@ def _run(
     ready=True,
     cycles=40,
     flag_op=None,
+    pre=None,
 ):
-    """``ready``: a bool, or a function of the cycle (the engine's issue_ready)."""
     """Simulate a sequencer over ``program``; the engine completes each instruction
-    ``engine_latency`` cycles after its start.  Returns per-cycle records."""
-    dut = UnitSequencer(CFG, in_flight=in_flight, flag_op=flag_op)
-    data = MemoryData(shape=256, depth=CFG.program_depth, init=[encode(i) for i in program])
+    ``engine_latency`` cycles after its start.  ``ready``: a bool, or a function of the
+    cycle (the engine's issue_ready); ``pre``: each instruction's predecoded bits (8 of
+    them), stored beside it.  Returns per-cycle records."""
+    pre_bits = 8 if pre is not None else 0
+    dut = UnitSequencer(CFG, in_flight=in_flight, flag_op=flag_op, pre_bits=pre_bits)
+    words = [encode(i) | ((pre[k] if pre else 0) << INSTR_BITS) for k, i in enumerate(program)]
+    data = MemoryData(shape=INSTR_BITS + pre_bits, depth=CFG.program_depth, init=words)
     m = Module()
     m.submodules.dut = dut
     m.submodules.mem = mem = Memory(data=data)
@@ -65,6 +70,7 @@ def _run(
             rec["fire"] = bool(rec["issue_valid"] and rdy)
             rec["op"] = ctx.get(dut.instr) & 0xF
             rec["instr"] = ctx.get(dut.instr)
+            rec["pre"] = ctx.get(dut.pre) if pre_bits else None
             rec["done"] = done
             log.append(rec)
             if done:
@@ -149,3 +155,19 @@ def test_end_halts_only_when_all_complete():
     fire = next(i for i, r in enumerate(log) if r["fire"])
     halted = next(i for i, r in enumerate(log) if r["halted"])
     assert halted == fire + 6 + 1
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.lists(st.booleans(), min_size=40, max_size=40), st.integers(3, 9))
+def test_predecoded_bits_travel_with_their_instruction(ready_pattern, n):
+    prog = [Instruction(Op.MAC, {"k0_count": i + 1}) for i in range(n)] + [Instruction(Op.END)]
+    pre = [(37 * i + 5) % 256 for i in range(n + 1)]
+    log = _run(prog, in_flight=4, ready=lambda c: c >= 40 or ready_pattern[c], cycles=70, pre=pre)
+    fired = [(r["instr"], r["pre"]) for r in log if r["fire"]]
+    assert fired == [(encode(i), p) for i, p in zip(prog[:-1], pre, strict=False)]
+
+
+def test_bad_pre_bits_are_refused():
+    for bad in (-1, 2.0):
+        with pytest.raises(ValueError, match="pre_bits must be an integer >= 0"):
+            UnitSequencer(CFG, pre_bits=bad)

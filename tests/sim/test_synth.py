@@ -64,10 +64,12 @@ def test_buffer_shapes_are_the_engines_memories():
     counts as the compute engine's and the controller's MemoryData."""
     from snowsim.hw.accelerator import Accelerator
     from snowsim.hw.compute_engine import ComputeEngine
+    from snowsim.model.isa import Unit
     from snowsim.sim.bram import buffer_shapes
 
     for cfg in (TINY, PRESETS["snowflake"]):
         eng = ComputeEngine(cfg)
+        imem = Accelerator(cfg)._imem
         got = {s.name: s for s in buffer_shapes(cfg)}
         flat = {
             "maps": eng._maps,
@@ -75,7 +77,8 @@ def test_buffer_shapes_are_the_engines_memories():
             "bias": [b for row in eng._bias for b in row],
             "accumulators": [a for row in eng._acc for a in row],
             "vector": [eng._vec],
-            "instructions": list(Accelerator(cfg)._imem.values()),
+            "instructions": [imem[Unit.LOAD], imem[Unit.STORE]],
+            "compute_instructions": [imem[Unit.COMPUTE]],
         }
         for name, mems in flat.items():
             s = got[name]
