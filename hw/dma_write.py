@@ -286,7 +286,15 @@ class DmaWrite(wiring.Component):
         )
         # done: the B of the last announced burst, nothing more to announce; registered
         # (DMA_DONE_LATENCY), the engine takes the next descriptor the cycle after
-        nothing_left = (~gen.valid | failed | (b_fire & bad)) & aw.empty
+        # The generator's valid is read a cycle late, from a flip-flop beside this logic
+        # (Fmax: the write generator's `active` -> 3.4 ns across the die -> here -> `error`
+        # was 6eb0dd9's seed-1 critical path).  The same decisions: while a descriptor
+        # runs the valid stays up until its last burst is taken (hw/burst_gen.py: its walk
+        # is active to the end), and that take's burst is in the AW slice the next cycle
+        # (`aw.empty` low); it rises only as a descriptor starts, with no B due
+        gen_valid_q = Signal()
+        m.d.sync += gen_valid_q.eq(gen.valid)
+        nothing_left = (~gen_valid_q | failed | (b_fire & bad)) & aw.empty
         done_r, error_r = Signal(), Signal()
         finishing = busy & ~done_r & b_fire & (bq.level == 1) & nothing_left
         # error is a flip-flop of its own (not done & a flag): the controller's stop
