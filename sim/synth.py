@@ -39,9 +39,9 @@ KEEP_FLOPS = "setattr -set keep 1 a:keep %ci1:+$dff[Q] t:$dff %i"
 
 #: Yosys's ECP5 synthesis.  ``-cmp2softlogic`` maps a comparison with a constant onto LUTs
 #: instead of a carry chain (Yosys's default puts it on CCU2C cells, whose chain starts
-#: with a route into the carry logic): on the same netlist it gave `tiny` 139.0 / 139.7 /
-#: 143.8 / 140.8 MHz on seeds 1-4 against 138.2 / 130.2 / 136.0 / 137.4 without it
-#: (b9f3b00; docs/fpga.md, "Where the 150 MHz goal stands").
+#: with a route into the carry logic): on the same Verilog it gave `tiny` 139.0 / 139.7 /
+#: 143.8 / 140.8 / 140.3 MHz on seeds 1-5 (mean 140.7) against 138.2 / 130.2 / 136.0 /
+#: 137.4 / 141.1 (mean 136.6) without it (b9f3b00; docs/fpga-history.md).
 SYNTH_ECP5 = "synth_ecp5 -noiopad -cmp2softlogic"
 
 #: What the target devices offer (data sheets).
