@@ -650,7 +650,7 @@ class ComputeEngine(wiring.Component):
         # set per group of registers: the inner loops', the pixel step's, and each CU's
         # pixel walkers (whose base is its maps address).  From one set the decisions
         # fanned out to every loop register across the die, and a decision's net, not its
-        # two LUTs, was the path (docs/fpga.md; Fmax).  Every replica has its original's
+        # two LUTs, was the path (docs/fpga-history.md; Fmax).  Every replica has its original's
         # next value and reset, so the decisions are the same in every cycle.
         groups = ["k", "px", *(f"cu{c}" for c in range(ncu))]
         rep = {

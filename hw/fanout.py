@@ -4,7 +4,7 @@ of its loads (Fmax).
 A control that reaches every accumulator bit - the accumulate's enable and its start
 choice, the drain chain's enable - has hundreds to thousands of loads spread over the
 die; from one flip-flop its net alone took 5.5 of the 6.7 ns of a 150 MHz period at 8
-lanes (docs/fpga.md, the ``ecp5`` preset).  :func:`replicas` registers the same value into
+lanes (docs/fpga-history.md, the ``ecp5`` preset).  :func:`replicas` registers the same value into
 one flip-flop per group of loads (a lane, a vMAC), so each can be placed by its group.
 
 Synthesis merges identical flip-flops (Yosys's ``opt_merge``) unless they are kept: each

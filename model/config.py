@@ -350,7 +350,7 @@ PRESETS: dict[str, AcceleratorConfig] = {
     # The largest array measured to place and route on a Lattice LFE5U-85F (156 MULT18X18D,
     # 208 DP16KD) with nextpnr here: 2 x 2 x 8 = 32 MACs, 117 DP16KD.  64 MACs fit by
     # Yosys's counts (2 x 2 x 16: 194 DP16KD; 2 x 4 x 8: 173), but neither finished routing
-    # here: router1's queue was still far from empty when stopped (docs/fpga.md has the
+    # here: router1's queue was still far from empty when stopped (docs/fpga-history.md has the
     # runs).  Each vMAC's accumulator memory takes ceil(n_lanes * 44 / 36) DP16KD whatever
     # its depth.
     "ecp5": AcceleratorConfig(
