@@ -1121,22 +1121,35 @@ class ComputeEngine(wiring.Component):
         for lane in range(n):
             m.d.sync += s2[lane].eq(s2a[lane] >> Cat(Const(0, 3), s2a_hi))
         m.d.sync += [s2_valid.eq(s2a_valid), s2_addr.eq(s2a_addr), s2_relu.eq(s2a_relu)]
-        # stage 3: saturate, ReLU.  The shifted value fits d bits when its bits from d - 1
-        # up are all equal; its sign is the sum's (the shift is arithmetic).  The two
-        # all-equal tests are the carries out of top + 1 (all ones) and ~top + 1 (all
-        # zeros): carry chains, not a tree of LUTs over the 30-odd bits (Fmax)
+        # stages 3a and 3: saturate, ReLU.  The shifted value fits d bits when its bits
+        # from d - 1 up are all equal; its sign is the sum's (the shift is arithmetic).  The
+        # two all-equal tests are the carries out of top + 1 (all ones) and ~top + 1 (all
+        # zeros): carry chains, not a tree of LUTs over the 30-odd bits.  Stage 3a registers
+        # the test with the value's sign and low bits, stage 3 chooses, one LUT per bit
+        # (Fmax: the carry chains, then the choice, into `s3` were late in four of five
+        # `tiny` runs, docs/fpga-history.md)
         lo, hi = -(1 << (d - 1)), (1 << (d - 1)) - 1
+        s3a_fits, s3a_neg = Signal(n, reset_less=True), Signal(n, reset_less=True)
+        s3a_low = Signal(lanes, reset_less=True)
+        s3a_valid, s3a_relu = Signal(), Signal(reset_less=True)
+        s3a_addr = Signal(VEC_ADDR_BITS, reset_less=True)
+        for lane in range(n):
+            sh = s2[lane]
+            top = sh[d - 1 :].as_unsigned()
+            width = len(top)
+            m.d.sync += [
+                s3a_fits[lane].eq((top + 1)[width] | ((~top).as_unsigned() + 1)[width]),
+                s3a_neg[lane].eq(sh[-1]),
+                s3a_low[lane].eq(sh[:d]),
+            ]
+        m.d.sync += [s3a_valid.eq(s2_valid), s3a_addr.eq(s2_addr), s3a_relu.eq(s2_relu)]
         s3 = Signal(lanes, reset_less=True)
         s3_valid, s3_addr = Signal(), Signal(VEC_ADDR_BITS, reset_less=True)
         for lane in range(n):
-            sh = s2[lane]
-            neg = sh[-1]
-            top = sh[d - 1 :].as_unsigned()
-            width = len(top)
-            fits = (top + 1)[width] | ((~top).as_unsigned() + 1)[width]
-            y = Mux(fits, sh[:d], Mux(neg, lo, hi))
-            m.d.sync += s3[lane].eq(Mux(s2_relu & neg, 0, y))
-        m.d.sync += [s3_valid.eq(s2_valid), s3_addr.eq(s2_addr)]
+            neg = s3a_neg[lane]
+            y = Mux(s3a_fits[lane], s3a_low[lane], Mux(neg, lo, hi))
+            m.d.sync += s3[lane].eq(Mux(s3a_relu & neg, 0, y))
+        m.d.sync += [s3_valid.eq(s3a_valid), s3_addr.eq(s3a_addr)]
 
         # ---- vector buffer and vector unit ------------------------------------------------
         m.submodules.vbuf = vbuf = Memory(data=self._vec, attrs=NO_RW_CHECK)

@@ -86,9 +86,10 @@ MAC_OPERAND_SELECT = 1
 MAC_ACC_DONE = BUFFER_READ_LATENCY + MAC_OPERAND_SELECT + 3
 #: From the last MAC issue of a draining instruction to the write of its first vector word
 #: is MAC_DRAIN_DONE + 1 (sums valid MAC_ACC_DONE, capture, bias/round stage, two shift
-#: stages - the shift's low bits, then its high bits - saturate/ReLU stage); its completion
-#: is the write of the last of the n_cu * n_vmac words.
-MAC_DRAIN_DONE = MAC_ACC_DONE + 4
+#: stages - the shift's low bits, then its high bits - and two saturation stages - the
+#: fits-in-range test, then the choice with ReLU); its completion is the write of the last
+#: of the n_cu * n_vmac words.
+MAC_DRAIN_DONE = MAC_ACC_DONE + 5
 #: Registers in the vector unit from the buffer's read data to the result register: operands
 #: (1), single-adder ops / product / activation clamp (1), product rounding / activation ROM
 #: (1), activation multiply (1), activation add (1), result (1).
