@@ -793,6 +793,11 @@ class ComputeEngine(wiring.Component):
         maddr = [Signal(24, name=f"maddr{c}") for c in range(ncu)]
         m1 = [Signal(24, name=f"maddr{c}_k1") for c in range(ncu)]
         m2 = [Signal(24, name=f"maddr{c}_k2") for c in range(ncu)]
+        # the k1 and k2 strides, a copy per CU loaded with its walkers (Fmax: from the
+        # current instruction's fields, shared by the CUs, 2.0 ns of routing led the row
+        # step's sum into `maddr1`, b9f3b00 with -cmp2softlogic, seed 3)
+        k1s = [Signal(16, name=f"k1_stride{c}") for c in range(ncu)]
+        k2s = [Signal(16, name=f"k2_stride{c}") for c in range(ncu)]
         wrap_delta_v = head.adv_py - head.row_span  # loaded into every CU's copy
         for c in range(ncu):
             load, counting, stepping = decide(f"cu{c}")
@@ -814,6 +819,8 @@ class ComputeEngine(wiring.Component):
                     wraps[c].eq(head.wrap0[c]),
                     adv_stride[c].eq(head.adv),
                     wrap_delta[c].eq(wrap_delta_v),
+                    k1s[c].eq(s["k1_stride"]),
+                    k2s[c].eq(s["k2_stride"]),
                 ]
             # The address walkers: each an enable and an AND-OR of its cases' values under
             # one-hot selects from flip-flops (the three cases never coincide: `fin` implies
@@ -826,7 +833,7 @@ class ComputeEngine(wiring.Component):
             next_row = counting & ends[0] & ~ends[1]
             next_plane = counting & ends[0] & ends[1]
             to_w, to_s = base[c] + wrap_delta[c], base[c] + adv_stride[c]
-            row, plane = m1[c] + f["k1_stride"], m2[c] + f["k2_stride"]
+            row, plane = m1[c] + k1s[c], m2[c] + k2s[c]
             starts = [(load, head.base[c]), (step_w, to_w), (step_s, to_s)]
             one_hot_update(m, base[c], starts)
             one_hot_update(m, m2[c], [*starts, (next_plane, plane)])
