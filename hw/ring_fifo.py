@@ -10,6 +10,8 @@ changes only the read pointer, the level and the two flags, where a
 price is the multiplexer on the head's path.  ``r_rdy`` and ``w_rdy`` are flip-flops.
 """
 
+from itertools import pairwise
+
 from amaranth import Array, Cat, Module, Mux, Signal
 
 from snowsim.hw.shift_fifo import ShiftFIFO
@@ -73,7 +75,8 @@ def _prefetch(m: Module, head, q, pop, at, w_data, part) -> None:
     """Keep ``head`` equal to ``part`` of the ring's head entry: on a pop it loads the
     next entry, or the pushed word when the FIFO is or becomes empty."""
     n = len(q)
-    rd1 = Signal(range(n), name=f"{head.name}_rd1", init=1 % n)  # the read pointer + 1
+    # the read pointer + 1 (kept: a copy per head slice must not merge with another's)
+    rd1 = Signal(range(n), name=f"{head.name}_rd1", init=1 % n, attrs={"keep": 1})
     with m.If(pop):
         m.d.sync += rd1.eq(ring_step(rd1, n))
     # the head after this cycle: the next entry on a pop that leaves two or more (at[0],
@@ -90,18 +93,44 @@ class PrefetchRingFIFO(RingFIFO):
     """A ring whose head is kept in a register of its own: a pop moves the read pointer and
     reloads the head register from the ring's next entry (through the multiplexer, from the
     pointer's flip-flops), so neither a push nor a pop steers more than one entry's and the
-    head's flip-flops, and ``r_data`` comes straight out of flip-flops.  Parameters,
-    members and cycle behaviour as :class:`~snowsim.hw.shift_fifo.ShiftFIFO`'s."""
+    head's flip-flops, and ``r_data`` comes straight out of flip-flops.  Members and cycle
+    behaviour as :class:`~snowsim.hw.shift_fifo.ShiftFIFO`'s.
+
+    Parameters
+    ----------
+    width, depth : int
+        As :class:`~snowsim.hw.shift_fifo.ShiftFIFO`'s.
+    pointer_copies : int
+        The head's bits are split into this many slices of about equal width, each
+        reloaded through its own multiplexer from its own copy of the read pointer (1, the
+        default: one pointer for the whole head), so that no pointer flip-flop steers the
+        multiplexers of the whole entry (Fmax: a wide head's reload starts at a pointer
+        bit with a hundred loads).
+    """
+
+    def __init__(self, *, width: int, depth: int, pointer_copies: int = 1):
+        super().__init__(width=width, depth=depth)
+        if not isinstance(pointer_copies, int) or not 1 <= pointer_copies <= width:
+            raise ValueError(
+                f"pointer_copies must be an integer from 1 to the width {width}, "
+                f"not {pointer_copies!r}"
+            )
+        self.pointer_copies = pointer_copies
 
     def elaborate(self, platform):
         m = Module()
         n = self.depth
         # storage is read only while r_rdy (reset): no reset net on it
         q = Array(Signal(self.width, name=f"entry{i}", reset_less=True) for i in range(n))
-        head = Signal(self.width, name="head", reset_less=True)
         wr = Signal(range(n))
-        m.d.comb += self.r_data.eq(head)
         push, pop, at = self._handshake(m)
         self._write(m, q, wr, push)
-        _prefetch(m, head, q, pop, at, self.w_data, lambda e: e)
+        k = self.pointer_copies
+        bounds = [self.width * i // k for i in range(k + 1)]
+        heads = []
+        for i, (lo, hi) in enumerate(pairwise(bounds)):
+            head = Signal(hi - lo, name=f"head{i}" if k > 1 else "head", reset_less=True)
+            _prefetch(m, head, q, pop, at, self.w_data[lo:hi], lambda e, lo=lo, hi=hi: e[lo:hi])
+            heads.append(head)
+        m.d.comb += self.r_data.eq(Cat(*heads))
         return m

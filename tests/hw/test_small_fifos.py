@@ -16,7 +16,13 @@ def _ring_head3(width, depth):  # a ring whose head's low 3 bits are prefetched
     return RingFIFO(width=width, depth=depth, head_bits=3)
 
 
-@pytest.mark.parametrize("cls", [ShiftFIFO, RingFIFO, PrefetchRingFIFO, _ring_head3])
+def _prefetch_sliced(width, depth):  # a head in three slices, a read pointer each
+    return PrefetchRingFIFO(width=width, depth=depth, pointer_copies=3)
+
+
+@pytest.mark.parametrize(
+    "cls", [ShiftFIFO, RingFIFO, PrefetchRingFIFO, _ring_head3, _prefetch_sliced]
+)
 @pytest.mark.parametrize("depth", [1, 2, 5, 16])
 def test_matches_sync_fifo_cycle_by_cycle(cls, depth):
     rng = np.random.default_rng(depth)
@@ -63,6 +69,15 @@ def test_bad_shape_is_refused(cls, kw):
 def test_bad_head_bits_are_refused(bits):
     with pytest.raises(ValueError, match=f"head_bits must be an integer from 0 to 8, not {bits}"):
         RingFIFO(width=8, depth=4, head_bits=bits)
+
+
+@pytest.mark.filterwarnings("ignore:.*created but never used")
+@pytest.mark.parametrize("copies", [0, 9, 2.0])
+def test_bad_pointer_copies_are_refused(copies):
+    with pytest.raises(
+        ValueError, match=f"pointer_copies must be an integer from 1 to the width 8, not {copies}"
+    ):
+        PrefetchRingFIFO(width=8, depth=4, pointer_copies=copies)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
