@@ -33,8 +33,8 @@ class TokenCounters(wiring.Component):
     ----------
     width : int
         Counter width; a queue holds at most ``2**width - 2`` tokens (a pop is counted a
-        cycle late).  The compiler's programs hold a few at most: pushes are matched to
-        pops one to one.
+        cycle late, so the count may exceed the tokens by one).  The compiler's programs
+        hold a few at most: pushes are matched to pops one to one.
 
     Members
     -------
@@ -62,11 +62,15 @@ class TokenCounters(wiring.Component):
         for q in QUEUES:
             n = _name(q)
             push, pop = getattr(self, f"push_{n}"), getattr(self, f"pop_{n}")
-            # A pop is applied to the count a cycle late, from a flip-flop (`pop_q`), so
-            # that the consumer's issue decision (late in its cycle) does not drive every
-            # counter bit (Fmax): the count holds the tokens plus the pop not yet counted.
-            # The tokens themselves are seen through two flip-flops, `avail` (>= 1) and
-            # `avail2` (>= 2), each updated in one LUT from the push and the pop.
+            # Pushes and pops are applied to the count a cycle late, from flip-flops
+            # (`push_q`, `pop_q`), so that neither the producer's completion nor the
+            # consumer's issue decision (both late in their cycle, across the die) drives
+            # a counter bit (Fmax: the load unit's completion into the load-compute count
+            # was d26646c seed 5's critical path, docs/fpga-history.md): the count holds
+            # the tokens minus the push and plus the pop not yet counted.  The tokens
+            # themselves are seen through two flip-flops, `avail` (>= 1) and `avail2`
+            # (>= 2), each updated in one LUT from the push and the pop.
+            push_q = Signal(name=f"push_q_{n}")
             pop_q = Signal(name=f"pop_q_{n}")
             count = Signal(self.width, name=f"count_{n}")
             # count + 1 and count - 1 kept beside it, so that a push or a counted pop only
@@ -74,14 +78,15 @@ class TokenCounters(wiring.Component):
             inc = Signal(self.width, name=f"count_inc_{n}", init=1)
             dec = Signal(self.width, name=f"count_dec_{n}", init=(1 << self.width) - 1)
             avail, avail2 = Signal(name=f"avail_q_{n}"), Signal(name=f"avail2_{n}")
-            at_least_3 = Mux(pop_q, count >= 4, count >= 3)  # tokens >= 3, from flip-flops
+            # tokens >= 3, tokens = count + push_q - pop_q, from flip-flops
+            at_least_3 = Mux(push_q == pop_q, count >= 3, Mux(pop_q, count >= 4, count >= 2))
             m.d.comb += getattr(self, f"avail_{n}").eq(avail)
-            m.d.sync += pop_q.eq(pop & ~self.clear)
+            m.d.sync += [push_q.eq(push & ~self.clear), pop_q.eq(pop & ~self.clear)]
             with m.If(self.clear):
                 m.d.sync += [count.eq(0), inc.eq(1), dec.eq(-1)]
-            with m.Elif(push & ~pop_q):
+            with m.Elif(push_q & ~pop_q):
                 m.d.sync += [count.eq(inc), inc.eq(inc + 1), dec.eq(count)]
-            with m.Elif(pop_q & ~push):
+            with m.Elif(pop_q & ~push_q):
                 m.d.sync += [count.eq(dec), inc.eq(count), dec.eq(dec - 1)]
             with m.If(self.clear):
                 m.d.sync += [avail.eq(0), avail2.eq(0)]
