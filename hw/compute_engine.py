@@ -472,9 +472,10 @@ class ComputeEngine(wiring.Component):
         m.d.sync += self.credit.eq(slots.r_en)
 
         # MAC completions, in order among MACs: a shift register with a bit per cycle ahead
-        # (bit i: a completion i + 1 cycles after this one), set on the instruction's last
-        # issue; `lag` counts the cycles to the last scheduled completion, so that each is
-        # at least one cycle after the previous.  mac_done is bit 0, registered.
+        # (bit i: a completion i + 1 cycles after this one), set the cycle after the
+        # instruction's last issue (below); `lag` counts the cycles to the last scheduled
+        # completion, so that each is at least one cycle after the previous.  mac_done is
+        # bit 0, registered.
         horizon = MAC_DRAIN_DONE + words  # the latest completion, in cycles after the issue
         due = Signal(horizon, name="mac_due")
         due_drain = Signal(horizon, name="mac_due_drain")
@@ -1222,7 +1223,14 @@ class ComputeEngine(wiring.Component):
         ]
 
         # ---- completions ------------------------------------------------------------------
-        with m.If(last_issue):
-            m.d.sync += schedule(Mux(f["drain"], horizon, MAC_ACC_DONE), f["drain"])
+        # scheduled the cycle after the last issue, from flip-flops, a cycle sooner than
+        # from the issue: the same completion cycles (each scheduled completion and `lag`
+        # are only moved a cycle in time), without the issue's logic and the instruction's
+        # drain flag in front of the schedule's compare, decode and OR (Fmax: `cur_drain`
+        # -> the delay's compare with `lag` -> `mac_due` led 6c0aa9c's seed 2)
+        last_q, last_drain_q = Signal(name="mac_last_q"), Signal(name="mac_last_drain_q")
+        m.d.sync += [last_q.eq(last_issue), last_drain_q.eq(f["drain"])]
+        with m.If(last_q):
+            m.d.sync += schedule(Mux(last_drain_q, horizon - 1, MAC_ACC_DONE - 1), last_drain_q)
         m.d.sync += vec_done.eq(vu.done)
         return m
