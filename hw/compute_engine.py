@@ -3,8 +3,7 @@ its buffers, the MAC-instruction sequencer, the drain into the vector buffer, an
 unit.  ``docs/architecture.md`` sections 2-4 define what it computes; ``docs/timing.md`` the
 cycle rules the timing model counts.
 
-MAC pipeline, for an issue in cycle ``t-1``: the maps address and the issue's control
-registered (``t``, ``MAC_MAPS_ADDRESS``), the maps read (``t``, its word in the block RAM's
+MAC pipeline, for an issue in cycle ``t``: the maps read (``t``, its word in the block RAM's
 output register in ``t+2``: :mod:`~snowsim.hw.read_port`), the lanes' element selected from
 it into a register (``t+2``), the weights read (``t+1``, in the output register in ``t+3``),
 operands registered (``t+3``), products registered (``t+4``), accumulators updated
@@ -12,9 +11,8 @@ operands registered (``t+3``), products registered (``t+4``), accumulators updat
 :class:`~snowsim.hw.vmac.VMac` per CU and vMAC) — written back to the accumulator memory
 (whose row was read in ``t+2``, is in its output register in ``t+4`` and becomes the start
 value registered for ``t+5``; rows the four steps ahead write back are forwarded), or
-captured by the drain chain, which requantises (bias and round half up, the shift in two
-stages, saturation and ReLU in two: five register stages) and writes one vector word per
-cycle from ``t + MAC_DRAIN_DONE`` (``model/latencies.py``).
+captured by the drain chain, which requantises (bias, round half up, shift, saturate, ReLU:
+three register stages) and writes one vector word per cycle from ``t+10``.
 
 Instruction flow: instructions arrive through a register into a queue of
 ``ENGINE_CREDITS`` entries, paced by credits (the sender fires while it holds one; a credit
@@ -60,7 +58,6 @@ from snowsim.model.latencies import (
     ENGINE_CREDITS,
     MAC_ACC_DONE,
     MAC_DRAIN_DONE,
-    MAC_MAPS_ADDRESS,
     MAC_OPERAND_SELECT,
 )
 
@@ -884,10 +881,22 @@ class ComputeEngine(wiring.Component):
             c0.stride.eq(f["out_pix_stride"]),
             c0.cu_valid.eq(cu_valid),
         ]
+        # the weights are read a cycle after the maps (t+1, in the block RAMs' output
+        # registers in t+3), with the maps element selected into a register in t+2: both
+        # operands of a MAC reach the multipliers in t+3
+        assert MAC_OPERAND_SELECT == 1
+        w_ptr_q = Signal.like(w_ptr, name="w_ptr_q", reset_less=True)
+        m.d.sync += w_ptr_q.eq(w_ptr)
+        for c in range(ncu):
+            m.d.comb += [maps_rp[c].addr.eq(maddr[c] >> le), maps_rp[c].en.eq(1)]
+            if le:
+                m.d.comb += c0.sel[c * le : (c + 1) * le].eq(maddr[c][:le])
+            for v in range(nv):
+                m.d.comb += [w_rp[c][v].addr.eq(w_ptr_q), w_rp[c][v].en.eq(1)]
         # Only the stages' valid bits are reset: every other field is read under its valid
         # (a reset would put about 220 more flip-flops on the core reset's fan-out; Fmax)
         assert ctl["valid"].offset == 0
-        ca, c1, c2, c3, c4, c5, c6 = (
+        c1, c2, c3, c4, c5, c6 = (
             data.View(
                 ctl,
                 Cat(
@@ -895,30 +904,10 @@ class ComputeEngine(wiring.Component):
                     Signal(ctl.size - 1, name=f"ctl{i}_rest", reset_less=True),
                 ),
             )
-            for i in ("a", 1, 2, 3, 4, 5, 6)
+            for i in range(1, 7)
         )
-        # The address stage (t, the issue's cycle + 1): the issue's control and each CU's
-        # maps address, registered, so that the maps block RAMs' address is a flip-flop of
-        # its own, not the walker, whose cases the block RAM's site pulled across the die
-        # (Fmax: 1.5 ns from the walker's logic to `maddr0`, b9f3b00 with -cmp2softlogic,
-        # seed 2).  The weights are read a cycle after the maps (t+1, in the block RAMs'
-        # output registers in t+3), with the maps element selected into a register in t+2:
-        # both operands of a MAC reach the multipliers in t+3.
-        assert MAC_MAPS_ADDRESS == 1 and MAC_OPERAND_SELECT == 1
-        m.d.sync += ca.eq(c0)
-        w_ptr_a = Signal.like(w_ptr, name="w_ptr_a", reset_less=True)
-        w_ptr_q = Signal.like(w_ptr, name="w_ptr_q", reset_less=True)
-        m.d.sync += [w_ptr_a.eq(w_ptr), w_ptr_q.eq(w_ptr_a)]
-        for c in range(ncu):
-            maddr_q = Signal.like(maddr[c], name=f"maddr{c}_q", reset_less=True)
-            m.d.sync += maddr_q.eq(maddr[c])
-            m.d.comb += [maps_rp[c].addr.eq(maddr_q >> le), maps_rp[c].en.eq(1)]
-            if le:
-                m.d.comb += c0.sel[c * le : (c + 1) * le].eq(maddr[c][:le])
-            for v in range(nv):
-                m.d.comb += [w_rp[c][v].addr.eq(w_ptr_q), w_rp[c][v].en.eq(1)]
-        m.d.sync += [c1.eq(ca), c2.eq(c1), c3.eq(c2), c4.eq(c3), c5.eq(c4), c6.eq(c5)]
-        # the MAC_ACTIVE counter's increment, from the issue's registered copy (c1, off
+        m.d.sync += [c1.eq(c0), c2.eq(c1), c3.eq(c2), c4.eq(c3), c5.eq(c4), c6.eq(c5)]
+        # the MAC_ACTIVE counter's increment, from the issue's registered copy (t+1, off
         # the issue logic's paths; the count is complete long before the job ends)
         ones = sum(c1.cu_valid[c] for c in range(ncu))
         m.d.comb += self.mac_active.eq(Mux(c1.valid, ones * (nv * n), 0))
@@ -1190,12 +1179,12 @@ class ComputeEngine(wiring.Component):
             m.d.comb += [vwp.en.eq(s3_valid), vwp.addr.eq(s3_addr), vwp.data.eq(s3)]
         if checks(platform):  # the co-simulation's proof that no buffer relies on a collision
             # maps and weights are read every cycle, used when a MAC issues (the maps in
-            # the address stage, the weights in stage 1); the bias word in stage 4, used when a
+            # stage 0, the weights in stage 1); the bias word in stage 4, used when a
             # draining step's sums are captured (stage 6)
             capture_next = c4.valid & c4.last & c4.drain
             hits = [collision(vwp, store_port), collision(vwp, va), collision(vwp, vb, vu.b_used)]
             for c in range(ncu):
-                hits.append(collision(maps_wp[c], maps_rp[c], ca.valid))
+                hits.append(collision(maps_wp[c], maps_rp[c], c0.valid))
                 for v in range(nv):
                     hits.append(collision(w_wp[c][v], w_rp[c][v], c1.valid))
                     hits.append(collision(b_wp[c][v], b_rp[c][v], capture_next))

@@ -4,10 +4,8 @@
 Loop nest: ``for i1 < n1: for i0 < n0: [for j1 < w1: for j0 < w0:]``, one position per
 cycle, addresses kept incrementally; MAXPOOL visits two window rows per cycle (``j1`` and
 ``j1 + 1``, on read ports a and b), so a window takes ``ceil(w1 / 2) * w0`` cycles.
-Position ``p``'s read addresses are registered in the cycle it is issued
-(``VEC_ADDRESS``: the block RAMs' addresses are flip-flops of their own, not the walkers),
-and read ``a`` (and ``b``) the cycle after; the words arrive ``BUFFER_READ_LATENCY`` cycles
-after that, from the block RAM's output register
+Position ``p`` reads ``a`` (and ``b``) in the cycle it is issued; the words arrive
+``BUFFER_READ_LATENCY`` cycles later, from the block RAM's output register
 (:mod:`snowsim.hw.read_port`), and pass ``VEC_STAGES`` registers (``model/latencies.py``) —
 operands, then the arithmetic split so that no stage holds more than one adder or one
 multiplier after a register — the last of which is the result (MAXPOOL keeps a running
@@ -35,7 +33,7 @@ from snowsim.hw.select_update import one_hot_update
 from snowsim.model.activations import pwl
 from snowsim.model.config import AcceleratorConfig
 from snowsim.model.isa import FIELDS, INSTR_BITS, Op, VecOp
-from snowsim.model.latencies import BUFFER_READ_LATENCY, VEC_ADDRESS, VEC_STAGES
+from snowsim.model.latencies import BUFFER_READ_LATENCY, VEC_STAGES
 
 __all__ = ["PREDECODE", "VectorUnit", "predecode"]
 
@@ -210,28 +208,17 @@ class VectorUnit(wiring.Component):
             m.d.sync += empty_done.eq(empty_done - 1)
         m.d.comb += self.done.eq(0)
 
-        # issue one position per cycle, its read addresses registered (the address stage,
-        # VEC_ADDRESS): the vector buffer's block RAM no longer pulls the window walkers'
-        # registers away from their logic (Fmax: the walkers `a2_win` and `a_win`, which
-        # drove the read ports, were late in most `tiny` runs, docs/fpga-history.md)
-        assert VEC_ADDRESS == 1
-        rd_en = Signal(name="rd_en_q")
-        rd_a_addr = Signal(16, name="rd_a_addr_q", reset_less=True)
-        rd_b_addr = Signal(16, name="rd_b_addr_q", reset_less=True)
-        m.d.sync += [rd_en.eq(busy), rd_a_addr.eq(a_win), rd_b_addr.eq(Mux(pool, a2_win, b_pos))]
+        # issue one position per cycle
         m.d.comb += [
-            self.rd_a.en.eq(rd_en),
-            self.rd_a.addr.eq(rd_a_addr),
-            self.rd_b.en.eq(rd_en),
-            self.rd_b.addr.eq(rd_b_addr),
+            self.rd_a.en.eq(busy),
+            self.rd_a.addr.eq(a_win),
+            self.rd_b.en.eq(busy),
+            self.rd_b.addr.eq(Mux(pool, a2_win, b_pos)),
         ]
         # for the collision check (hw/collisions.py): port b's word is used only by the
-        # two-operand ops and by MAXPOOL's second window row (with the read, a cycle after
-        # the issue)
+        # two-operand ops and by MAXPOOL's second window row
         two_operands = Cat(is_op[o] for o in (VecOp.ADD, VecOp.SUB, VecOp.MUL, VecOp.MAX))
-        b_used = Signal(name="b_used_q")
-        m.d.sync += b_used.eq(busy & (two_operands.any() | pair))
-        m.d.comb += self.b_used.eq(b_used)
+        m.d.comb += self.b_used.eq(busy & (two_operands.any() | pair))
         # The walkers, loop counters and loop bounds load from the offered instruction on
         # every idle cycle, not only on the take: their values matter only while busy, and the
         # take (a late decision) then enables only the op fields and `busy` (Fmax)
@@ -354,8 +341,8 @@ class VectorUnit(wiring.Component):
             one_hot_update(m, win1, [*starts, *rows])
             one_hot_update(m, win, [*starts, *rows, (step_j0, win + f["ws0"])])
 
-        # control of the position whose data arrives this cycle (issued VEC_ADDRESS +
-        # BUFFER_READ_LATENCY cycles ago); p_pair: port b's data is a window row (MAXPOOL)
+        # control of the position whose data arrives this cycle (read BUFFER_READ_LATENCY
+        # cycles ago); p_pair: port b's data is a window row (MAXPOOL)
         issued = {
             "p_valid": busy,
             "p_first": (j0 == 0) & (j1 == 0),
@@ -363,8 +350,8 @@ class VectorUnit(wiring.Component):
             "p_final": busy & final,
             "p_dst": d_pos,
         }
-        p = {k: delayed(m, v, VEC_ADDRESS + BUFFER_READ_LATENCY, k) for k, v in issued.items()}
-        p_pair = delayed(m, pair, VEC_ADDRESS + BUFFER_READ_LATENCY, "p_pair")
+        p = {k: delayed(m, v, BUFFER_READ_LATENCY, k) for k, v in issued.items()}
+        p_pair = delayed(m, pair, BUFFER_READ_LATENCY, "p_pair")
         e1_pair = delayed(m, p_pair, 1, "e_pair")  # with the E1 registers
         # ... and of the position whose result register loads this cycle
         q = {k: delayed(m, v, VEC_STAGES - 1, k) for k, v in p.items()}

@@ -80,14 +80,10 @@ MAC_START = COMPUTE_TAKE + 1
 #: later to meet it (Fmax: the route from a block RAM through the select to every
 #: multiplier of a CU was the critical path of the wider configs).
 MAC_OPERAND_SELECT = 1
-#: A MAC's maps address is registered after its walker, before the block RAMs (and the
-#: rest of the MAC pipeline with it): the block RAM's site no longer pulls the walker's
-#: logic (Fmax: the walkers' registers were late in most `tiny` runs).
-MAC_MAPS_ADDRESS = 1
 #: From the last MAC issue of a non-draining instruction to its completion: the sums are
-#: valid (address register, buffer read, operand select, operands, products, accumulate)
-#: and written back to the accumulator memory.
-MAC_ACC_DONE = MAC_MAPS_ADDRESS + BUFFER_READ_LATENCY + MAC_OPERAND_SELECT + 3
+#: valid (buffer read, operand select, operands, products, accumulate) and written back to
+#: the accumulator memory.
+MAC_ACC_DONE = BUFFER_READ_LATENCY + MAC_OPERAND_SELECT + 3
 #: From the last MAC issue of a draining instruction to the write of its first vector word
 #: is MAC_DRAIN_DONE + 1 (sums valid MAC_ACC_DONE, capture, bias/round stage, two shift
 #: stages - the shift's low bits, then its high bits - and two saturation stages - the
@@ -98,14 +94,11 @@ MAC_DRAIN_DONE = MAC_ACC_DONE + 5
 #: (1), single-adder ops / product / activation clamp (1), product rounding / activation ROM
 #: (1), activation multiply (1), activation add (1), result (1).
 VEC_STAGES = 6
-#: The vector unit registers a position's read addresses in the cycle it issues it, and
-#: reads the cycle after (Fmax: the window walkers no longer drive the block RAM).
-VEC_ADDRESS = 1
 #: A VEC instruction with positions completes this many cycles plus one per position after
 #: it leaves the engine's slot (the handshake + 1 when no hazard holds it), counted from the
-#: last position's issue in cycle take + positions: the address register (VEC_ADDRESS),
-#: the read (BUFFER_READ_LATENCY), VEC_STAGES, the write (1).
-VEC_DONE = VEC_ADDRESS + BUFFER_READ_LATENCY + VEC_STAGES + 1
+#: last position's issue in cycle take + positions: the read (BUFFER_READ_LATENCY),
+#: VEC_STAGES, the write (1).
+VEC_DONE = BUFFER_READ_LATENCY + VEC_STAGES + 1
 #: A VEC instruction without positions (a SYNC, which only moves tokens) completes this many
 #: cycles after it leaves the slot.
 VEC_SYNC_DONE = 3
