@@ -11,8 +11,9 @@ operands registered (``t+3``), products registered (``t+4``), accumulators updat
 :class:`~snowsim.hw.vmac.VMac` per CU and vMAC) — written back to the accumulator memory
 (whose row was read in ``t+2``, is in its output register in ``t+4`` and becomes the start
 value registered for ``t+5``; rows the four steps ahead write back are forwarded), or
-captured by the drain chain, which requantises (bias, round half up, shift, saturate, ReLU:
-three register stages) and writes one vector word per cycle from ``t+10``.
+captured by the drain chain, which requantises (bias and round half up, the shift in two
+stages, saturation and ReLU in two: five register stages) and writes one vector word per
+cycle from ``t + MAC_DRAIN_DONE + 1`` (``model/latencies.py``).
 
 Instruction flow: instructions arrive through a register into a queue of
 ``ENGINE_CREDITS`` entries, paced by credits (the sender fires while it holds one; a credit
