@@ -278,10 +278,10 @@ class BurstGen(wiring.Component):
                 buf_beat.eq(elem >> le),
             ]
 
-        # The descriptor is registered as it is, twice, before any of it is used
-        # (BURST_GEN_SETUP = 4): the raw registers r_* and r2_* take the d_* inputs every
-        # cycle, with no enable and nothing in front (the inputs come from a sequencer's head
-        # instruction, across the die), and the handshake (``load``) drives one flip-flop.
+        # The descriptor is registered as it is before any of it is used (BURST_GEN_SETUP
+        # = 3): the raw registers r_* take the d_* inputs every cycle, with no enable and
+        # nothing in front (the inputs come from a sequencer's head instruction, across the
+        # die), and the handshake (``load``) drives one flip-flop.
         # The staging registers s_* then hold the descriptor and the per-row constants of
         # its row length (one carry chain each), so that the walkers' load and the
         # row-start arithmetic (one carry chain) start from registers.
@@ -333,16 +333,7 @@ class BurstGen(wiring.Component):
         loaded = Signal()
         m.d.sync += [r.eq(getattr(self, f"d_{name}")) for name, r in raw.items()]
         m.d.sync += loaded.eq(self.load)
-        # and registered again, so that the first copy can sit by the sequencer whose head
-        # drives the inputs and the second by the staging logic (Fmax: the staging
-        # registers' carry chains from the raw registers - `s_d0`, `ns_addr`'s load - were
-        # late in most `tiny` runs, the raw registers across the die from them)
-        raw2 = {name: Signal(len(r), name=f"r2_{name}", reset_less=True) for name, r in raw.items()}
-        loaded2 = Signal()
-        m.d.sync += [raw2[name].eq(r) for name, r in raw.items()]
-        m.d.sync += loaded2.eq(loaded)
-        raw, loaded = raw2, loaded2
-        assert BURST_GEN_SETUP == 4
+        assert BURST_GEN_SETUP == 3
         nbytes = raw["row_bytes"]
         longer_than_page = nbytes > 4096
         m.d.sync += [

@@ -52,10 +52,8 @@ LAYERS = {
         out_channels=40,  # 16 + 16 + 8
         kernel_size=3,
         padding=1,
-        # 5 x 5: the compiler prices mixed modes fastest here (at 6 x 6, since the burst
-        # generator's second raw stage, all pixel mode)
-        height=5,
-        width=5,
+        height=6,
+        width=6,
         relu=True,
         pool=MaxPool2d(3, 2),
     ),
