@@ -3,8 +3,10 @@ its buffers, the MAC-instruction sequencer, the drain into the vector buffer, an
 unit.  ``docs/architecture.md`` sections 2-4 define what it computes; ``docs/timing.md`` the
 cycle rules the timing model counts.
 
-MAC pipeline, for an issue in cycle ``t``: the maps read (``t``, its word in the block RAM's
-output register in ``t+2``: :mod:`~snowsim.hw.read_port`), the lanes' element selected from
+MAC pipeline, for an issue in cycle ``t-1``: the maps address (its walkers run a cycle
+behind the loop registers) and the issue's control registered (``t``, ``MAC_MAPS_ADDRESS``),
+the maps read (``t``, its word in the block RAM's output register in ``t+2``:
+:mod:`~snowsim.hw.read_port`), the lanes' element selected from
 it into a register (``t+2``), the weights read (``t+1``, in the output register in ``t+3``),
 operands registered (``t+3``), products registered (``t+4``), accumulators updated
 (``t+5``), sums valid in ``t+6`` (operands to accumulators: one
@@ -13,7 +15,7 @@ operands registered (``t+3``), products registered (``t+4``), accumulators updat
 value registered for ``t+5``; rows the four steps ahead write back are forwarded), or
 captured by the drain chain, which requantises (bias and round half up, the shift in two
 stages, saturation and ReLU in two: five register stages) and writes one vector word per
-cycle from ``t + MAC_DRAIN_DONE + 1`` (``model/latencies.py``).
+cycle from ``t + MAC_DRAIN_DONE`` (the issue + ``MAC_DRAIN_DONE + 1``: ``model/latencies.py``).
 
 Instruction flow: instructions arrive through a register into a queue of
 ``ENGINE_CREDITS`` entries, paced by credits (the sender fires while it holds one; a credit
@@ -59,6 +61,7 @@ from snowsim.model.latencies import (
     ENGINE_CREDITS,
     MAC_ACC_DONE,
     MAC_DRAIN_DONE,
+    MAC_MAPS_ADDRESS,
     MAC_OPERAND_SELECT,
 )
 
@@ -594,8 +597,11 @@ class ComputeEngine(wiring.Component):
         # the maps address step from one pixel step to the next, and when the step wraps
         # to the next output row: a copy per CU, loaded with its walkers (from one pair of
         # registers both CUs' walker sums fanned out across the die; Fmax)
-        adv_stride = [Signal(24, name=f"adv_stride{c}") for c in range(ncu)]
-        wrap_delta = [Signal(24, name=f"wrap_delta{c}") for c in range(ncu)]
+        # (the maps addresses are as wide as a CU's maps elements, `mw`: their walkers' sums
+        # are exact modulo that, so the steps and bases need no more bits)
+        mw = le + len(maps_rp[0].addr)
+        adv_stride = [Signal(mw, name=f"adv_stride{c}") for c in range(ncu)]
+        wrap_delta = [Signal(mw, name=f"wrap_delta{c}") for c in range(ncu)]
         # a CU's output column wraps when ox + adv >= px_count, i.e. ox >= wrap_at (one
         # compare of flip-flops, no add before it); it then steps to ox - wrap_at
         wrap_at = Signal(signed(13))  # px_count - adv
@@ -608,7 +614,7 @@ class ComputeEngine(wiring.Component):
         # ox + adv, which wraps when ox >= wrap_at - adv
         wraps = [Signal(name=f"wraps{c}") for c in range(ncu)]
         thr_wrap, thr_step = Signal(signed(15)), Signal(signed(15))  # 2 wrap_at, wrap_at - adv
-        base = [Signal(24, name=f"base{c}") for c in range(ncu)]  # maps address of pixel
+        base = [Signal(mw, name=f"base{c}") for c in range(ncu)]  # maps address of pixel
         out_base = Signal(VEC_ADDR_BITS)  # vector word of this step's (c=0, v=0)
         drain_gap = Signal(range(words + 1))  # cycles before a draining step may end
         gap_open = Signal(attrs=kept)  # drain_gap != 0, as a flip-flop
@@ -784,22 +790,26 @@ class ComputeEngine(wiring.Component):
                 out_base.eq(out_base + out_step),
             ]
 
-        # Each CU's pixel walkers, and its maps address as walkers of its own: maddr =
-        # base + koff, with koff the inner loops' offset (k0 + k1 * k1_stride + k2 *
-        # k2_stride), kept as base + the offset at the start of the current k1 row (m1)
-        # and k2 plane (m2) and stepped as the loops step, so that the maps block RAMs'
-        # address and the element select come straight from flip-flops (Fmax: the sum
-        # base + koff's carry chain, then the route to the block RAMs, was the `ecp5`
-        # preset's critical path).  The inner loops' end flags the steps read are
-        # replicas per CU too, beside its decisions.
-        maddr = [Signal(24, name=f"maddr{c}") for c in range(ncu)]
-        m1 = [Signal(24, name=f"maddr{c}_k1") for c in range(ncu)]
-        m2 = [Signal(24, name=f"maddr{c}_k2") for c in range(ncu)]
+        # Each CU's pixel walkers, and its maps address.  The address is kept as base +
+        # koff, with koff the inner loops' offset (k0 + k1 * k1_stride + k2 * k2_stride):
+        # `base` (the pixel step's) walks with the loop registers; the address, the start
+        # of the current k1 row (m1) and of the k2 plane (m2) walk one cycle behind them
+        # (MAC_MAPS_ADDRESS), each from the case the loops took the cycle before,
+        # registered: a count (+1), the next row (m1 + k1_stride), the next plane (m2 +
+        # k2_stride), or a start (the new base, already in `base`).  So each is its own sum
+        # with a registered step, then one 4:1 choice by two flip-flops, and nothing else
+        # (Fmax: the walkers' sums, then an AND-OR of six cases, were late in every run of
+        # ee123ec; a register behind such walkers did not help, 6f3bc3e).  The maps block
+        # RAMs' address and the element select come straight from the flip-flops.  All of
+        # them are as wide as a CU's maps elements (`mw`): their sums are exact modulo that.
+        maddr = [Signal(mw, name=f"maddr{c}") for c in range(ncu)]
+        m1 = [Signal(mw, name=f"maddr{c}_k1") for c in range(ncu)]
+        m2 = [Signal(mw, name=f"maddr{c}_k2") for c in range(ncu)]
         # the k1 and k2 strides, a copy per CU loaded with its walkers (Fmax: from the
         # current instruction's fields, shared by the CUs, 2.0 ns of routing led the row
         # step's sum into `maddr1`, b9f3b00 with -cmp2softlogic, seed 3)
-        k1s = [Signal(16, name=f"k1_stride{c}") for c in range(ncu)]
-        k2s = [Signal(16, name=f"k2_stride{c}") for c in range(ncu)]
+        k1s = [Signal(mw, name=f"k1_stride{c}") for c in range(ncu)]
+        k2s = [Signal(mw, name=f"k2_stride{c}") for c in range(ncu)]
         wrap_delta_v = head.adv_py - head.row_span  # loaded into every CU's copy
         for c in range(ncu):
             load, counting, stepping = decide(f"cu{c}")
@@ -824,27 +834,35 @@ class ComputeEngine(wiring.Component):
                     k1s[c].eq(s["k1_stride"]),
                     k2s[c].eq(s["k2_stride"]),
                 ]
-            # The address walkers: each an enable and an AND-OR of its cases' values under
-            # one-hot selects from flip-flops (the three cases never coincide: `fin` implies
-            # `k_last`), so that no case's sum passes the other cases' multiplexers on its
-            # way to the register, as in a chain by priority (Fmax: the step's sums,
-            # then the wrap choice and the case multiplexers, led 7c5d577's seeds; with the
-            # step's case first, the count's sums led 6b6a4c5's)
+            # the pixel step's base: an enable and an AND-OR of its cases' values under
+            # one-hot selects from flip-flops (the cases never coincide), so that no case's
+            # sum passes the other cases' multiplexers (Fmax)
             step_w, step_s = stepping & wraps[c], stepping & ~wraps[c]
-            inc = counting & ~ends[0]
+            to_w, to_s = base[c] + wrap_delta[c], base[c] + adv_stride[c]
+            one_hot_update(m, base[c], [(load, head.base[c]), (step_w, to_w), (step_s, to_s)])
+            # the case taken this cycle, for the walkers behind: `case` 0 a count or
+            # nothing (`inc` says which), 1 the next row, 2 the next plane, 3 a start (a
+            # load or a pixel step); the row and plane strides registered with it, or 0
+            start = load | stepping
             next_row = counting & ends[0] & ~ends[1]
             next_plane = counting & ends[0] & ends[1]
-            to_w, to_s = base[c] + wrap_delta[c], base[c] + adv_stride[c]
-            row, plane = m1[c] + k1s[c], m2[c] + k2s[c]
-            starts = [(load, head.base[c]), (step_w, to_w), (step_s, to_s)]
-            one_hot_update(m, base[c], starts)
-            one_hot_update(m, m2[c], [*starts, (next_plane, plane)])
-            one_hot_update(m, m1[c], [*starts, (next_row, row), (next_plane, plane)])
-            one_hot_update(
-                m,
-                maddr[c],
-                [*starts, (inc, maddr[c] + 1), (next_row, row), (next_plane, plane)],
-            )
+            case = Signal(2, name=f"maddr{c}_case")
+            inc = Signal(name=f"maddr{c}_inc")
+            row_d = Signal(mw, name=f"maddr{c}_row_d")
+            plane_d = Signal(mw, name=f"maddr{c}_plane_d")
+            m.d.sync += [
+                case.eq(Cat(start | next_row, start | next_plane)),
+                inc.eq(counting & ~ends[0]),
+                row_d.eq(Mux(next_row, k1s[c], 0)),
+                plane_d.eq(Mux(next_plane, k2s[c], 0)),
+            ]
+            to_plane, to_row = m2[c] + plane_d, m1[c] + row_d
+            to_start = Mux(case[0], base[c], to_plane)  # case 3 or 2
+            m.d.sync += [
+                m2[c].eq(Mux(case == 3, base[c], to_plane)),
+                m1[c].eq(Mux(case[1], to_start, to_row)),
+                maddr[c].eq(Mux(case[1], to_start, Mux(case[0], to_row, maddr[c] + inc))),
+            ]
 
         # ---- issue: buffer reads and the control that travels with them ----------------
         ctl = data.StructLayout(
@@ -882,22 +900,10 @@ class ComputeEngine(wiring.Component):
             c0.stride.eq(f["out_pix_stride"]),
             c0.cu_valid.eq(cu_valid),
         ]
-        # the weights are read a cycle after the maps (t+1, in the block RAMs' output
-        # registers in t+3), with the maps element selected into a register in t+2: both
-        # operands of a MAC reach the multipliers in t+3
-        assert MAC_OPERAND_SELECT == 1
-        w_ptr_q = Signal.like(w_ptr, name="w_ptr_q", reset_less=True)
-        m.d.sync += w_ptr_q.eq(w_ptr)
-        for c in range(ncu):
-            m.d.comb += [maps_rp[c].addr.eq(maddr[c] >> le), maps_rp[c].en.eq(1)]
-            if le:
-                m.d.comb += c0.sel[c * le : (c + 1) * le].eq(maddr[c][:le])
-            for v in range(nv):
-                m.d.comb += [w_rp[c][v].addr.eq(w_ptr_q), w_rp[c][v].en.eq(1)]
         # Only the stages' valid bits are reset: every other field is read under its valid
         # (a reset would put about 220 more flip-flops on the core reset's fan-out; Fmax)
         assert ctl["valid"].offset == 0
-        c1, c2, c3, c4, c5, c6 = (
+        ca, c1, c2, c3, c4, c5, c6 = (
             data.View(
                 ctl,
                 Cat(
@@ -905,9 +911,26 @@ class ComputeEngine(wiring.Component):
                     Signal(ctl.size - 1, name=f"ctl{i}_rest", reset_less=True),
                 ),
             )
-            for i in range(1, 7)
+            for i in ("a", 1, 2, 3, 4, 5, 6)
         )
-        m.d.sync += [c1.eq(c0), c2.eq(c1), c3.eq(c2), c4.eq(c3), c5.eq(c4), c6.eq(c5)]
+        # The address stage (t, the issue's cycle + 1): the issue's control registered,
+        # beside the maps addresses, which walk a cycle behind the loops (above).  The
+        # element select travels on from the address itself.  The weights are read a cycle
+        # after the maps (t+1, in the block RAMs' output registers in t+3), with the maps
+        # element selected into a register in t+2: both operands of a MAC reach the
+        # multipliers in t+3.
+        assert MAC_MAPS_ADDRESS == 1 and MAC_OPERAND_SELECT == 1
+        m.d.sync += ca.eq(c0)
+        w_ptr_a = Signal.like(w_ptr, name="w_ptr_a", reset_less=True)
+        w_ptr_q = Signal.like(w_ptr, name="w_ptr_q", reset_less=True)
+        m.d.sync += [w_ptr_a.eq(w_ptr), w_ptr_q.eq(w_ptr_a)]
+        for c in range(ncu):
+            m.d.comb += [maps_rp[c].addr.eq(maddr[c] >> le), maps_rp[c].en.eq(1)]
+            for v in range(nv):
+                m.d.comb += [w_rp[c][v].addr.eq(w_ptr_q), w_rp[c][v].en.eq(1)]
+        m.d.sync += [c1.eq(ca), c2.eq(c1), c3.eq(c2), c4.eq(c3), c5.eq(c4), c6.eq(c5)]
+        if le:
+            m.d.sync += [c1.sel[c * le : (c + 1) * le].eq(maddr[c][:le]) for c in range(ncu)]
         # the MAC_ACTIVE counter's increment, from the issue's registered copy (t+1, off
         # the issue logic's paths; the count is complete long before the job ends)
         ones = sum(c1.cu_valid[c] for c in range(ncu))
@@ -1185,7 +1208,7 @@ class ComputeEngine(wiring.Component):
             capture_next = c4.valid & c4.last & c4.drain
             hits = [collision(vwp, store_port), collision(vwp, va), collision(vwp, vb, vu.b_used)]
             for c in range(ncu):
-                hits.append(collision(maps_wp[c], maps_rp[c], c0.valid))
+                hits.append(collision(maps_wp[c], maps_rp[c], ca.valid))
                 for v in range(nv):
                     hits.append(collision(w_wp[c][v], w_rp[c][v], c1.valid))
                     hits.append(collision(b_wp[c][v], b_rp[c][v], capture_next))

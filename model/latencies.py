@@ -80,10 +80,15 @@ MAC_START = COMPUTE_TAKE + 1
 #: later to meet it (Fmax: the route from a block RAM through the select to every
 #: multiplier of a CU was the critical path of the wider configs).
 MAC_OPERAND_SELECT = 1
+#: A MAC's maps address reaches the block RAMs a cycle after its issue, with the issue's
+#: control registered: the address walkers run a cycle behind the loop registers, each a sum
+#: with a registered step and a choice by the registered case of the cycle before (Fmax:
+#: the walkers' sums and their six cases' AND-OR were late in every `tiny` run).
+MAC_MAPS_ADDRESS = 1
 #: From the last MAC issue of a non-draining instruction to its completion: the sums are
-#: valid (buffer read, operand select, operands, products, accumulate) and written back to
-#: the accumulator memory.
-MAC_ACC_DONE = BUFFER_READ_LATENCY + MAC_OPERAND_SELECT + 3
+#: valid (address stage, buffer read, operand select, operands, products, accumulate) and
+#: written back to the accumulator memory.
+MAC_ACC_DONE = MAC_MAPS_ADDRESS + BUFFER_READ_LATENCY + MAC_OPERAND_SELECT + 3
 #: From the last MAC issue of a draining instruction to the write of its first vector word
 #: is MAC_DRAIN_DONE + 1 (sums valid MAC_ACC_DONE, capture, bias/round stage, two shift
 #: stages - the shift's low bits, then its high bits - and two saturation stages - the
