@@ -4,8 +4,9 @@
 Loop nest: ``for i1 < n1: for i0 < n0: [for j1 < w1: for j0 < w0:]``, one position per
 cycle, addresses kept incrementally; MAXPOOL visits two window rows per cycle (``j1`` and
 ``j1 + 1``, on read ports a and b), so a window takes ``ceil(w1 / 2) * w0`` cycles.
-Position ``p`` reads ``a`` (and ``b``) in the cycle it is issued; the words arrive
-``BUFFER_READ_LATENCY`` cycles later, from the block RAM's output register
+Position ``p``'s read addresses reach the buffer the cycle after it is issued
+(``VEC_ADDRESS``: the window walkers run a cycle behind the loop counters); the words arrive
+``BUFFER_READ_LATENCY`` cycles after that, from the block RAM's output register
 (:mod:`snowsim.hw.read_port`), and pass ``VEC_STAGES`` registers (``model/latencies.py``) —
 operands, then the arithmetic split so that no stage holds more than one adder or one
 multiplier after a register — the last of which is the result (MAXPOOL keeps a running
@@ -29,11 +30,10 @@ from snowsim.hw.delay import delayed
 from snowsim.hw.instr_fields import field
 from snowsim.hw.multiplier import PipelinedMultiplier
 from snowsim.hw.ports import VecReadSignature, VecWriteSignature
-from snowsim.hw.select_update import one_hot_update
 from snowsim.model.activations import pwl
 from snowsim.model.config import AcceleratorConfig
 from snowsim.model.isa import FIELDS, INSTR_BITS, Op, VecOp
-from snowsim.model.latencies import BUFFER_READ_LATENCY, VEC_STAGES
+from snowsim.model.latencies import BUFFER_READ_LATENCY, VEC_ADDRESS, VEC_STAGES
 
 __all__ = ["PREDECODE", "VectorUnit", "predecode"]
 
@@ -208,17 +208,26 @@ class VectorUnit(wiring.Component):
             m.d.sync += empty_done.eq(empty_done - 1)
         m.d.comb += self.done.eq(0)
 
-        # issue one position per cycle
+        # issue one position per cycle; its reads follow a cycle later (VEC_ADDRESS), from
+        # the window walkers (below) and the b walker's registered copy
+        assert VEC_ADDRESS == 1
+        rd_en = Signal(name="rd_en_q")
+        b_pos_q = Signal.like(b_pos, name="b_pos_q", reset_less=True)
+        m.d.sync += [rd_en.eq(busy), b_pos_q.eq(b_pos)]
         m.d.comb += [
-            self.rd_a.en.eq(busy),
+            self.rd_a.en.eq(rd_en),
             self.rd_a.addr.eq(a_win),
-            self.rd_b.en.eq(busy),
-            self.rd_b.addr.eq(Mux(pool, a2_win, b_pos)),
+            self.rd_b.en.eq(rd_en),
+            # `pool` loads only while idle, so it is still the issue's a cycle later
+            self.rd_b.addr.eq(Mux(pool, a2_win, b_pos_q)),
         ]
         # for the collision check (hw/collisions.py): port b's word is used only by the
-        # two-operand ops and by MAXPOOL's second window row
+        # two-operand ops and by MAXPOOL's second window row (with the read, a cycle after
+        # the issue)
         two_operands = Cat(is_op[o] for o in (VecOp.ADD, VecOp.SUB, VecOp.MUL, VecOp.MAX))
-        m.d.comb += self.b_used.eq(busy & (two_operands.any() | pair))
+        b_used = Signal(name="b_used_q")
+        m.d.sync += b_used.eq(busy & (two_operands.any() | pair))
+        m.d.comb += self.b_used.eq(b_used)
         # The walkers, loop counters and loop bounds load from the offered instruction on
         # every idle cycle, not only on the take: their values matter only while busy, and the
         # take (a late decision) then enables only the op fields and `busy` (Fmax)
@@ -321,28 +330,41 @@ class VectorUnit(wiring.Component):
                     ]
                     with m.If(last_i1):
                         m.d.sync += busy.eq(0)
-        # The window walkers - the read ports' addresses - as enables and AND-ORs of their
-        # cases under one-hot selects of flip-flops, not the priority multiplexers of the
-        # loop nest above, so that each case's sum is two LUTs from its register (Fmax: the
-        # next position's sum, then three LUTs, into a2_win was c2's seed-2 critical path).
-        # The cases: idle (load), the next window column (j0), row pair (MAXPOOL) or row
-        # (j1), the next position (i0) or row of positions (i1).
+        # The window walkers - the read ports' addresses - run a cycle behind the loop
+        # counters (VEC_ADDRESS), each from the case the loops took the cycle before,
+        # registered: the next window column (+ ws0), row pair (MAXPOOL: + 2 ws1) or row
+        # (+ ws1, from the row's start `win1`), or a start - idle, the next position or row
+        # of positions - whose address the position walkers already hold.  So each is a sum
+        # with a registered step, then a 3:1 choice by two flip-flops (Fmax: the next row's
+        # sum, then the AND-OR of six cases, into `a2_win` was late in every run of ee123ec;
+        # a register behind the walkers did not help, e26c179).
         step_j0 = busy & ~last_j0
         step_pool = busy & last_j0 & ~last_j1 & pool
         step_j1 = busy & last_j0 & ~last_j1 & ~pool
-        step_i0 = busy & win_last & ~last_i0
-        step_i1 = busy & win_last & last_i0
-        for win1, win, to_i0, to_i1, start, in_j1 in (
-            (a_win1, a_win, next_pos[0], next_row[0], s["a"], True),
-            (a2_win1, a2_win, next_pos[1], next_row[1], self.pre.a2, False),
+        starts = ~busy | (busy & win_last)  # idle, the next position or row of positions
+        for win1, win, pos, in_j1, tag in (
+            (a_win1, a_win, a_pos, True, "a"),
+            (a2_win1, a2_win, a2_pos, False, "a2"),
         ):
-            starts = [(~busy, start), (step_i0, to_i0), (step_i1, to_i1)]
-            rows = [(step_pool, win1 + ws1x2), *([(step_j1, win1 + f["ws1"])] if in_j1 else [])]
-            one_hot_update(m, win1, [*starts, *rows])
-            one_hot_update(m, win, [*starts, *rows, (step_j0, win + f["ws0"])])
+            start_q = Signal(name=f"{tag}_start_q")
+            row_q = Signal(name=f"{tag}_row_q")
+            row_d = Signal(16, name=f"{tag}_row_d")  # the row's step, or 0
+            col_d = Signal(16, name=f"{tag}_col_d")  # the column's step, or 0
+            row = step_pool | step_j1 if in_j1 else step_pool
+            m.d.sync += [
+                start_q.eq(starts),
+                row_q.eq(row),
+                row_d.eq(Mux(step_pool, ws1x2, Mux(row, f["ws1"], 0))),
+                col_d.eq(Mux(step_j0, f["ws0"], 0)),
+            ]
+            to_row = win1 + row_d
+            m.d.sync += [
+                win1.eq(Mux(start_q, pos, to_row)),
+                win.eq(Mux(start_q, pos, Mux(row_q, to_row, win + col_d))),
+            ]
 
-        # control of the position whose data arrives this cycle (read BUFFER_READ_LATENCY
-        # cycles ago); p_pair: port b's data is a window row (MAXPOOL)
+        # control of the position whose data arrives this cycle (issued VEC_ADDRESS +
+        # BUFFER_READ_LATENCY cycles ago); p_pair: port b's data is a window row (MAXPOOL)
         issued = {
             "p_valid": busy,
             "p_first": (j0 == 0) & (j1 == 0),
@@ -350,8 +372,8 @@ class VectorUnit(wiring.Component):
             "p_final": busy & final,
             "p_dst": d_pos,
         }
-        p = {k: delayed(m, v, BUFFER_READ_LATENCY, k) for k, v in issued.items()}
-        p_pair = delayed(m, pair, BUFFER_READ_LATENCY, "p_pair")
+        p = {k: delayed(m, v, VEC_ADDRESS + BUFFER_READ_LATENCY, k) for k, v in issued.items()}
+        p_pair = delayed(m, pair, VEC_ADDRESS + BUFFER_READ_LATENCY, "p_pair")
         e1_pair = delayed(m, p_pair, 1, "e_pair")  # with the E1 registers
         # ... and of the position whose result register loads this cycle
         q = {k: delayed(m, v, VEC_STAGES - 1, k) for k, v in p.items()}

@@ -99,11 +99,16 @@ MAC_DRAIN_DONE = MAC_ACC_DONE + 5
 #: (1), single-adder ops / product / activation clamp (1), product rounding / activation ROM
 #: (1), activation multiply (1), activation add (1), result (1).
 VEC_STAGES = 6
+#: A position's read addresses reach the vector buffer a cycle after its issue: the window
+#: walkers run a cycle behind the loop counters, each a sum with a registered step and a
+#: choice by the registered case of the cycle before (Fmax: the walkers were late in every
+#: `tiny` run).
+VEC_ADDRESS = 1
 #: A VEC instruction with positions completes this many cycles plus one per position after
 #: it leaves the engine's slot (the handshake + 1 when no hazard holds it), counted from the
-#: last position's issue in cycle take + positions: the read (BUFFER_READ_LATENCY),
-#: VEC_STAGES, the write (1).
-VEC_DONE = BUFFER_READ_LATENCY + VEC_STAGES + 1
+#: last position's issue in cycle take + positions: the address stage (VEC_ADDRESS), the
+#: read (BUFFER_READ_LATENCY), VEC_STAGES, the write (1).
+VEC_DONE = VEC_ADDRESS + BUFFER_READ_LATENCY + VEC_STAGES + 1
 #: A VEC instruction without positions (a SYNC, which only moves tokens) completes this many
 #: cycles after it leaves the slot.
 VEC_SYNC_DONE = 3
