@@ -9,7 +9,7 @@ write, so a FILL of ``n`` beats completes ``FILL_LATENCY + n`` cycles after its 
 (``model/costs.py``).
 """
 
-from amaranth import Cat, Module, Signal
+from amaranth import C, Cat, Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -101,27 +101,29 @@ class FillEngine(wiring.Component):
         # as span steps down by e (span - e <= e)
         last_beat = Signal()
 
-        # count < 2 e (its bits from eb + 1 up are 0), registered with count: a row's
-        # "ends in its first beat" is then a LUT of few bits, not a wide zero test
-        count_small = Signal()
-
         def fits(lo, n, small):  # lo + n <= e for a beat offset lo and a length n < 2 e
             return small & ((lo + n[: eb + 1]) <= e)
+
+        # ... for every beat offset, registered with count: a row's start after the first
+        # takes its flag from these flip-flops by the offset, no add and compare behind the
+        # next row's address (Fmax: `nxt` -> the sum's carry chain -> three LUTs ->
+        # `last_beat` was the critical path of ee123ec's seed 1)
+        fits_at = Signal(e)
+
+        def start_row(addr, count, last):
+            return [
+                beat.eq(addr[eb:]),
+                off.eq(addr[:eb]),
+                span.eq(addr[:eb] + count),
+                first.eq(1),
+                last_beat.eq(last),
+            ]
 
         # element i is in the row when past the first beat's offset and before its end
         # (the last element always passes the first test and only fails the second with a
         # span below e: no compare against constants, which Verilator would flag)
         mask = [(~first | (off <= i)) & (span_hi | (span[:eb] > i)) for i in range(e - 1)]
         mask.append(span_hi)
-
-        def start_row(addr, count, small):
-            return [
-                beat.eq(addr[eb:]),
-                off.eq(addr[:eb]),
-                span.eq(addr[:eb] + count),
-                first.eq(1),
-                last_beat.eq(fits(addr[:eb], count, small)),
-            ]
 
         with m.If(busy):
             m.d.comb += [wv.eq(1), wa.eq(beat), wm.eq(Cat(*mask))]
@@ -130,7 +132,7 @@ class FillEngine(wiring.Component):
                     rows_left.eq(rows_left - 1),
                     last_row.eq(rows_left == 2),
                     nxt.eq(nxt + row_stride),
-                    *start_row(nxt, count, count_small),
+                    *start_row(nxt, count, fits_at.bit_select(nxt[:eb], 1)),
                 ]
             with m.Else():
                 m.d.sync += [
@@ -147,12 +149,12 @@ class FillEngine(wiring.Component):
             m.d.sync += [
                 value.eq(st["value"]),
                 count.eq(st["count"]),
-                count_small.eq(small),
                 rows_left.eq(st["rows"]),
                 last_row.eq(st["rows"] == 1),
                 row_stride.eq(st["row_stride"]),
                 nxt.eq(st["addr"] + st["row_stride"]),
-                *start_row(st["addr"], st["count"], small),
+                fits_at.eq(Cat(*(fits(C(lo, eb), st["count"], small) for lo in range(e)))),
+                *start_row(st["addr"], st["count"], fits(st["addr"][:eb], st["count"], small)),
                 busy.eq((st["rows"] != 0) & (st["count"] != 0)),
                 empty.eq((st["rows"] == 0) | (st["count"] == 0)),
             ]
