@@ -476,31 +476,40 @@ class ComputeEngine(wiring.Component):
         # (bit i: a completion i + 1 cycles after this one), set the cycle after the
         # instruction's last issue (below); `lag` counts the cycles to the last scheduled
         # completion, so that each is at least one cycle after the previous.  mac_done is
-        # bit 0, registered.
+        # bit 0, registered.  `lag` is a thermometer code (bit i: lag > i), so that its
+        # step down is a shift, the max below an OR and the new completion's bit a LUT of
+        # two neighbouring bits, with no compare, increment or decoder (Fmax: with
+        # MAC_DRAIN_DONE 12 the count needs a fifth bit, and its compare, sum and decode
+        # into `mac_due` were 6c0aa9c's seed-2 critical path)
         horizon = MAC_DRAIN_DONE + words  # the latest completion, in cycles after the issue
         due = Signal(horizon, name="mac_due")
         due_drain = Signal(horizon, name="mac_due_drain")
-        lag = Signal(range(horizon + 1))
+        lag = Signal(horizon, name="mac_lag")
         mac_done, done_drains = Signal(), Signal()
         m.d.sync += [
             mac_done.eq(due[0]),
             done_drains.eq(due_drain[0]),
             due.eq(due >> 1),
             due_drain.eq(due_drain >> 1),
-            lag.eq(Mux(lag != 0, lag - 1, 0)),
+            lag.eq(lag >> 1),  # lag - 1, or 0
         ]
 
-        def schedule(delay, drains):
-            # completion `delay` cycles after this one, or the cycle after the previous
-            # (`at` cycles from now: bit at - 2 of the register's next value)
-            at = Signal(range(horizon + 1))
-            m.d.comb += at.eq(Mux(delay > lag, delay, lag + 1))
-            idx, onehot = Signal(range(horizon)), Signal(horizon)
-            m.d.comb += [idx.eq(at - 2), onehot.eq(1 << idx)]
+        def therm(x):  # the thermometer code of x >= 0
+            return Const((1 << x) - 1, horizon)
+
+        def schedule(drains):
+            # a completion `delay` cycles after this one (horizon - 1 for a draining MAC,
+            # else MAC_ACC_DONE - 1), or the cycle after the previous: `at` = max(delay,
+            # lag + 1) cycles from now, bit at - 2 of the register's next value, and lag
+            # becomes at - 1.  As codes: T(at - 1) = T(delay - 1) | T(lag), T(at - 2) =
+            # T(delay - 2) | T(lag - 1), and the bit is where they differ.
+            t1 = Mux(drains, therm(horizon - 2), therm(MAC_ACC_DONE - 2)) | lag
+            t2 = Mux(drains, therm(horizon - 3), therm(MAC_ACC_DONE - 3)) | (lag >> 1)
+            onehot = t1 & ~t2
             return [
                 due.eq((due >> 1) | onehot),
                 due_drain.eq((due_drain >> 1) | Mux(drains, onehot, 0)),
-                lag.eq(at - 1),
+                lag.eq(t1),
             ]
 
         # Completions are reported in program order (the sequencer pops each instruction's
@@ -1244,6 +1253,6 @@ class ComputeEngine(wiring.Component):
         last_q, last_drain_q = Signal(name="mac_last_q"), Signal(name="mac_last_drain_q")
         m.d.sync += [last_q.eq(last_issue), last_drain_q.eq(f["drain"])]
         with m.If(last_q):
-            m.d.sync += schedule(Mux(last_drain_q, horizon - 1, MAC_ACC_DONE - 1), last_drain_q)
+            m.d.sync += schedule(last_drain_q)
         m.d.sync += vec_done.eq(vu.done)
         return m
