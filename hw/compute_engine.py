@@ -996,17 +996,17 @@ class ComputeEngine(wiring.Component):
         acc_we = replicas(m, writes_back(c5), nvm, "acc_we", reset_less=False)
         bias_ra = replicas(m, c3.bias_addr, nvm, "bias_ra")
         for c in range(ncu):
-            word = maps_rp[c].data
-            sel = c2.sel[c * le : (c + 1) * le] if le else Const(0)
+            word = Array(maps_rp[c].data[k * d : (k + 1) * d] for k in range(e))
             # the element, selected from the word into a register (t+3): the multipliers'
             # operand registers are a route from a flip-flop, not from a block RAM through
             # the select (Fmax); a copy per vMAC, each beside its lanes' multipliers (one
-            # register drove every multiplier of the CU, 16 at 8 lanes: 6.4 ns of routing)
-            xs = replicas(
-                m, Array(word[k * d : (k + 1) * d] for k in range(e))[sel].as_signed(), nv, f"x{c}_"
-            )
+            # register drove every multiplier of the CU, 16 at 8 lanes: 6.4 ns of routing),
+            # each with a select of its own, c2's (Fmax: from the shared stage register, 5.2
+            # ns across the die led the `ecp5` preset's seed 2 at ee123ec into `x1_0`)
+            sels = replicas(m, c1.sel[c * le : (c + 1) * le], nv, f"sel{c}_") if le else None
             for v in range(nv):
-                x = xs[v]
+                x = Signal(signed(d), name=f"x{c}_{v}", reset_less=True, attrs={"keep": 1})
+                m.d.sync += x.eq(word[sels[v] if le else 0].as_signed())
                 i = c * nv + v  # the vMAC's replicas
                 vm = vmacs[c][v]
                 m.submodules[f"vmac{c}_{v}"] = vm
