@@ -127,16 +127,23 @@ class BurstGen(wiring.Component):
             row_k[f"an_{st}"] = reg(12, f"an_{st}")
             row_k[f"bn1_{st}"] = reg(12, f"bn1_{st}")
             row_k[f"sn_{st}"] = reg(1, f"sn_{st}")
-        rows, rows_one, rows_two = reg(16, "rows"), reg(1, "rows_one"), reg(1, "rows_two")
+        rows = reg(signed(17), "plane_rows_m4")  # the rows of a plane, less 4
+        rows_one, rows_two = reg(1, "rows_one"), reg(1, "rows_two")
         row_stride, plane_stride = reg(32, "row_stride"), reg(32, "plane_stride")
         brow_stride, bplane_stride = reg(24, "brow_stride"), reg(24, "bplane_stride")
         # walkers: the start of the row the walk begins next (`ns`: the next row in this
         # plane, or the next plane's first after the plane's last row) and of the next plane
         ns_addr, nplane_addr = reg(33, "ns_addr"), reg(33, "nplane_addr")
         ns_elem, nplane_elem = reg(24, "ns_elem"), reg(24, "nplane_elem")
-        rows_left, planes_left = reg(16, "rows_left"), reg(16, "planes_left")
+        # the rows left in the plane and the planes left, each kept less a constant, so that
+        # the flag its step sets is the difference's sign, a flip-flop's bit, not a compare
+        # of 16 bits (Fmax: `rows_left == 3` came out five LUTs deep into `rows_at2`, the
+        # critical path of e645cd8's seed 3)
+        rows_m4, planes_m3 = reg(signed(17), "rows_left_m4"), reg(signed(17), "planes_left_m3")
         last_row, last_plane = reg(1, "last_row"), reg(1, "last_plane")
-        at2 = reg(1, "rows_at2")  # rows_left == 2: the next row is the plane's last
+        # rows left == 2, the next row is the plane's last (read only while the current is
+        # not the plane's last, so set by rows left <= 3: see next_any)
+        at2 = reg(1, "rows_at2")
         # the stride from ns to the row the walk begins after it, when that is a stride on
         # (not the next plane's start after a row): a plane stride when ns starts a plane
         # whose planes have one row, else a row stride - chosen at the event before, so
@@ -315,6 +322,7 @@ class BurstGen(wiring.Component):
         s_lr, s_lp = reg(12, "s_lr"), reg(12, "s_lp")  # the second row's, plane's addr[:12]
         s_p_row, s_p_plane = reg(19, "s_p_row"), reg(19, "s_p_plane")  # s + row_bytes
         s_rows, s_row_stride = reg(16, "s_rows"), reg(32, "s_row_stride")
+        s_rows_m4, s_planes_m3 = reg(signed(17), "s_rows_m4"), reg(signed(17), "s_planes_m3")
         s_rows_one = reg(1, "s_rows_one")  # rows == 1: the walk starts the next plane next
         s_planes, s_plane_stride = reg(16, "s_planes"), reg(32, "s_plane_stride")
         s_elem = reg(24, "s_elem")
@@ -359,6 +367,8 @@ class BurstGen(wiring.Component):
                 {"nb_lo": low(nbytes - 1), "nb_tail": low(nbytes)},
             ),
             s_rows.eq(raw["rows"]),
+            s_rows_m4.eq(raw["rows"] - 4),
+            s_planes_m3.eq(raw["planes"] - 3),
             s_rows_one.eq(raw["rows"] == 1),
             s_row_stride.eq(raw["dram_row_stride"]),
             s_planes.eq(raw["planes"]),
@@ -415,7 +425,7 @@ class BurstGen(wiring.Component):
         s_rows_two = s_rows == 2
         load = [
             *(row_k[name].eq(v) for name, v in s_k.items()),
-            rows.eq(s_rows),
+            rows.eq(s_rows_m4),
             rows_one.eq(s_rows_one),
             rows_two.eq(s_rows_two),
             at2.eq(s_rows_two),
@@ -423,8 +433,8 @@ class BurstGen(wiring.Component):
             plane_stride.eq(s_plane_stride),
             brow_stride.eq(s_brow_stride),
             bplane_stride.eq(s_bplane_stride),
-            rows_left.eq(s_rows),
-            planes_left.eq(s_planes),
+            rows_m4.eq(s_rows_m4),
+            planes_m3.eq(s_planes_m3),
             last_row.eq(s_rows_one),
             last_plane.eq(s_planes == 1),
             ns_addr.eq(Mux(s_rows_one, plane2_addr, s_addr + s_row_stride)),
@@ -483,9 +493,12 @@ class BurstGen(wiring.Component):
         )
         to_plane_next = Mux(last_row, rows_one, at2)  # the walk begins a plane after this row
         next_any = [
-            rows_left.eq(Mux(last_row, rows, rows_left - 1)),
+            rows_m4.eq(Mux(last_row, rows, rows_m4 - 1)),
             last_row.eq(to_plane_next),
-            at2.eq(Mux(last_row, rows_two, rows_left == 3)),
+            # rows left - 1 == 2 after this row; while the current row is not the plane's
+            # last, rows left >= 2, and rows left <= 3 sets at2 only for rows left 3 and 2
+            # (then the next row is the plane's last, where at2 is not read)
+            at2.eq(Mux(last_row, rows_two, rows_m4[-1])),
             *next_start(row_f, ns_addr, row_stride, row_k, "row"),
             *start_row(ns_addr, ns_elem, row_k, ns_f),
             # ns_addr moves to the next plane's start after a plane's second-last row, else
@@ -497,8 +510,9 @@ class BurstGen(wiring.Component):
             ns_estep.eq(Mux(to_plane_next & rows_one, bplane_stride, brow_stride)),
         ]
         plane_only = [
-            planes_left.eq(planes_left - 1),
-            last_plane.eq(planes_left == 2),
+            planes_m3.eq(planes_m3 - 1),
+            # planes left == 2: only read while not the last plane (planes left >= 2)
+            last_plane.eq(planes_m3[-1]),
             nplane_addr.eq(nplane_addr + plane_stride),
             *next_start(plane_f, nplane_addr, plane_stride, row_k, "plane"),
             nplane_elem.eq(nplane_elem + bplane_stride),
