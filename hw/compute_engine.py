@@ -892,6 +892,8 @@ class ComputeEngine(wiring.Component):
                 "pm": 1,
                 "stride": 12,
                 "cu_valid": ncu,
+                # each CU's element in its maps word: set in c1, from the maps address (a
+                # cycle behind the issue), not in c0
                 "sel": ncu * max(le, 1),
             }
         )
@@ -943,8 +945,9 @@ class ComputeEngine(wiring.Component):
         m.d.sync += [c1.eq(ca), c2.eq(c1), c3.eq(c2), c4.eq(c3), c5.eq(c4), c6.eq(c5)]
         if le:
             m.d.sync += [c1.sel[c * le : (c + 1) * le].eq(maddr[c][:le]) for c in range(ncu)]
-        # the MAC_ACTIVE counter's increment, from the issue's registered copy (t+1, off
-        # the issue logic's paths; the count is complete long before the job ends)
+        # the MAC_ACTIVE counter's increment, from the issue's control in c1 (two cycles
+        # after the issue, off the issue logic's paths; the count is complete long before
+        # the job ends)
         ones = sum(c1.cu_valid[c] for c in range(ncu))
         m.d.comb += self.mac_active.eq(Mux(c1.valid, ones * (nv * n), 0))
 
