@@ -50,7 +50,7 @@ from snowsim.hw.read_port import RegisteredReadPort
 from snowsim.hw.ring_fifo import RingFIFO
 from snowsim.hw.select_update import one_hot_update
 from snowsim.hw.shift_fifo import ShiftFIFO
-from snowsim.hw.thermometer import up_down
+from snowsim.hw.thermometer import nonzero_next, up_down
 from snowsim.hw.vector_unit import PREDECODE, VectorUnit, predecode
 from snowsim.hw.vmac import VMac
 from snowsim.model.config import AcceleratorConfig
@@ -544,15 +544,14 @@ class ComputeEngine(wiring.Component):
             ("vec", vec_any, vec_done, report & head_vec),
         ):
             pend = up_down(m, f"{kind}_pend", COMPUTE_IN_FLIGHT, done, taken)
-            # pend + done - taken != 0, from pend's own bits (pend > 1, pend == 1)
-            m.d.sync += any_.eq(pend[1] | Mux(pend[0], done | ~taken, done & ~taken))
+            m.d.sync += any_.eq(nonzero_next(pend, done, taken))  # pend + done - taken != 0
         d_inc, d_dec = can_take & slot_drain, mac_done & done_drains
         drains = up_down(m, "drain_cnt", COMPUTE_IN_FLIGHT, d_inc, d_dec)
         # "a draining MAC is not complete", for the VEC take, a flip-flop of its own (as
         # mac_any above), placed by the take's logic rather than by the count's (Fmax:
         # drain_cnt's bit 0 -> 3.3 ns across the die -> four LUTs of the take -> the queue's
         # pointer was e645cd8's seed-1 critical path, 112.2 MHz)
-        m.d.sync += drain_any.eq(drains[1] | Mux(drains[0], d_inc | ~d_dec, d_inc & ~d_dec))
+        m.d.sync += drain_any.eq(nonzero_next(drains, d_inc, d_dec))
         with m.If(vec_take):
             m.d.sync += vec_busy.eq(1)
         with m.Elif(vec_done):

@@ -1,9 +1,9 @@
 """Up/down counts kept as thermometer codes: a count's tests are single bits and its update
 a shift, with no counter's carry chain behind its late step signals (Fmax)."""
 
-from amaranth import Cat, Const, Module, Signal, Value
+from amaranth import Cat, Const, Module, Mux, Signal, Value
 
-__all__ = ["up_down"]
+__all__ = ["nonzero_next", "up_down"]
 
 
 def up_down(m: Module, name: str, n: int, inc: Value, dec: Value) -> Signal:
@@ -19,3 +19,12 @@ def up_down(m: Module, name: str, n: int, inc: Value, dec: Value) -> Signal:
     with m.Elif(dec & ~inc):
         m.d.sync += t.eq(t[1:])
     return t
+
+
+def nonzero_next(code: Value, inc: Value, dec: Value) -> Value:
+    """ "The count is not zero after this cycle's step" for an :func:`up_down` code and its
+    ``inc`` / ``dec``, from the code's two low bits and the steps alone (count > 1, or
+    count == 1 and no lone ``dec``, or count == 0 and a lone ``inc``): registered, it is a
+    "not zero" flip-flop of its own, placed by its loads rather than by the count's (Fmax).
+    The code needs at least two bits."""
+    return code[1] | Mux(code[0], inc | ~dec, inc & ~dec)

@@ -6,7 +6,7 @@ import pytest
 from amaranth import Elaboratable, Module, Signal
 from amaranth.sim import Simulator
 
-from snowsim.hw.thermometer import up_down
+from snowsim.hw.thermometer import nonzero_next, up_down
 
 
 class Counted(Elaboratable):
@@ -14,6 +14,9 @@ class Counted(Elaboratable):
         self.inc, self.dec = Signal(), Signal()
         self.m = Module()
         self.code = up_down(self.m, "count", n, self.inc, self.dec)
+        self.nonzero = Signal()  # nonzero_next, registered: the code's bit 0 a cycle on
+        if n >= 2:
+            self.m.d.sync += self.nonzero.eq(nonzero_next(self.code, self.inc, self.dec))
 
     def elaborate(self, platform):
         return self.m
@@ -31,6 +34,8 @@ def test_code_tracks_a_counter(n):
             assert code == (1 << count) - 1, (cycle, count, bin(code))
             assert (code & 1 == 1) == (count != 0)
             assert (code >> (n - 1) & 1 == 0) == (count < n)
+            if n >= 2:
+                assert ctx.get(dut.nonzero) == (count != 0), (cycle, count)
             # keep within 0..n, biased up then down so that both ends are reached often
             up = 0.65 if (cycle // 60) % 2 == 0 else 0.35
             inc = bool(rng.random() < up) and count < n
