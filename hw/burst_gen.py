@@ -144,6 +144,10 @@ class BurstGen(wiring.Component):
         # rows left == 2, the next row is the plane's last (read only while the current is
         # not the plane's last, so set by rows left <= 3: see next_any)
         at2 = reg(1, "rows_at2")
+        # ~last_row & at2, kept as a flip-flop of its own: ns_addr moves to the next plane's
+        # start after this row, so that the walkers' choice after their step sums is by one
+        # flip-flop, not a LUT of two
+        ns_wrap = reg(1, "ns_wrap")
         # the stride from ns to the row the walk begins after it, when that is a stride on
         # (not the next plane's start after a row): a plane stride when ns starts a plane
         # whose planes have one row, else a row stride - chosen at the event before, so
@@ -319,7 +323,13 @@ class BurstGen(wiring.Component):
         s_n0 = reg(1, "s_n0")  # the first row's near flag
         s_d0 = reg(1, "s_d0")  # ... and its d (it ends within its page)
         s_no_d = reg(1, "s_no_d")  # row_bytes > 4096: no start keeps the row in its page
-        s_lr, s_lp = reg(12, "s_lr"), reg(12, "s_lp")  # the second row's, plane's addr[:12]
+        # the second row's and the second plane's start, a stride on from the first: the
+        # walkers' load values from flip-flops (Fmax: summed at the load, they were two more
+        # carry chains into the LUTs behind ns_addr's and ns_elem's step sums, whose paths
+        # were late in all five of 635f8a7's runs)
+        s_addr_row, s_addr_plane = reg(33, "s_addr_row"), reg(33, "s_addr_plane")
+        s_elem_row, s_elem_plane = reg(24, "s_elem_row"), reg(24, "s_elem_plane")
+        s_lr, s_lp = s_addr_row[:12], s_addr_plane[:12]
         s_p_row, s_p_plane = reg(19, "s_p_row"), reg(19, "s_p_plane")  # s + row_bytes
         s_rows, s_row_stride = reg(16, "s_rows"), reg(32, "s_row_stride")
         s_rows_m4, s_planes_m3 = reg(signed(17), "s_rows_m4"), reg(signed(17), "s_planes_m3")
@@ -355,8 +365,10 @@ class BurstGen(wiring.Component):
             # 13 up zero, and bit 12 zero or the bits below it zero): one carry chain and
             # LUTs, no compare behind the add
             s_d0.eq(_within_page(raw["dram_addr"][:12] + nbytes)),
-            s_lr.eq(raw["dram_addr"][:12] + raw["dram_row_stride"][:12]),
-            s_lp.eq(raw["dram_addr"][:12] + raw["dram_plane_stride"][:12]),
+            s_addr_row.eq(raw["dram_addr"] + raw["dram_row_stride"]),
+            s_addr_plane.eq(raw["dram_addr"] + raw["dram_plane_stride"]),
+            s_elem_row.eq(raw["buf_addr"] + raw["buf_row_stride"]),
+            s_elem_plane.eq(raw["buf_addr"] + raw["buf_plane_stride"]),
             s_p_row.eq(raw["dram_row_stride"][:12] + nbytes),
             s_p_plane.eq(raw["dram_plane_stride"][:12] + nbytes),
             s_tail.eq(low(nbytes)),
@@ -421,7 +433,6 @@ class BurstGen(wiring.Component):
             s_k[f"bn1_{st}"] = ~s12
             s_k[f"sn_{st}"] = s12 > near_at
         # the second plane's start: the next plane's, and the next row's when a plane is one row
-        plane2_addr, plane2_elem = s_addr + s_plane_stride, s_elem + s_bplane_stride
         s_rows_two = s_rows == 2
         load = [
             *(row_k[name].eq(v) for name, v in s_k.items()),
@@ -429,6 +440,7 @@ class BurstGen(wiring.Component):
             rows_one.eq(s_rows_one),
             rows_two.eq(s_rows_two),
             at2.eq(s_rows_two),
+            ns_wrap.eq(s_rows_two),  # ~s_rows_one & s_rows_two
             row_stride.eq(s_row_stride),
             plane_stride.eq(s_plane_stride),
             brow_stride.eq(s_brow_stride),
@@ -437,18 +449,18 @@ class BurstGen(wiring.Component):
             planes_m3.eq(s_planes_m3),
             last_row.eq(s_rows_one),
             last_plane.eq(s_planes == 1),
-            ns_addr.eq(Mux(s_rows_one, plane2_addr, s_addr + s_row_stride)),
-            *ahead(row_f.c, row_f.tail, low_sum(s_addr, s_row_stride), s_k),
+            ns_addr.eq(Mux(s_rows_one, s_addr_plane, s_addr_row)),
+            *ahead(row_f.c, row_f.tail, low(s_addr_row), s_k),
             row_f.d.eq(s_lr < s_t4k),
             row_f.n.eq(s_lr >= near_at),
-            ns_elem.eq(Mux(s_rows_one, plane2_elem, s_elem + s_brow_stride)),
+            ns_elem.eq(Mux(s_rows_one, s_elem_plane, s_elem_row)),
             ns_step.eq(Mux(s_rows_one, s_plane_stride, s_row_stride)),
             ns_estep.eq(Mux(s_rows_one, s_bplane_stride, s_brow_stride)),
-            nplane_addr.eq(plane2_addr),
-            *ahead(plane_f.c, plane_f.tail, low_sum(s_addr, s_plane_stride), s_k),
+            nplane_addr.eq(s_addr_plane),
+            *ahead(plane_f.c, plane_f.tail, low(s_addr_plane), s_k),
             plane_f.d.eq(s_lp < s_t4k),
             plane_f.n.eq(s_lp >= near_at),
-            nplane_elem.eq(plane2_elem),
+            nplane_elem.eq(s_elem_plane),
             active.eq(~Cat(*s_zero).any()),
             # the first row's flags from flip-flops (Fmax: its d as a compare of staged
             # registers at the load, addr[:12] < T, was the critical path of two of
@@ -499,13 +511,16 @@ class BurstGen(wiring.Component):
             # last, rows left >= 2, and rows left <= 3 sets at2 only for rows left 3 and 2
             # (then the next row is the plane's last, where at2 is not read)
             at2.eq(Mux(last_row, rows_two, rows_m4[-1])),
+            # ~last_row & at2 after this row: rows_two after a plane's last row, else not
+            # at2 now (the row after is not the plane's last) and at2 after it
+            ns_wrap.eq(Mux(last_row, rows_two, ~at2 & rows_m4[-1])),
             *next_start(row_f, ns_addr, row_stride, row_k, "row"),
             *start_row(ns_addr, ns_elem, row_k, ns_f),
             # ns_addr moves to the next plane's start after a plane's second-last row, else
             # a stride on (ns_step: within the plane, or to the next plane when its planes
             # have one row)
-            ns_addr.eq(Mux(~last_row & at2, nplane_addr, ns_addr + ns_step)),
-            ns_elem.eq(Mux(~last_row & at2, nplane_elem, ns_elem + ns_estep)),
+            ns_addr.eq(Mux(ns_wrap, nplane_addr, ns_addr + ns_step)),
+            ns_elem.eq(Mux(ns_wrap, nplane_elem, ns_elem + ns_estep)),
             ns_step.eq(Mux(to_plane_next & rows_one, plane_stride, row_stride)),
             ns_estep.eq(Mux(to_plane_next & rows_one, bplane_stride, brow_stride)),
         ]
