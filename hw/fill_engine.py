@@ -78,7 +78,6 @@ class FillEngine(wiring.Component):
         st = {name: Signal(width, name=f"s_{name}") for name, width in FIELDS[Op.FILL]}
         m.d.sync += [st[name].eq(getattr(self, name)) for name in st]
         m.d.sync += pending.eq(self.valid & self.ready)
-        m.d.comb += self.ready.eq(~busy & ~empty & ~pending)
         done = Signal()  # the beat formed this cycle is the last (or an empty FILL)
         wv, wa, wm = Signal(), Signal(len(self.wr.addr)), Signal(len(self.wr.mask))
         m.d.sync += [
@@ -100,6 +99,14 @@ class FillEngine(wiring.Component):
         # register's update (Fmax); set when a row starts from its offset and length, and
         # as span steps down by e (span - e <= e)
         last_beat = Signal()
+        # ready = ~busy & ~empty & ~pending, as a flip-flop of its own (the load
+        # sequencer's issue handshake reads it: Fmax, `busy` -> its LUT -> the issue ->
+        # the sequencer's enables led 635f8a7's seed 2).  From its cases: a handshake
+        # sets pending, and a pending FILL sets busy or empty (one of them); empty lasts
+        # a cycle; busy ends with the last row's last beat.
+        ready = Signal(init=1)
+        m.d.sync += ready.eq(~(self.valid & ready) & ~pending & (~busy | (last_beat & last_row)))
+        m.d.comb += self.ready.eq(ready)
 
         def fits(lo, n, small):  # lo + n <= e for a beat offset lo and a length n < 2 e
             return small & ((lo + n[: eb + 1]) <= e)

@@ -77,3 +77,37 @@ def test_fill_writes_exactly_its_rows(addr, count, rows, extra, value, wide):
 def test_empty_fill_completes_after_its_setup(fields):
     mem, cycles = _fill({"value": 7, "addr": 3, "row_stride": 8, **fields})
     assert cycles == FILL_LATENCY + 1 and (mem == -1).all()
+
+
+def test_ready_is_up_exactly_while_no_fill_is_in_flight():
+    """`ready` (a flip-flop of its own) falls the cycle after a handshake and rises with
+    the FILL's `done` pulse, with FILLs (empty ones too) offered back to back at random."""
+    rng = np.random.default_rng(5)
+    dut = FillEngine(CFG)
+
+    async def tb(ctx):
+        in_flight, handshakes = False, 0
+        for cycle in range(1500):
+            if ctx.get(dut.done):
+                in_flight = False
+            assert ctx.get(dut.ready) == (not in_flight), cycle
+            valid = bool(rng.random() < 0.6)
+            fields = {
+                "value": 1,
+                "addr": int(rng.integers(0, 40)),
+                "count": int(rng.integers(0, 9)),
+                "rows": int(rng.integers(0, 3)),
+                "row_stride": 9,
+            }
+            for k, v in fields.items():
+                ctx.set(getattr(dut, k), v)
+            ctx.set(dut.valid, valid)
+            if valid and ctx.get(dut.ready):
+                in_flight, handshakes = True, handshakes + 1
+            await ctx.tick()
+        assert handshakes > 100
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-8)
+    sim.add_testbench(tb)
+    sim.run()
