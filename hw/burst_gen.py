@@ -132,9 +132,10 @@ class BurstGen(wiring.Component):
         row_stride, plane_stride = reg(32, "row_stride"), reg(32, "plane_stride")
         brow_stride, bplane_stride = reg(24, "brow_stride"), reg(24, "bplane_stride")
         # walkers: the start of the row the walk begins next (`ns`: the next row in this
-        # plane, or the next plane's first after the plane's last row) and of the next plane
-        ns_addr, nplane_addr = reg(33, "ns_addr"), reg(33, "nplane_addr")
-        ns_elem, nplane_elem = reg(24, "ns_elem"), reg(24, "nplane_elem")
+        # plane, or the next plane's first after the plane's last row), and the low 12 bits
+        # of the next plane's start (its page flags' only input)
+        ns_addr, nplane_addr = reg(33, "ns_addr"), reg(12, "nplane_addr")
+        ns_elem = reg(24, "ns_elem")
         # the rows left in the plane and the planes left, each kept less a constant, so that
         # the flag its step sets is the difference's sign, a flip-flop's bit, not a compare
         # of 16 bits (Fmax: `rows_left == 3` came out five LUTs deep into `rows_at2`, the
@@ -144,16 +145,20 @@ class BurstGen(wiring.Component):
         # rows left == 2, the next row is the plane's last (read only while the current is
         # not the plane's last, so set by rows left <= 3: see next_any)
         at2 = reg(1, "rows_at2")
-        # ~last_row & at2, kept as a flip-flop of its own: ns_addr moves to the next plane's
-        # start after this row, so that the walkers' choice after their step sums is by one
-        # flip-flop, not a LUT of two
-        ns_wrap = reg(1, "ns_wrap")
-        # the stride from ns to the row the walk begins after it, when that is a stride on
-        # (not the next plane's start after a row): a plane stride when ns starts a plane
-        # whose planes have one row, else a row stride - chosen at the event before, so
-        # that ns_addr's next value is one sum of registers (Fmax: ns_addr's plane case
-        # summed nplane_addr and the plane stride, then chose: c5 seed 1's critical path)
-        ns_step, ns_estep = reg(32, "ns_step"), reg(24, "ns_estep")
+        # the step from ns to the row the walk begins after it, chosen at the event before,
+        # so that ns_addr's next value is one sum of registers and nothing after it (Fmax:
+        # ns_addr's plane case summed nplane_addr and the plane stride, then chose: c5 seed
+        # 1's critical path; with a choice between the sum and the next plane's start, the
+        # sum went through two LUTs and a PFUMX, late in all five of 635f8a7's runs):
+        # a plane stride when ns starts a plane whose planes have one row; from a plane's
+        # last row (ns_addr's wrap) to the next plane's first, the wrap step `wrap` = plane
+        # stride - (rows - 1) * row stride; else a row stride.  Steps are modulo the
+        # walker's width (a wrap step may be negative).
+        ns_step, ns_estep = reg(33, "ns_step"), reg(24, "ns_estep")
+        # the wrap steps, counted down a row stride per row of the first plane until its
+        # first wrap (w_done; loaded as plane stride - 2 row strides, or - 1 when a plane
+        # has two rows): no multiplier
+        wrap, ewrap, w_done = reg(33, "wrap"), reg(24, "ewrap"), reg(1, "w_done")
 
         # the row ends with this burst: Mux(near, r4k < 0, rl < 0), kept as a flip-flop
         # updated with near, rl and r4k (from their next values), so that the advance's
@@ -323,13 +328,12 @@ class BurstGen(wiring.Component):
         s_n0 = reg(1, "s_n0")  # the first row's near flag
         s_d0 = reg(1, "s_d0")  # ... and its d (it ends within its page)
         s_no_d = reg(1, "s_no_d")  # row_bytes > 4096: no start keeps the row in its page
-        # the second row's and the second plane's start, a stride on from the first: the
-        # walkers' load values from flip-flops (Fmax: summed at the load, they were two more
-        # carry chains into the LUTs behind ns_addr's and ns_elem's step sums, whose paths
-        # were late in all five of 635f8a7's runs)
-        s_addr_row, s_addr_plane = reg(33, "s_addr_row"), reg(33, "s_addr_plane")
-        s_elem_row, s_elem_plane = reg(24, "s_elem_row"), reg(24, "s_elem_plane")
-        s_lr, s_lp = s_addr_row[:12], s_addr_plane[:12]
+        # the walkers' load values, from the raw registers: ns (the second row's start, or
+        # the second plane's when a plane has one row) and the wrap steps (Fmax: summed at
+        # the load, ns was two more carry chains into the LUTs behind ns_addr's step sum)
+        s_ns_addr, s_ns_elem = reg(33, "s_ns_addr"), reg(24, "s_ns_elem")
+        s_wrap, s_ewrap = reg(33, "s_wrap"), reg(24, "s_ewrap")
+        s_lr, s_lp = reg(12, "s_lr"), reg(12, "s_lp")  # the second row's, plane's addr[:12]
         s_p_row, s_p_plane = reg(19, "s_p_row"), reg(19, "s_p_plane")  # s + row_bytes
         s_rows, s_row_stride = reg(16, "s_rows"), reg(32, "s_row_stride")
         s_rows_m4, s_planes_m3 = reg(signed(17), "s_rows_m4"), reg(signed(17), "s_planes_m3")
@@ -353,6 +357,7 @@ class BurstGen(wiring.Component):
         m.d.sync += loaded.eq(self.load)
         assert BURST_GEN_SETUP == 3
         nbytes = raw["row_bytes"]
+        raw_one, raw_two = raw["rows"] == 1, raw["rows"] == 2
         longer_than_page = nbytes > 4096
         m.d.sync += [
             pending.eq(loaded),
@@ -365,10 +370,37 @@ class BurstGen(wiring.Component):
             # 13 up zero, and bit 12 zero or the bits below it zero): one carry chain and
             # LUTs, no compare behind the add
             s_d0.eq(_within_page(raw["dram_addr"][:12] + nbytes)),
-            s_addr_row.eq(raw["dram_addr"] + raw["dram_row_stride"]),
-            s_addr_plane.eq(raw["dram_addr"] + raw["dram_plane_stride"]),
-            s_elem_row.eq(raw["buf_addr"] + raw["buf_row_stride"]),
-            s_elem_plane.eq(raw["buf_addr"] + raw["buf_plane_stride"]),
+            s_lr.eq(raw["dram_addr"][:12] + raw["dram_row_stride"][:12]),
+            s_lp.eq(raw["dram_addr"][:12] + raw["dram_plane_stride"][:12]),
+            # (the sums and differences in parallel, the choice after them)
+            s_ns_addr.eq(
+                Mux(
+                    raw_one,
+                    raw["dram_addr"] + raw["dram_plane_stride"],
+                    raw["dram_addr"] + raw["dram_row_stride"],
+                )
+            ),
+            s_ns_elem.eq(
+                Mux(
+                    raw_one,
+                    raw["buf_addr"] + raw["buf_plane_stride"],
+                    raw["buf_addr"] + raw["buf_row_stride"],
+                )
+            ),
+            s_wrap.eq(
+                Mux(
+                    raw_two,
+                    raw["dram_plane_stride"] - raw["dram_row_stride"],
+                    raw["dram_plane_stride"] - (raw["dram_row_stride"] << 1),
+                )
+            ),
+            s_ewrap.eq(
+                Mux(
+                    raw_two,
+                    raw["buf_plane_stride"] - raw["buf_row_stride"],
+                    raw["buf_plane_stride"] - (raw["buf_row_stride"] << 1),
+                )
+            ),
             s_p_row.eq(raw["dram_row_stride"][:12] + nbytes),
             s_p_plane.eq(raw["dram_plane_stride"][:12] + nbytes),
             s_tail.eq(low(nbytes)),
@@ -381,7 +413,7 @@ class BurstGen(wiring.Component):
             s_rows.eq(raw["rows"]),
             s_rows_m4.eq(raw["rows"] - 4),
             s_planes_m3.eq(raw["planes"] - 3),
-            s_rows_one.eq(raw["rows"] == 1),
+            s_rows_one.eq(raw_one),
             s_row_stride.eq(raw["dram_row_stride"]),
             s_planes.eq(raw["planes"]),
             s_plane_stride.eq(raw["dram_plane_stride"]),
@@ -440,7 +472,6 @@ class BurstGen(wiring.Component):
             rows_one.eq(s_rows_one),
             rows_two.eq(s_rows_two),
             at2.eq(s_rows_two),
-            ns_wrap.eq(s_rows_two),  # ~s_rows_one & s_rows_two
             row_stride.eq(s_row_stride),
             plane_stride.eq(s_plane_stride),
             brow_stride.eq(s_brow_stride),
@@ -449,18 +480,21 @@ class BurstGen(wiring.Component):
             planes_m3.eq(s_planes_m3),
             last_row.eq(s_rows_one),
             last_plane.eq(s_planes == 1),
-            ns_addr.eq(Mux(s_rows_one, s_addr_plane, s_addr_row)),
-            *ahead(row_f.c, row_f.tail, low(s_addr_row), s_k),
+            ns_addr.eq(s_ns_addr),
+            *ahead(row_f.c, row_f.tail, low(s_lr), s_k),
             row_f.d.eq(s_lr < s_t4k),
             row_f.n.eq(s_lr >= near_at),
-            ns_elem.eq(Mux(s_rows_one, s_elem_plane, s_elem_row)),
-            ns_step.eq(Mux(s_rows_one, s_plane_stride, s_row_stride)),
-            ns_estep.eq(Mux(s_rows_one, s_bplane_stride, s_brow_stride)),
-            nplane_addr.eq(s_addr_plane),
-            *ahead(plane_f.c, plane_f.tail, low(s_addr_plane), s_k),
+            ns_elem.eq(s_ns_elem),
+            # (a plane of two rows: ns is its last row, and the wrap step comes next)
+            ns_step.eq(Mux(s_rows_two, s_wrap, Mux(s_rows_one, s_plane_stride, s_row_stride))),
+            ns_estep.eq(Mux(s_rows_two, s_ewrap, Mux(s_rows_one, s_bplane_stride, s_brow_stride))),
+            wrap.eq(s_wrap),
+            ewrap.eq(s_ewrap),
+            w_done.eq(s_rows_one | s_rows_two),
+            nplane_addr.eq(s_lp),
+            *ahead(plane_f.c, plane_f.tail, low(s_lp), s_k),
             plane_f.d.eq(s_lp < s_t4k),
             plane_f.n.eq(s_lp >= near_at),
-            nplane_elem.eq(s_elem_plane),
             active.eq(~Cat(*s_zero).any()),
             # the first row's flags from flip-flops (Fmax: its d as a compare of staged
             # registers at the load, addr[:12] < T, was the critical path of two of
@@ -496,14 +530,17 @@ class BurstGen(wiring.Component):
         # and the next row in its plane starts a row stride after it - one walker, so that
         # the page flags' compares and the row-start sums reach their registers from one
         # register each, with no choice by last_row after them (Fmax: that choice was a LUT
-        # level of d_row, n_row, r4k and to4k, late in every seed of c2).  Where ns_addr
-        # then moves - the next plane's start, or a stride on - is chosen by flip-flops
-        # (at2, ns_step).  The registers only the next plane writes keep a case of their
-        # own.
+        # level of d_row, n_row, r4k and to4k, late in every seed of c2).  ns_addr then
+        # moves by ns_step - to the next plane's start, or a stride on - chosen at the
+        # event before.  The registers only the next plane writes keep a case of their own.
         ns_f = SimpleNamespace(
             **{k: Mux(last_row, getattr(plane_f, k), getattr(row_f, k)) for k in vars(row_f)}
         )
         to_plane_next = Mux(last_row, rows_one, at2)  # the walk begins a plane after this row
+        # ns is a plane's last row after this row (~last_row & at2 after it): rows_two
+        # after a plane's last row, else not at2 now (the row after is not the plane's
+        # last) and at2 after it; then ns_addr's next step is the wrap
+        wraps = Mux(last_row, rows_two, ~at2 & rows_m4[-1])
         next_any = [
             rows_m4.eq(Mux(last_row, rows, rows_m4 - 1)),
             last_row.eq(to_plane_next),
@@ -511,26 +548,24 @@ class BurstGen(wiring.Component):
             # last, rows left >= 2, and rows left <= 3 sets at2 only for rows left 3 and 2
             # (then the next row is the plane's last, where at2 is not read)
             at2.eq(Mux(last_row, rows_two, rows_m4[-1])),
-            # ~last_row & at2 after this row: rows_two after a plane's last row, else not
-            # at2 now (the row after is not the plane's last) and at2 after it
-            ns_wrap.eq(Mux(last_row, rows_two, ~at2 & rows_m4[-1])),
             *next_start(row_f, ns_addr, row_stride, row_k, "row"),
             *start_row(ns_addr, ns_elem, row_k, ns_f),
-            # ns_addr moves to the next plane's start after a plane's second-last row, else
-            # a stride on (ns_step: within the plane, or to the next plane when its planes
-            # have one row)
-            ns_addr.eq(Mux(ns_wrap, nplane_addr, ns_addr + ns_step)),
-            ns_elem.eq(Mux(ns_wrap, nplane_elem, ns_elem + ns_estep)),
-            ns_step.eq(Mux(to_plane_next & rows_one, plane_stride, row_stride)),
-            ns_estep.eq(Mux(to_plane_next & rows_one, bplane_stride, brow_stride)),
+            ns_addr.eq(ns_addr + ns_step),
+            ns_elem.eq(ns_elem + ns_estep),
+            ns_step.eq(Mux(wraps, wrap, Mux(to_plane_next & rows_one, plane_stride, row_stride))),
+            ns_estep.eq(
+                Mux(wraps, ewrap, Mux(to_plane_next & rows_one, bplane_stride, brow_stride))
+            ),
+            wrap.eq(Mux(w_done | wraps, wrap, wrap - row_stride)),
+            ewrap.eq(Mux(w_done | wraps, ewrap, ewrap - brow_stride)),
+            w_done.eq(w_done | wraps),
         ]
         plane_only = [
             planes_m3.eq(planes_m3 - 1),
             # planes left == 2: only read while not the last plane (planes left >= 2)
             last_plane.eq(planes_m3[-1]),
-            nplane_addr.eq(nplane_addr + plane_stride),
+            nplane_addr.eq(nplane_addr + plane_stride[:12]),
             *next_start(plane_f, nplane_addr, plane_stride, row_k, "plane"),
-            nplane_elem.eq(nplane_elem + bplane_stride),
         ]
         # The output buffer: two bursts the walk has made and the DMA side not yet taken.
         # The walk advances whenever it is active and the buffer is not full - flip-flops
