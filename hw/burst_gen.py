@@ -335,9 +335,15 @@ class BurstGen(wiring.Component):
         s_wrap, s_ewrap = reg(33, "s_wrap"), reg(24, "s_ewrap")
         s_lr, s_lp = reg(12, "s_lr"), reg(12, "s_lp")  # the second row's, plane's addr[:12]
         s_p_row, s_p_plane = reg(19, "s_p_row"), reg(19, "s_p_plane")  # s + row_bytes
-        s_rows, s_row_stride = reg(16, "s_rows"), reg(32, "s_row_stride")
+        s_row_stride = reg(32, "s_row_stride")
         s_rows_m4, s_planes_m3 = reg(signed(17), "s_rows_m4"), reg(signed(17), "s_planes_m3")
         s_rows_one = reg(1, "s_rows_one")  # rows == 1: the walk starts the next plane next
+        s_rows_two = reg(1, "s_rows_two")  # rows == 2
+        # ns_step's load value (see ns_step), its choice by the row count made here: a
+        # 33-bit choice by the compares of the staged count at the load was the critical
+        # path of two runs (1f2a9dc's seeds 1 and 2: the staged count -> two LUTs -> 2.2 ns ->
+        # two PFUMX -> `ns_estep`)
+        s_step, s_estep = reg(33, "s_step"), reg(24, "s_estep")
         s_planes, s_plane_stride = reg(16, "s_planes"), reg(32, "s_plane_stride")
         s_elem = reg(24, "s_elem")
         s_brow_stride, s_bplane_stride = reg(24, "s_brow_stride"), reg(24, "s_bplane_stride")
@@ -410,10 +416,25 @@ class BurstGen(wiring.Component):
                 low(raw["dram_addr"]),
                 {"nb_lo": low(nbytes - 1), "nb_tail": low(nbytes)},
             ),
-            s_rows.eq(raw["rows"]),
             s_rows_m4.eq(raw["rows"] - 4),
             s_planes_m3.eq(raw["planes"] - 3),
             s_rows_one.eq(raw_one),
+            s_rows_two.eq(raw_two),
+            # (a plane of two rows: ns is its last row, and the wrap step comes next)
+            s_step.eq(
+                Mux(
+                    raw_two,
+                    raw["dram_plane_stride"] - raw["dram_row_stride"],
+                    Mux(raw_one, raw["dram_plane_stride"], raw["dram_row_stride"]),
+                )
+            ),
+            s_estep.eq(
+                Mux(
+                    raw_two,
+                    raw["buf_plane_stride"] - raw["buf_row_stride"],
+                    Mux(raw_one, raw["buf_plane_stride"], raw["buf_row_stride"]),
+                )
+            ),
             s_row_stride.eq(raw["dram_row_stride"]),
             s_planes.eq(raw["planes"]),
             s_plane_stride.eq(raw["dram_plane_stride"]),
@@ -465,7 +486,6 @@ class BurstGen(wiring.Component):
             s_k[f"bn1_{st}"] = ~s12
             s_k[f"sn_{st}"] = s12 > near_at
         # the second plane's start: the next plane's, and the next row's when a plane is one row
-        s_rows_two = s_rows == 2
         load = [
             *(row_k[name].eq(v) for name, v in s_k.items()),
             rows.eq(s_rows_m4),
@@ -485,9 +505,8 @@ class BurstGen(wiring.Component):
             row_f.d.eq(s_lr < s_t4k),
             row_f.n.eq(s_lr >= near_at),
             ns_elem.eq(s_ns_elem),
-            # (a plane of two rows: ns is its last row, and the wrap step comes next)
-            ns_step.eq(Mux(s_rows_two, s_wrap, Mux(s_rows_one, s_plane_stride, s_row_stride))),
-            ns_estep.eq(Mux(s_rows_two, s_ewrap, Mux(s_rows_one, s_bplane_stride, s_brow_stride))),
+            ns_step.eq(s_step),
+            ns_estep.eq(s_estep),
             wrap.eq(s_wrap),
             ewrap.eq(s_ewrap),
             w_done.eq(s_rows_one | s_rows_two),
