@@ -13,7 +13,6 @@ price is the multiplexer on the head's path.  ``r_rdy`` and ``w_rdy`` are flip-f
 from itertools import pairwise
 
 from amaranth import Array, Cat, Module, Mux, Signal
-from amaranth.lib.memory import Memory
 
 from snowsim.hw.shift_fifo import ShiftFIFO
 
@@ -65,17 +64,17 @@ class RingFIFO(ShiftFIFO):
         k = self.head_bits
         if k:
             fast = Signal(k, name="head_fast", reset_less=True)
-            _prefetch(m, fast, n, lambda p: q[p][:k], pop, at, self.w_data[:k])
+            _prefetch(m, fast, q, pop, at, self.w_data[:k], lambda e: e[:k])
             m.d.comb += self.r_data.eq(Cat(fast, q[rd][k:]))
         else:
             m.d.comb += self.r_data.eq(q[rd])
         return m
 
 
-def _prefetch(m: Module, head, n: int, read, pop, at, w_data) -> None:
-    """Keep ``head`` equal to its part of the ring's head entry: on a pop it loads the
-    next entry (``read(pointer)``: its part of the entry at the pointer, of ``n``), or the
-    pushed word when the FIFO is or becomes empty."""
+def _prefetch(m: Module, head, q, pop, at, w_data, part) -> None:
+    """Keep ``head`` equal to ``part`` of the ring's head entry: on a pop it loads the
+    next entry, or the pushed word when the FIFO is or becomes empty."""
+    n = len(q)
     # the read pointer + 1 (kept: a copy per head slice must not merge with another's)
     rd1 = Signal(range(n), name=f"{head.name}_rd1", init=1 % n, attrs={"keep": 1})
     with m.If(pop):
@@ -87,7 +86,7 @@ def _prefetch(m: Module, head, n: int, read, pop, at, w_data) -> None:
     # formed from flip-flops alone (Fmax)
     more = ~at[0] & ~at[1]
     with m.If(pop | at[0]):
-        m.d.sync += head.eq(Mux(more, read(rd1), w_data))
+        m.d.sync += head.eq(Mux(more, part(q[rd1]), w_data))
 
 
 class PrefetchRingFIFO(RingFIFO):
@@ -107,64 +106,31 @@ class PrefetchRingFIFO(RingFIFO):
         default: one pointer for the whole head), so that no pointer flip-flop steers the
         multiplexers of the whole entry (Fmax: a wide head's reload starts at a pointer
         bit with a hundred loads).
-    lut_ram : bool
-        Keep the entries in a memory per head slice, written at the write pointer and read
-        asynchronously at the slice's read pointer - LUT RAM on an FPGA (ECP5: a
-        ``TRELLIS_DPR16X4`` per 4 bits of 16 entries) - instead of registers (False, the
-        default).  Only the head register reads it, so the RAM's read is the whole path
-        into the head (Fmax: with registers, a 16-entry ring's head reload is a LUT, a
-        PFUMX and two ``L6MUX21`` levels, into flip-flops the placer puts up to 3.6 ns
-        away: the DMA write queue's head was late in all five of 635f8a7's runs).  The
-        cycle behaviour is the same.
     """
 
-    def __init__(self, *, width: int, depth: int, pointer_copies: int = 1, lut_ram: bool = False):
+    def __init__(self, *, width: int, depth: int, pointer_copies: int = 1):
         super().__init__(width=width, depth=depth)
         if not isinstance(pointer_copies, int) or not 1 <= pointer_copies <= width:
             raise ValueError(
                 f"pointer_copies must be an integer from 1 to the width {width}, "
                 f"not {pointer_copies!r}"
             )
-        if not isinstance(lut_ram, bool):
-            raise ValueError(f"lut_ram must be True or False, not {lut_ram!r}")
         self.pointer_copies = pointer_copies
-        self.lut_ram = lut_ram
 
     def elaborate(self, platform):
         m = Module()
         n = self.depth
+        # storage is read only while r_rdy (reset): no reset net on it
+        q = Array(Signal(self.width, name=f"entry{i}", reset_less=True) for i in range(n))
         wr = Signal(range(n))
         push, pop, at = self._handshake(m)
+        self._write(m, q, wr, push)
         k = self.pointer_copies
         bounds = [self.width * i // k for i in range(k + 1)]
-        if self.lut_ram:
-            # the free entry at `wr` is written whenever there is one (as _write)
-            with m.If(push):
-                m.d.sync += wr.eq(ring_step(wr, n))
-        else:
-            # storage is read only while r_rdy (reset): no reset net on it
-            q = Array(Signal(self.width, name=f"entry{i}", reset_less=True) for i in range(n))
-            self._write(m, q, wr, push)
         heads = []
         for i, (lo, hi) in enumerate(pairwise(bounds)):
-            name = f"head{i}" if k > 1 else "head"
-            head = Signal(hi - lo, name=name, reset_less=True)
-            if self.lut_ram:
-                m.submodules[f"{name}_ram"] = ram = Memory(shape=hi - lo, depth=n, init=[])
-                wp = ram.write_port()
-                m.d.comb += [wp.addr.eq(wr), wp.data.eq(self.w_data[lo:hi]), wp.en.eq(self.w_rdy)]
-                rp = ram.read_port(domain="comb")
-
-                def read(ptr, rp=rp):
-                    m.d.comb += rp.addr.eq(ptr)
-                    return rp.data
-
-            else:
-
-                def read(ptr, lo=lo, hi=hi):
-                    return q[ptr][lo:hi]
-
-            _prefetch(m, head, n, read, pop, at, self.w_data[lo:hi])
+            head = Signal(hi - lo, name=f"head{i}" if k > 1 else "head", reset_less=True)
+            _prefetch(m, head, q, pop, at, self.w_data[lo:hi], lambda e, lo=lo, hi=hi: e[lo:hi])
             heads.append(head)
         m.d.comb += self.r_data.eq(Cat(*heads))
         return m

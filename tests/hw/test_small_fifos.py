@@ -20,13 +20,8 @@ def _prefetch_sliced(width, depth):  # a head in three slices, a read pointer ea
     return PrefetchRingFIFO(width=width, depth=depth, pointer_copies=3)
 
 
-def _prefetch_lut_ram(width, depth):  # ... with the entries in a memory per slice
-    return PrefetchRingFIFO(width=width, depth=depth, pointer_copies=2, lut_ram=True)
-
-
 @pytest.mark.parametrize(
-    "cls",
-    [ShiftFIFO, RingFIFO, PrefetchRingFIFO, _ring_head3, _prefetch_sliced, _prefetch_lut_ram],
+    "cls", [ShiftFIFO, RingFIFO, PrefetchRingFIFO, _ring_head3, _prefetch_sliced]
 )
 @pytest.mark.parametrize("depth", [1, 2, 5, 16])
 def test_matches_sync_fifo_cycle_by_cycle(cls, depth):
@@ -83,12 +78,6 @@ def test_bad_pointer_copies_are_refused(copies):
         ValueError, match=f"pointer_copies must be an integer from 1 to the width 8, not {copies}"
     ):
         PrefetchRingFIFO(width=8, depth=4, pointer_copies=copies)
-
-
-@pytest.mark.filterwarnings("ignore:.*created but never used")
-def test_bad_lut_ram_is_refused():
-    with pytest.raises(ValueError, match="lut_ram must be True or False, not 1"):
-        PrefetchRingFIFO(width=8, depth=4, lut_ram=1)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
