@@ -328,22 +328,22 @@ class BurstGen(wiring.Component):
         s_n0 = reg(1, "s_n0")  # the first row's near flag
         s_d0 = reg(1, "s_d0")  # ... and its d (it ends within its page)
         s_no_d = reg(1, "s_no_d")  # row_bytes > 4096: no start keeps the row in its page
-        # the walkers' load values, from the raw registers: ns (the second row's start, or
-        # the second plane's when a plane has one row) and the wrap steps (Fmax: summed at
-        # the load, ns was two more carry chains into the LUTs behind ns_addr's step sum)
-        s_ns_addr, s_ns_elem = reg(33, "s_ns_addr"), reg(24, "s_ns_elem")
-        s_wrap, s_ewrap = reg(33, "s_wrap"), reg(24, "s_ewrap")
+        # the walkers' steps, from the raw registers, each a choice or a difference
+        # (not both) of them: the first (from the first row to ns: a plane stride when a
+        # plane has one row, else a row stride) and the wrap steps for planes of two rows
+        # and of more (Fmax: a 33-bit choice by the raw count's compares between
+        # differences, 554a49b's `s_estep`, was the critical path of three runs)
+        s_first, s_efirst = reg(33, "s_first"), reg(24, "s_efirst")
+        s_wrap1, s_ewrap1 = reg(33, "s_wrap1"), reg(24, "s_ewrap1")  # plane - row stride
+        s_wrap2, s_ewrap2 = reg(33, "s_wrap2"), reg(24, "s_ewrap2")  # plane - 2 row strides
         s_lr, s_lp = reg(12, "s_lr"), reg(12, "s_lp")  # the second row's, plane's addr[:12]
         s_p_row, s_p_plane = reg(19, "s_p_row"), reg(19, "s_p_plane")  # s + row_bytes
         s_row_stride = reg(32, "s_row_stride")
         s_rows_m4, s_planes_m3 = reg(signed(17), "s_rows_m4"), reg(signed(17), "s_planes_m3")
         s_rows_one = reg(1, "s_rows_one")  # rows == 1: the walk starts the next plane next
-        s_rows_two = reg(1, "s_rows_two")  # rows == 2
-        # ns_step's load value (see ns_step), its choice by the row count made here: a
-        # 33-bit choice by the compares of the staged count at the load was the critical
-        # path of two runs (1f2a9dc's seeds 1 and 2: the staged count -> two LUTs -> 2.2 ns ->
-        # two PFUMX -> `ns_estep`)
-        s_step, s_estep = reg(33, "s_step"), reg(24, "s_estep")
+        # rows == 2, staged (1f2a9dc's seeds 1 and 2: the staged count's compare with 2 at
+        # the load -> two PFUMX -> `ns_estep`)
+        s_rows_two = reg(1, "s_rows_two")
         s_planes, s_plane_stride = reg(16, "s_planes"), reg(32, "s_plane_stride")
         s_elem = reg(24, "s_elem")
         s_brow_stride, s_bplane_stride = reg(24, "s_brow_stride"), reg(24, "s_bplane_stride")
@@ -378,35 +378,12 @@ class BurstGen(wiring.Component):
             s_d0.eq(_within_page(raw["dram_addr"][:12] + nbytes)),
             s_lr.eq(raw["dram_addr"][:12] + raw["dram_row_stride"][:12]),
             s_lp.eq(raw["dram_addr"][:12] + raw["dram_plane_stride"][:12]),
-            # (the sums and differences in parallel, the choice after them)
-            s_ns_addr.eq(
-                Mux(
-                    raw_one,
-                    raw["dram_addr"] + raw["dram_plane_stride"],
-                    raw["dram_addr"] + raw["dram_row_stride"],
-                )
-            ),
-            s_ns_elem.eq(
-                Mux(
-                    raw_one,
-                    raw["buf_addr"] + raw["buf_plane_stride"],
-                    raw["buf_addr"] + raw["buf_row_stride"],
-                )
-            ),
-            s_wrap.eq(
-                Mux(
-                    raw_two,
-                    raw["dram_plane_stride"] - raw["dram_row_stride"],
-                    raw["dram_plane_stride"] - (raw["dram_row_stride"] << 1),
-                )
-            ),
-            s_ewrap.eq(
-                Mux(
-                    raw_two,
-                    raw["buf_plane_stride"] - raw["buf_row_stride"],
-                    raw["buf_plane_stride"] - (raw["buf_row_stride"] << 1),
-                )
-            ),
+            s_first.eq(Mux(raw_one, raw["dram_plane_stride"], raw["dram_row_stride"])),
+            s_efirst.eq(Mux(raw_one, raw["buf_plane_stride"], raw["buf_row_stride"])),
+            s_wrap1.eq(raw["dram_plane_stride"] - raw["dram_row_stride"]),
+            s_ewrap1.eq(raw["buf_plane_stride"] - raw["buf_row_stride"]),
+            s_wrap2.eq(raw["dram_plane_stride"] - (raw["dram_row_stride"] << 1)),
+            s_ewrap2.eq(raw["buf_plane_stride"] - (raw["buf_row_stride"] << 1)),
             s_p_row.eq(raw["dram_row_stride"][:12] + nbytes),
             s_p_plane.eq(raw["dram_plane_stride"][:12] + nbytes),
             s_tail.eq(low(nbytes)),
@@ -420,21 +397,6 @@ class BurstGen(wiring.Component):
             s_planes_m3.eq(raw["planes"] - 3),
             s_rows_one.eq(raw_one),
             s_rows_two.eq(raw_two),
-            # (a plane of two rows: ns is its last row, and the wrap step comes next)
-            s_step.eq(
-                Mux(
-                    raw_two,
-                    raw["dram_plane_stride"] - raw["dram_row_stride"],
-                    Mux(raw_one, raw["dram_plane_stride"], raw["dram_row_stride"]),
-                )
-            ),
-            s_estep.eq(
-                Mux(
-                    raw_two,
-                    raw["buf_plane_stride"] - raw["buf_row_stride"],
-                    Mux(raw_one, raw["buf_plane_stride"], raw["buf_row_stride"]),
-                )
-            ),
             s_row_stride.eq(raw["dram_row_stride"]),
             s_planes.eq(raw["planes"]),
             s_plane_stride.eq(raw["dram_plane_stride"]),
@@ -486,6 +448,12 @@ class BurstGen(wiring.Component):
             s_k[f"bn1_{st}"] = ~s12
             s_k[f"sn_{st}"] = s12 > near_at
         # the second plane's start: the next plane's, and the next row's when a plane is one row
+        # ns_addr's next value in both of its cases, one sum of choices by `pending` (a
+        # flip-flop): the load's second row is the first row's start plus the first step,
+        # and every later ns a step on - so the sum's carry chain drives the walker's
+        # flip-flops directly, with no LUT or route between them (Fmax)
+        ns_sum = Mux(pending, s_addr, ns_addr) + Mux(pending, s_first, ns_step)
+        ns_esum = Mux(pending, s_elem, ns_elem) + Mux(pending, s_efirst, ns_estep)
         load = [
             *(row_k[name].eq(v) for name, v in s_k.items()),
             rows.eq(s_rows_m4),
@@ -500,15 +468,16 @@ class BurstGen(wiring.Component):
             planes_m3.eq(s_planes_m3),
             last_row.eq(s_rows_one),
             last_plane.eq(s_planes == 1),
-            ns_addr.eq(s_ns_addr),
+            ns_addr.eq(ns_sum),
             *ahead(row_f.c, row_f.tail, low(s_lr), s_k),
             row_f.d.eq(s_lr < s_t4k),
             row_f.n.eq(s_lr >= near_at),
-            ns_elem.eq(s_ns_elem),
-            ns_step.eq(s_step),
-            ns_estep.eq(s_estep),
-            wrap.eq(s_wrap),
-            ewrap.eq(s_ewrap),
+            ns_elem.eq(ns_esum),
+            # (a plane of two rows: ns is its last row, and the wrap step comes next)
+            ns_step.eq(Mux(s_rows_two, s_wrap1, Mux(s_rows_one, s_plane_stride, s_row_stride))),
+            ns_estep.eq(Mux(s_rows_two, s_ewrap1, Mux(s_rows_one, s_bplane_stride, s_brow_stride))),
+            wrap.eq(Mux(s_rows_two, s_wrap1, s_wrap2)),
+            ewrap.eq(Mux(s_rows_two, s_ewrap1, s_ewrap2)),
             w_done.eq(s_rows_one | s_rows_two),
             nplane_addr.eq(s_lp),
             *ahead(plane_f.c, plane_f.tail, low(s_lp), s_k),
@@ -569,8 +538,8 @@ class BurstGen(wiring.Component):
             at2.eq(Mux(last_row, rows_two, rows_m4[-1])),
             *next_start(row_f, ns_addr, row_stride, row_k, "row"),
             *start_row(ns_addr, ns_elem, row_k, ns_f),
-            ns_addr.eq(ns_addr + ns_step),
-            ns_elem.eq(ns_elem + ns_estep),
+            ns_addr.eq(ns_sum),
+            ns_elem.eq(ns_esum),
             ns_step.eq(Mux(wraps, wrap, Mux(to_plane_next & rows_one, plane_stride, row_stride))),
             ns_estep.eq(
                 Mux(wraps, ewrap, Mux(to_plane_next & rows_one, bplane_stride, brow_stride))
