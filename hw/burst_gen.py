@@ -132,10 +132,9 @@ class BurstGen(wiring.Component):
         row_stride, plane_stride = reg(32, "row_stride"), reg(32, "plane_stride")
         brow_stride, bplane_stride = reg(24, "brow_stride"), reg(24, "bplane_stride")
         # walkers: the start of the row the walk begins next (`ns`: the next row in this
-        # plane, or the next plane's first after the plane's last row), and the low 12 bits
-        # of the next plane's start (its page flags' only input)
-        ns_addr, nplane_addr = reg(33, "ns_addr"), reg(12, "nplane_addr")
-        ns_elem = reg(24, "ns_elem")
+        # plane, or the next plane's first after the plane's last row) and of the next plane
+        ns_addr, nplane_addr = reg(33, "ns_addr"), reg(33, "nplane_addr")
+        ns_elem, nplane_elem = reg(24, "ns_elem"), reg(24, "nplane_elem")
         # the rows left in the plane and the planes left, each kept less a constant, so that
         # the flag its step sets is the difference's sign, a flip-flop's bit, not a compare
         # of 16 bits (Fmax: `rows_left == 3` came out five LUTs deep into `rows_at2`, the
@@ -145,20 +144,12 @@ class BurstGen(wiring.Component):
         # rows left == 2, the next row is the plane's last (read only while the current is
         # not the plane's last, so set by rows left <= 3: see next_any)
         at2 = reg(1, "rows_at2")
-        # the step from ns to the row the walk begins after it, chosen at the event before,
-        # so that ns_addr's next value is one sum of registers and nothing after it (Fmax:
-        # ns_addr's plane case summed nplane_addr and the plane stride, then chose: c5 seed
-        # 1's critical path; with a choice between the sum and the next plane's start, the
-        # sum went through two LUTs and a PFUMX, late in all five of 635f8a7's runs):
-        # a plane stride when ns starts a plane whose planes have one row; from a plane's
-        # last row (ns_addr's wrap) to the next plane's first, the wrap step `wrap` = plane
-        # stride - (rows - 1) * row stride; else a row stride.  Steps are modulo the
-        # walker's width (a wrap step may be negative).
-        ns_step, ns_estep = reg(33, "ns_step"), reg(24, "ns_estep")
-        # the wrap steps, counted down a row stride per row of the first plane until its
-        # first wrap (w_done; loaded as plane stride - 2 row strides, or - 1 when a plane
-        # has two rows): no multiplier
-        wrap, ewrap, w_done = reg(33, "wrap"), reg(24, "ewrap"), reg(1, "w_done")
+        # the stride from ns to the row the walk begins after it, when that is a stride on
+        # (not the next plane's start after a row): a plane stride when ns starts a plane
+        # whose planes have one row, else a row stride - chosen at the event before, so
+        # that ns_addr's next value is one sum of registers (Fmax: ns_addr's plane case
+        # summed nplane_addr and the plane stride, then chose: c5 seed 1's critical path)
+        ns_step, ns_estep = reg(32, "ns_step"), reg(24, "ns_estep")
 
         # the row ends with this burst: Mux(near, r4k < 0, rl < 0), kept as a flip-flop
         # updated with near, rl and r4k (from their next values), so that the advance's
@@ -328,22 +319,11 @@ class BurstGen(wiring.Component):
         s_n0 = reg(1, "s_n0")  # the first row's near flag
         s_d0 = reg(1, "s_d0")  # ... and its d (it ends within its page)
         s_no_d = reg(1, "s_no_d")  # row_bytes > 4096: no start keeps the row in its page
-        # the walkers' steps, from the raw registers, each a choice or a difference
-        # (not both) of them: the first (from the first row to ns: a plane stride when a
-        # plane has one row, else a row stride) and the wrap steps for planes of two rows
-        # and of more (Fmax: a 33-bit choice by the raw count's compares between
-        # differences, 554a49b's `s_estep`, was the critical path of three runs)
-        s_first, s_efirst = reg(33, "s_first"), reg(24, "s_efirst")
-        s_wrap1, s_ewrap1 = reg(33, "s_wrap1"), reg(24, "s_ewrap1")  # plane - row stride
-        s_wrap2, s_ewrap2 = reg(33, "s_wrap2"), reg(24, "s_ewrap2")  # plane - 2 row strides
         s_lr, s_lp = reg(12, "s_lr"), reg(12, "s_lp")  # the second row's, plane's addr[:12]
         s_p_row, s_p_plane = reg(19, "s_p_row"), reg(19, "s_p_plane")  # s + row_bytes
-        s_row_stride = reg(32, "s_row_stride")
+        s_rows, s_row_stride = reg(16, "s_rows"), reg(32, "s_row_stride")
         s_rows_m4, s_planes_m3 = reg(signed(17), "s_rows_m4"), reg(signed(17), "s_planes_m3")
         s_rows_one = reg(1, "s_rows_one")  # rows == 1: the walk starts the next plane next
-        # rows == 2, staged (1f2a9dc's seeds 1 and 2: the staged count's compare with 2 at
-        # the load -> two PFUMX -> `ns_estep`)
-        s_rows_two = reg(1, "s_rows_two")
         s_planes, s_plane_stride = reg(16, "s_planes"), reg(32, "s_plane_stride")
         s_elem = reg(24, "s_elem")
         s_brow_stride, s_bplane_stride = reg(24, "s_brow_stride"), reg(24, "s_bplane_stride")
@@ -363,7 +343,6 @@ class BurstGen(wiring.Component):
         m.d.sync += loaded.eq(self.load)
         assert BURST_GEN_SETUP == 3
         nbytes = raw["row_bytes"]
-        raw_one, raw_two = raw["rows"] == 1, raw["rows"] == 2
         longer_than_page = nbytes > 4096
         m.d.sync += [
             pending.eq(loaded),
@@ -378,12 +357,6 @@ class BurstGen(wiring.Component):
             s_d0.eq(_within_page(raw["dram_addr"][:12] + nbytes)),
             s_lr.eq(raw["dram_addr"][:12] + raw["dram_row_stride"][:12]),
             s_lp.eq(raw["dram_addr"][:12] + raw["dram_plane_stride"][:12]),
-            s_first.eq(Mux(raw_one, raw["dram_plane_stride"], raw["dram_row_stride"])),
-            s_efirst.eq(Mux(raw_one, raw["buf_plane_stride"], raw["buf_row_stride"])),
-            s_wrap1.eq(raw["dram_plane_stride"] - raw["dram_row_stride"]),
-            s_ewrap1.eq(raw["buf_plane_stride"] - raw["buf_row_stride"]),
-            s_wrap2.eq(raw["dram_plane_stride"] - (raw["dram_row_stride"] << 1)),
-            s_ewrap2.eq(raw["buf_plane_stride"] - (raw["buf_row_stride"] << 1)),
             s_p_row.eq(raw["dram_row_stride"][:12] + nbytes),
             s_p_plane.eq(raw["dram_plane_stride"][:12] + nbytes),
             s_tail.eq(low(nbytes)),
@@ -393,10 +366,10 @@ class BurstGen(wiring.Component):
                 low(raw["dram_addr"]),
                 {"nb_lo": low(nbytes - 1), "nb_tail": low(nbytes)},
             ),
+            s_rows.eq(raw["rows"]),
             s_rows_m4.eq(raw["rows"] - 4),
             s_planes_m3.eq(raw["planes"] - 3),
-            s_rows_one.eq(raw_one),
-            s_rows_two.eq(raw_two),
+            s_rows_one.eq(raw["rows"] == 1),
             s_row_stride.eq(raw["dram_row_stride"]),
             s_planes.eq(raw["planes"]),
             s_plane_stride.eq(raw["dram_plane_stride"]),
@@ -448,12 +421,8 @@ class BurstGen(wiring.Component):
             s_k[f"bn1_{st}"] = ~s12
             s_k[f"sn_{st}"] = s12 > near_at
         # the second plane's start: the next plane's, and the next row's when a plane is one row
-        # ns_addr's next value in both of its cases, one sum of choices by `pending` (a
-        # flip-flop): the load's second row is the first row's start plus the first step,
-        # and every later ns a step on - so the sum's carry chain drives the walker's
-        # flip-flops directly, with no LUT or route between them (Fmax)
-        ns_sum = Mux(pending, s_addr, ns_addr) + Mux(pending, s_first, ns_step)
-        ns_esum = Mux(pending, s_elem, ns_elem) + Mux(pending, s_efirst, ns_estep)
+        plane2_addr, plane2_elem = s_addr + s_plane_stride, s_elem + s_bplane_stride
+        s_rows_two = s_rows == 2
         load = [
             *(row_k[name].eq(v) for name, v in s_k.items()),
             rows.eq(s_rows_m4),
@@ -468,21 +437,18 @@ class BurstGen(wiring.Component):
             planes_m3.eq(s_planes_m3),
             last_row.eq(s_rows_one),
             last_plane.eq(s_planes == 1),
-            ns_addr.eq(ns_sum),
-            *ahead(row_f.c, row_f.tail, low(s_lr), s_k),
+            ns_addr.eq(Mux(s_rows_one, plane2_addr, s_addr + s_row_stride)),
+            *ahead(row_f.c, row_f.tail, low_sum(s_addr, s_row_stride), s_k),
             row_f.d.eq(s_lr < s_t4k),
             row_f.n.eq(s_lr >= near_at),
-            ns_elem.eq(ns_esum),
-            # (a plane of two rows: ns is its last row, and the wrap step comes next)
-            ns_step.eq(Mux(s_rows_two, s_wrap1, Mux(s_rows_one, s_plane_stride, s_row_stride))),
-            ns_estep.eq(Mux(s_rows_two, s_ewrap1, Mux(s_rows_one, s_bplane_stride, s_brow_stride))),
-            wrap.eq(Mux(s_rows_two, s_wrap1, s_wrap2)),
-            ewrap.eq(Mux(s_rows_two, s_ewrap1, s_ewrap2)),
-            w_done.eq(s_rows_one | s_rows_two),
-            nplane_addr.eq(s_lp),
-            *ahead(plane_f.c, plane_f.tail, low(s_lp), s_k),
+            ns_elem.eq(Mux(s_rows_one, plane2_elem, s_elem + s_brow_stride)),
+            ns_step.eq(Mux(s_rows_one, s_plane_stride, s_row_stride)),
+            ns_estep.eq(Mux(s_rows_one, s_bplane_stride, s_brow_stride)),
+            nplane_addr.eq(plane2_addr),
+            *ahead(plane_f.c, plane_f.tail, low_sum(s_addr, s_plane_stride), s_k),
             plane_f.d.eq(s_lp < s_t4k),
             plane_f.n.eq(s_lp >= near_at),
+            nplane_elem.eq(plane2_elem),
             active.eq(~Cat(*s_zero).any()),
             # the first row's flags from flip-flops (Fmax: its d as a compare of staged
             # registers at the load, addr[:12] < T, was the critical path of two of
@@ -518,17 +484,14 @@ class BurstGen(wiring.Component):
         # and the next row in its plane starts a row stride after it - one walker, so that
         # the page flags' compares and the row-start sums reach their registers from one
         # register each, with no choice by last_row after them (Fmax: that choice was a LUT
-        # level of d_row, n_row, r4k and to4k, late in every seed of c2).  ns_addr then
-        # moves by ns_step - to the next plane's start, or a stride on - chosen at the
-        # event before.  The registers only the next plane writes keep a case of their own.
+        # level of d_row, n_row, r4k and to4k, late in every seed of c2).  Where ns_addr
+        # then moves - the next plane's start, or a stride on - is chosen by flip-flops
+        # (at2, ns_step).  The registers only the next plane writes keep a case of their
+        # own.
         ns_f = SimpleNamespace(
             **{k: Mux(last_row, getattr(plane_f, k), getattr(row_f, k)) for k in vars(row_f)}
         )
         to_plane_next = Mux(last_row, rows_one, at2)  # the walk begins a plane after this row
-        # ns is a plane's last row after this row (~last_row & at2 after it): rows_two
-        # after a plane's last row, else not at2 now (the row after is not the plane's
-        # last) and at2 after it; then ns_addr's next step is the wrap
-        wraps = Mux(last_row, rows_two, ~at2 & rows_m4[-1])
         next_any = [
             rows_m4.eq(Mux(last_row, rows, rows_m4 - 1)),
             last_row.eq(to_plane_next),
@@ -538,22 +501,21 @@ class BurstGen(wiring.Component):
             at2.eq(Mux(last_row, rows_two, rows_m4[-1])),
             *next_start(row_f, ns_addr, row_stride, row_k, "row"),
             *start_row(ns_addr, ns_elem, row_k, ns_f),
-            ns_addr.eq(ns_sum),
-            ns_elem.eq(ns_esum),
-            ns_step.eq(Mux(wraps, wrap, Mux(to_plane_next & rows_one, plane_stride, row_stride))),
-            ns_estep.eq(
-                Mux(wraps, ewrap, Mux(to_plane_next & rows_one, bplane_stride, brow_stride))
-            ),
-            wrap.eq(Mux(w_done | wraps, wrap, wrap - row_stride)),
-            ewrap.eq(Mux(w_done | wraps, ewrap, ewrap - brow_stride)),
-            w_done.eq(w_done | wraps),
+            # ns_addr moves to the next plane's start after a plane's second-last row, else
+            # a stride on (ns_step: within the plane, or to the next plane when its planes
+            # have one row)
+            ns_addr.eq(Mux(~last_row & at2, nplane_addr, ns_addr + ns_step)),
+            ns_elem.eq(Mux(~last_row & at2, nplane_elem, ns_elem + ns_estep)),
+            ns_step.eq(Mux(to_plane_next & rows_one, plane_stride, row_stride)),
+            ns_estep.eq(Mux(to_plane_next & rows_one, bplane_stride, brow_stride)),
         ]
         plane_only = [
             planes_m3.eq(planes_m3 - 1),
             # planes left == 2: only read while not the last plane (planes left >= 2)
             last_plane.eq(planes_m3[-1]),
-            nplane_addr.eq(nplane_addr + plane_stride[:12]),
+            nplane_addr.eq(nplane_addr + plane_stride),
             *next_start(plane_f, nplane_addr, plane_stride, row_k, "plane"),
+            nplane_elem.eq(nplane_elem + bplane_stride),
         ]
         # The output buffer: two bursts the walk has made and the DMA side not yet taken.
         # The walk advances whenever it is active and the buffer is not full - flip-flops
