@@ -7,7 +7,7 @@ at its own counter and the receiver's returned-credit flip-flop (``hw/compute_en
 ``docs/timing.md``).
 """
 
-from amaranth import Module, Mux, Signal
+from amaranth import Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -47,15 +47,5 @@ class CreditCounter(wiring.Component):
             self.avail.eq(held | self.ret),
             nxt.eq(count + self.ret - self.spend),
         ]
-        # held's next value (nxt != 0) by cases, from flip-flops and the two steps: a lone
-        # return sets it, a lone spend leaves it only if more than one credit is held
-        # (`many`, a flip-flop), else it holds - one LUT of the steps, the spend being the
-        # sender's issue ANDed with `avail` (Fmax: as a compare of the sum, the engine's
-        # returned credit went through three LUTs into `held`, 635f8a7's seed 4)
-        many = Signal(init=self.credits > 1)  # count > 1
-        m.d.sync += [
-            count.eq(nxt),
-            many.eq(nxt > 1),
-            held.eq(Mux(self.ret, held | ~self.spend, held & (~self.spend | many))),
-        ]
+        m.d.sync += [count.eq(nxt), held.eq(nxt != 0)]
         return m
