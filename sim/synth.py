@@ -18,7 +18,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from snowsim.sim.ffmux import mux_into_luts
 from snowsim.sim.outreg import absorb_output_registers
 
 __all__ = [
@@ -126,8 +125,6 @@ class SynthResult:
     fmax_by_seed: dict[int, float | None] = field(default_factory=dict)
     #: ECP5: flip-flops moved into DP16KD output registers (sim/outreg.py); not in ``ffs``
     outreg_ffs: int = 0
-    #: ECP5: flip-flops whose PFUMX / L6MUX21 became a LUT4 of their own (sim/ffmux.py)
-    mux_lut_ffs: int = 0
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -259,8 +256,6 @@ def synthesize(
     netlist_path = workdir / f"{top}.json"
     netlist = json.loads(netlist_path.read_text())
     moved = absorb_output_registers(netlist, top)
-    # a flip-flop behind a wide-LUT multiplexer gets a LUT4 instead, to pair with (ffmux.py)
-    mux_luts = mux_into_luts(netlist, top)
     netlist_path.write_text(json.dumps(netlist))
     # a CCU2C carry cell is two LUT4s' worth of logic
     luts = cells.get("LUT4", 0) + 2 * cells.get("CCU2C", 0)
@@ -315,7 +310,6 @@ def synthesize(
         seed=best[1] if best else None,
         fmax_by_seed=by_seed,
         outreg_ffs=moved,
-        mux_lut_ffs=mux_luts,
     )
 
 
@@ -400,7 +394,5 @@ def result_table(r: SynthResult) -> str:
             rows.append(f"| Fmax by seed (MHz) | {runs} | {spread} | |")
     if r.outreg_ffs:
         rows.append(f"| flip-flops moved into DP16KD output registers | {r.outreg_ffs} | | |")
-    if r.mux_lut_ffs:
-        rows.append(f"| flip-flops behind a multiplexer LUT4 | {r.mux_lut_ffs} | | |")
     rows.append(f"| fits | {'yes' if r.fits() else 'NO'} | | |")
     return "\n".join(rows)
