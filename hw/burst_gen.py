@@ -2,7 +2,8 @@
 :func:`snowsim.model.dma.split_row` splits rows (beat-aligned, INCR, ends at the row's end,
 a 4 KiB boundary or ``max_burst_beats``), with the element masks of the burst's first and
 last beat and the buffer beat its data belongs to.  The walk runs up to two bursts ahead of
-the takes, into an output buffer whose head is presented, from flip-flops.
+the takes, into an output buffer whose head (or, while it is empty, the walk's burst) is
+presented.
 """
 
 from types import SimpleNamespace
@@ -285,7 +286,7 @@ class BurstGen(wiring.Component):
             ]
 
         # The descriptor is registered as it is before any of it is used (BURST_GEN_SETUP
-        # = 4, the last cycle the output buffer's): the raw registers r_* take the d_* inputs every cycle, with no enable and
+        # = 3): the raw registers r_* take the d_* inputs every cycle, with no enable and
         # nothing in front (the inputs come from a sequencer's head instruction, across the
         # die), and the handshake (``load``) drives one flip-flop.
         # The staging registers s_* then hold the descriptor and the per-row constants of
@@ -340,7 +341,7 @@ class BurstGen(wiring.Component):
         loaded = Signal()
         m.d.sync += [r.eq(getattr(self, f"d_{name}")) for name, r in raw.items()]
         m.d.sync += loaded.eq(self.load)
-        assert BURST_GEN_SETUP == 4
+        assert BURST_GEN_SETUP == 3
         nbytes = raw["row_bytes"]
         longer_than_page = nbytes > 4096
         m.d.sync += [
@@ -520,25 +521,27 @@ class BurstGen(wiring.Component):
         # The walk advances whenever it is active and the buffer is not full - flip-flops
         # only, so the take (`next`, the DMA side's late decision) never reaches the
         # walker's registers (Fmax: the take's enables were most of the routed late inputs
-        # at e773b0c) - and every burst it makes goes into the buffer, whose head is
-        # presented: the outputs and `valid` are flip-flops (Fmax: while the buffer was
-        # empty the walk's burst itself was presented, and the AW slice's data registers,
-        # behind its length's choice and masks, were late in 08b1a33's seed 1), so a
-        # descriptor's first burst is presented a cycle after the walk makes it
-        # (BURST_GEN_SETUP).  Then one burst a cycle: with the head taken every cycle the buffer holds one burst and the walk
-        # refills it in the same cycle; it fills up only while the takes wait.
+        # at e773b0c) - and its burst goes into the buffer unless it is taken in the same
+        # cycle.  The outputs present the buffer's head, or, while it is empty, the walk's
+        # burst (a bypass): the bursts are presented in order and each no later than
+        # without the buffer, and a take still presents the next burst in the next cycle,
+        # so every take happens in the same cycle as without it (no cycle changes; the walk
+        # runs up to two bursts ahead).
         # (each at its output's width: the length's Mux is as wide as rem1)
         walk_v = Cat(*(Value.cast(v)[: len(o)] for v, o in zip(walk_burst, outputs)))
         width = len(walk_v)
         head0, head1 = reg(width, "out0"), reg(width, "out1")  # the head, and the one after
         empty, full = Signal(init=1), Signal()  # holds 0 / 2 bursts (neither: 1)
         advance = active & ~full
-        m.d.comb += [Cat(*outputs).eq(head0), self.valid.eq(~empty)]
-        take = self.next & ~empty
+        m.d.comb += [
+            Cat(*outputs).eq(Mux(empty, walk_v, head0)),
+            self.valid.eq(~empty | active),
+        ]
+        take = self.next & self.valid
         with m.If(pending):  # a new descriptor: nothing of an earlier one is presented
             m.d.sync += [empty.eq(1), full.eq(0)]
         with m.Elif(empty):
-            with m.If(advance):
+            with m.If(advance & ~take):
                 m.d.sync += empty.eq(0)
         with m.Elif(~full):
             with m.If(advance & ~take):
