@@ -341,6 +341,8 @@ def _nextpnr(
             "--report",
             "report.json",
             "--detailed-timing-report",  # every endpoint's routed arrival (sim/routed.py)
+            "--sdf",  # every routed delay: the path into any register (sim/routed_paths.py)
+            "routed.sdf",
             "--seed",
             str(seed),
             "--speed",

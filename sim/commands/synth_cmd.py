@@ -63,7 +63,8 @@ def _args(p: argparse.ArgumentParser) -> None:
         help="ECP5: also estimate every register's path delay on the Yosys netlist and list "
         "the N slowest (sim/paths.py; seconds, for ranking what to pipeline) and, after "
         "place and route, the N latest registers by their routed arrivals with the late "
-        "inputs per module (sim/routed.py)",
+        "inputs per module (sim/routed.py) and the routed paths into the first ten of them, "
+        "hop by hop (sim/routed_paths.py)",
     )
     p.add_argument(
         "--buffers",
@@ -169,6 +170,12 @@ def run(args: argparse.Namespace) -> int:
             table += "\n\n" + routed_table(rows, freq, args.paths)
             table += "\n\n" + routed_module_table(rows, freq)
             table += "\n\n" + drivers_table(routed_drivers(report), args.paths)
+            from snowsim.sim.routed_paths import paths_report, routed_paths
+
+            # the routed path into each of the latest registers, hop by hop
+            table += "\n\n" + paths_report(
+                routed_paths(seed_dir / "routed.sdf"), freq, min(args.paths, 10)
+            )
     print(table)
     print(f"({result.seconds:.0f} s; logs and reports in {workdir})")
     write_json(args.json, {"config": cfg.to_dict(), "primitives": primitives, **result.to_dict()})

@@ -121,6 +121,7 @@ def test_a_seed_sweep_places_every_seed_and_reports_the_fastest(tmp_path, monkey
         seed = int(cmd[cmd.index("--seed") + 1])
         assert (cwd / "top.json").exists() and (cwd / "clock.lpf").exists()
         assert "--detailed-timing-report" in cmd  # the routed arrivals (sim/routed.py)
+        assert cmd[cmd.index("--sdf") + 1] == "routed.sdf"  # the paths (sim/routed_paths.py)
         runs.append((seed, cwd.name))
         used = {"TRELLIS_COMB": {"used": 20 + seed}, "TRELLIS_FF": {"used": 5}}
         report = {"utilization": used, "fmax": {"clk": {"achieved": fmax[seed]}}}
