@@ -103,7 +103,7 @@ class _Timing:
     def __init__(self, text: str):
         self.route: dict[tuple[str, str], tuple[tuple[str, str], float]] = {}
         self.arcs: dict[tuple[str, str], list[tuple[str, float]]] = {}
-        self.clock_out: dict[tuple[str, str], float] = {}
+        self.clock_out: dict[tuple[str, str], tuple[float, str]] = {}  # (delay, clock port)
         self.setup: dict[tuple[str, str], float] = {}
         cell = None
         for line in text.splitlines():
@@ -121,7 +121,7 @@ class _Timing:
                     src, dst, d = _unescape(m[1]), _unescape(m[2]), _max_ns(m.groups()[2:])
                     if _CLOCK_PORT.match(src):
                         key = (cell, dst)
-                        self.clock_out[key] = max(self.clock_out.get(key, d), d)
+                        self.clock_out[key] = max(self.clock_out.get(key, (d, src)), (d, src))
                     else:
                         self.arcs.setdefault((cell, dst), []).append((src, d))
             elif line.startswith("(SETUPHOLD") and cell is not None:
@@ -159,7 +159,7 @@ class _Timing:
                 continue
             best: tuple[float | None, tuple[str, str] | None, str] = (None, None, "")
             if p in self.clock_out:
-                best = (self.clock_out[p], None, "clock")
+                best = (self.clock_out[p][0], None, "clock")
             for src, d in self.arcs.get(p, []):
                 a = self.arrival[(cell, src)][0]
                 if a is not None and (best[0] is None or a + d > best[0]):
@@ -174,7 +174,8 @@ class _Timing:
         while p is not None:
             a, prev, kind = self.arrival[p]
             if kind == "clock":
-                out.append(Hop("clock", a, f"{p[0]}/CLK", f"{p[0]}/{p[1]}"))
+                clock_port = self.clock_out[p][1]
+                out.append(Hop("clock", a, f"{p[0]}/{clock_port}", f"{p[0]}/{p[1]}"))
                 break
             if prev is None:
                 break

@@ -71,7 +71,7 @@ def test_each_register_gets_its_latest_path_with_every_hop():
     assert q.arrival_ns == pytest.approx(0.52 + 0.9 + 0.24 + 0.1 + 0.01)
     assert [h.kind for h in q.hops] == ["clock", "route", "logic", "route"]
     assert [h.delay_ns for h in q.hops] == pytest.approx([0.52, 0.9, 0.24, 0.1])
-    assert q.hops[0].sink == "b_TRELLIS_FF_Q/Q"
+    assert (q.hops[0].source, q.hops[0].sink) == ("b_TRELLIS_FF_Q/CLK", "b_TRELLIS_FF_Q/Q")
     assert q.hops[2].source == "lut$1[0]/B"  # unescaped
     assert q.routing_ns == pytest.approx(1.0)
     assert q.logic_ns == pytest.approx(0.76)
