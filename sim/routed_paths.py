@@ -22,6 +22,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from snowsim.sim.routed import _FF_SUFFIX  # a flip-flop cell's name: <register>_TRELLIS_FF_Q...
+
 __all__ = ["Hop", "RoutedPath", "paths_report", "routed_paths"]
 
 # a clock input: what starts a path (clock to output) and what setup is checked against
@@ -31,7 +33,6 @@ _INTERCONNECT = re.compile(rf"\(INTERCONNECT (\S+) (\S+) {_DELAY} {_DELAY}\)")
 _IOPATH = re.compile(rf"\(IOPATH (\S+) (\S+) {_DELAY} {_DELAY}\)")
 _SETUP = re.compile(rf"\(SETUPHOLD \(posedge (\S+)\) \((?:posedge|negedge) (\S+)\) {_DELAY} ")
 _INSTANCE = re.compile(r"\(INSTANCE (.*)\)")
-_FF_SUFFIX = re.compile(r"_TRELLIS_FF_Q(_\d+)?$")
 
 
 def _unescape(name: str) -> str:
