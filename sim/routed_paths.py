@@ -102,6 +102,14 @@ class _Timing:
     """The SDF as a graph: routes into cell inputs, arcs through cells, setup checks."""
 
     def __init__(self, text: str):
+        unescaped = re.sub(r"\\.", "", text)
+        if not unescaped.lstrip().startswith("(DELAYFILE") or unescaped.count(
+            "("
+        ) != unescaped.count(")"):
+            raise ValueError(
+                "not a whole SDF file: it must be one (DELAYFILE ...) with every parenthesis "
+                "closed (is nextpnr still writing it?)"
+            )
         self.route: dict[tuple[str, str], tuple[tuple[str, str], float]] = {}
         self.arcs: dict[tuple[str, str], list[tuple[str, float]]] = {}
         self.clock_out: dict[tuple[str, str], tuple[float, str]] = {}  # (delay, clock port)

@@ -95,6 +95,14 @@ def test_needs_the_file_or_its_text():
         routed_paths("x.sdf", text=SDF)
 
 
+@pytest.mark.parametrize("cut", [0, 200, len(SDF) - 3])
+def test_a_cut_file_is_refused(cut):
+    """An SDF read while nextpnr still writes it ends early: refused, not read as a design
+    with fewer paths."""
+    with pytest.raises(ValueError, match="not a whole SDF file"):
+        routed_paths(text=SDF[:cut] if cut else "(CELL )")
+
+
 def test_synth_paths_prints_the_best_seeds_routed_paths(tmp_path, monkeypatch, capsys):
     """``snowsim synth --paths N`` after place and route: the estimate, the arrivals and
     the routed paths of the best seed's directory.  The generator and the tools are stood
