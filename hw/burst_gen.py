@@ -2,7 +2,8 @@
 :func:`snowsim.model.dma.split_row` splits rows (beat-aligned, INCR, ends at the row's end,
 a 4 KiB boundary or ``max_burst_beats``), with the element masks of the burst's first and
 last beat and the buffer beat its data belongs to.  The walk runs up to two bursts ahead of
-the takes, into an output buffer whose head is presented, from flip-flops.
+the takes, into an output buffer whose head (or, while it is empty, the walk's burst) is
+presented.
 """
 
 from types import SimpleNamespace
@@ -11,7 +12,6 @@ from amaranth import C, Cat, Const, Module, Mux, Signal, Value, signed, unsigned
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from snowsim.hw.fanout import replicas
 from snowsim.hw.select_update import select_update
 from snowsim.model.config import AcceleratorConfig
 from snowsim.model.latencies import BURST_GEN_SETUP
@@ -89,12 +89,7 @@ class BurstGen(wiring.Component):
         # cur to the next 4 KiB boundary, and, kept beside them so that the burst's length
         # is a choice between registers, near = to4k <= lim, rl = rem - lim - 1 and
         # r4k = rem - to4k - 1 (the row ends with this burst when rl < 0, or when near and
-        # r4k < 0).  rl is kept as rl_next = rl - lim, what it becomes after a burst of lim
-        # beats, beside r4k_next = r4k - lim, what rl becomes after a burst to the page's
-        # end, and near_next = to4k - 2 lim - 1, negative when the burst after a burst of
-        # lim beats is near: so that every case's next row_done and near are flip-flops'
-        # bits, no sum's (Fmax: r4k -> its sum -> a LUT and the case's PFUMX and L6MUX21 ->
-        # row_done, 08b1a33's seed 2).
+        # r4k < 0).
         # Only `active` is reset: every other register here is loaded with the descriptor
         # before it is read (a reset would only add to the reset's fan-out and to the
         # flip-flops' set/reset logic)
@@ -106,9 +101,7 @@ class BurstGen(wiring.Component):
         to4k = reg(range(page + 1), "to4k")
         rem1, to4k1 = reg(19, "rem1"), reg(range(page + 1), "to4k1")  # rem - 1, to4k - 1
         near = reg(1, "near")
-        rl_n, r4k = reg(signed(21), "rl_next"), reg(signed(21), "r4k")
-        r4k_n = reg(signed(21), "r4k_next")
-        near_n = reg(range(-2 * lim, page), "near_next")
+        rl, r4k = reg(signed(21), "rl"), reg(signed(21), "r4k")
         first = reg(1, "first")
         head = reg(max(lb, 1), "head")  # the row's byte offset within its first beat
         tail = reg(max(lb, 1), "tail")  # the row's end within its last beat (0: a full beat)
@@ -119,12 +112,9 @@ class BurstGen(wiring.Component):
             "rem_a": reg(19, "rem_a"),  # nb1_hi: rem without the carry c
             "rem_b": reg(19, "rem_b"),  # nb1_hi + 1
             "rem1_a": reg(19, "rem1_a"),  # nb1_hi - 1
-            "rl_a_neg": reg(1, "rl_a_neg"),  # rl_a = nb1_hi - lim - 1 < 0
-            "rl_b_neg": reg(1, "rl_b_neg"),  # rl_b = nb1_hi - lim < 0
-            "rln_a": reg(signed(21), "rln_a"),  # rl_a - lim
-            "rln_b": reg(signed(21), "rln_b"),  # rl_b - lim
+            "rl_a": reg(signed(21), "rl_a"),  # nb1_hi - lim - 1
+            "rl_b": reg(signed(21), "rl_b"),  # nb1_hi - lim
             "c_4k": reg(signed(21), "c_4k"),  # nb1 - (page + 1) * bus
-            "c_4kn": reg(signed(21), "c_4kn"),  # c_4k - lim * bus
             "nb_lo": reg(max(lb, 1), "nb_lo"),  # nb1 mod bus
             "nb_tail": reg(max(lb, 1), "nb_tail"),  # row_bytes mod bus
         }
@@ -162,10 +152,20 @@ class BurstGen(wiring.Component):
         ns_step, ns_estep = reg(32, "ns_step"), reg(24, "ns_estep")
 
         # the row ends with this burst: Mux(near, r4k < 0, rl < 0), kept as a flip-flop
-        # updated with near, rl and r4k (from the bits their next values are kept with),
-        # so that the advance's case decision - every walker register's enable - starts
-        # at flip-flops (Fmax)
+        # updated with near, rl and r4k (from their next values), so that the advance's
+        # case decision - every walker register's enable - starts at flip-flops (Fmax)
         row_done = reg(1, "row_done")
+
+        def walk(near_v, rl_v, r4k_v):  # near, rl and r4k take these values
+            return [
+                near.eq(near_v),
+                rl.eq(rl_v),
+                r4k.eq(r4k_v),
+                # the signs of the values as stored (21 bits)
+                row_done.eq(
+                    Mux(near_v, Value.cast(r4k_v)[len(r4k) - 1], Value.cast(rl_v)[len(rl) - 1])
+                ),
+            ]
 
         ones = (1 << e) - 1
         first_bits = Cat(*[(i * eb) >= head for i in range(e)])
@@ -262,13 +262,13 @@ class BurstGen(wiring.Component):
             #   rl   = rem - lim - 1
             #   r4k  = rem - to4k - 1   = (addr[:12] + nb1 - (page + 1) * bus) >> lb
             # rem, rem1 and rl are choices by c (given, with the tail) between per-row
-            # constants (rl as rl_next, the constants kept less lim, and its sign as a
-            # flag of each), and the row ends within a page (r4k < 0) exactly when
+            # constants, and the row ends within a page (r4k < 0) exactly when
             # addr[:12] + row_bytes <= 4096: d, given with near (n): no carry chain ends in
             # row_done or rl (Fmax)
             off = low(addr)
             x = addr[lb:12]
             c, n = f.c, f.n
+            rl_v = Mux(c, k["rl_b"], k["rl_a"])
             return [
                 cur.eq(Cat(C(0, lb), addr[lb:])),
                 rem.eq(Mux(c, k["rem_b"], k["rem_a"])),
@@ -276,11 +276,9 @@ class BurstGen(wiring.Component):
                 to4k.eq(page - x),
                 to4k1.eq(page - 1 - x),
                 near.eq(n),
-                near_n.eq(page - 2 * lim - 1 - x),
-                rl_n.eq(Mux(c, k["rln_b"], k["rln_a"])),
+                rl.eq(rl_v),
                 r4k.eq((addr[:12] + k["c_4k"]) >> lb),
-                r4k_n.eq((addr[:12] + k["c_4kn"]) >> lb),
-                row_done.eq(Mux(n, f.d, Mux(c, k["rl_b_neg"], k["rl_a_neg"]))),
+                row_done.eq(Mux(n, f.d, rl_v[-1])),
                 first.eq(1),
                 head.eq(off),
                 tail.eq(f.tail),
@@ -288,10 +286,9 @@ class BurstGen(wiring.Component):
             ]
 
         # The descriptor is registered as it is before any of it is used (BURST_GEN_SETUP
-        # = 4, its last cycle the output buffer's): the raw registers r_* take the d_*
-        # inputs every cycle, with no enable and nothing in front (the inputs come from a
-        # sequencer's head instruction, across the die), and the handshake (``load``)
-        # drives one flip-flop.
+        # = 3): the raw registers r_* take the d_* inputs every cycle, with no enable and
+        # nothing in front (the inputs come from a sequencer's head instruction, across the
+        # die), and the handshake (``load``) drives one flip-flop.
         # The staging registers s_* then hold the descriptor and the per-row constants of
         # its row length (one carry chain each), so that the walkers' load and the
         # row-start arithmetic (one carry chain) start from registers.
@@ -309,10 +306,7 @@ class BurstGen(wiring.Component):
             "s_nb1m": (unsigned(19), -1),
             "s_c_l": (signed(21), bus - 1 - (lim + 1) * bus),
             "s_c_l1": (signed(21), bus - 1 - lim * bus),
-            "s_c_ln": (signed(21), bus - 1 - (2 * lim + 1) * bus),
-            "s_c_l1n": (signed(21), bus - 1 - 2 * lim * bus),
             "s_c_4k": (signed(21), bus - 1 - (page + 1) * bus),
-            "s_c_4kn": (signed(21), bus - 1 - (page + 1 + lim) * bus),
         }
         s_len = {
             name: Signal(shape, name=name, reset_less=True, init=Const(k, shape).value)
@@ -337,7 +331,7 @@ class BurstGen(wiring.Component):
         # ORed at the load (Fmax: the three tests and their OR into one flip-flop, 6.6 ns
         # of routing from the raw registers, was a critical path)
         s_zero = [reg(1, f"s_zero_{name}") for name in ("rows", "planes", "bytes")]
-        pending = Signal(attrs={"keep": 1})  # beside its copies (replicas)
+        pending = Signal()
         raw = {  # every d_* input, registered as it is
             # no reset either: they hold the inputs of a cycle ago, whatever the state
             name[2:]: Signal(len(getattr(self, name)), name=f"r_{name[2:]}", reset_less=True)
@@ -347,7 +341,7 @@ class BurstGen(wiring.Component):
         loaded = Signal()
         m.d.sync += [r.eq(getattr(self, f"d_{name}")) for name, r in raw.items()]
         m.d.sync += loaded.eq(self.load)
-        assert BURST_GEN_SETUP == 4
+        assert BURST_GEN_SETUP == 3
         nbytes = raw["row_bytes"]
         longer_than_page = nbytes > 4096
         m.d.sync += [
@@ -401,12 +395,9 @@ class BurstGen(wiring.Component):
             "rem_a": s_nb1 >> lb,
             "rem_b": s_nb2 >> lb,
             "rem1_a": s_nb1m >> lb,
-            "rl_a_neg": s_c_l[-1],
-            "rl_b_neg": s_c_l1[-1],
-            "rln_a": s_len["s_c_ln"] >> lb,
-            "rln_b": s_len["s_c_l1n"] >> lb,
+            "rl_a": s_c_l >> lb,
+            "rl_b": s_c_l1 >> lb,
             "c_4k": s_c_4k,
-            "c_4kn": s_len["s_c_4kn"],
             "nb_lo": low(s_nb1),
             "nb_tail": s_tail,
         }
@@ -476,14 +467,7 @@ class BurstGen(wiring.Component):
             rem1.eq(rem1 - to4k),
             to4k.eq(page),
             to4k1.eq(page - 1),
-            # near: page <= lim; rl = r4k - lim and r4k -= page, so that the row ends
-            # with the next burst when r4k - lim < 0 either way (lim = page when near)
-            near.eq(C(page <= lim)),
-            near_n.eq(page - 2 * lim - 1),
-            rl_n.eq(r4k_n - lim),
-            r4k.eq(r4k - page),
-            r4k_n.eq(r4k_n - page),
-            row_done.eq(r4k_n[-1]),
+            *walk(C(page <= lim), r4k - lim, r4k - page),
         ]
         by_lim = [
             first.eq(0),
@@ -493,11 +477,7 @@ class BurstGen(wiring.Component):
             rem1.eq(rem1 - lim),
             to4k.eq(to4k - lim),
             to4k1.eq(to4k1 - lim),
-            # near: to4k - lim <= lim; rl -= lim; r4k stays
-            near.eq(near_n[-1]),
-            near_n.eq(near_n - lim),
-            rl_n.eq(rl_n - lim),
-            row_done.eq(Mux(near_n[-1], r4k[-1], rl_n[-1])),
+            *walk(to4k <= 2 * lim, rl - lim, r4k),
         ]
         # The next row and the next plane are one case (next_any): either way the row
         # starting now is ns_addr's, with the flags of its kind (a FF choice by last_row),
@@ -541,26 +521,27 @@ class BurstGen(wiring.Component):
         # The walk advances whenever it is active and the buffer is not full - flip-flops
         # only, so the take (`next`, the DMA side's late decision) never reaches the
         # walker's registers (Fmax: the take's enables were most of the routed late inputs
-        # at e773b0c) - and every burst it makes goes into the buffer, whose head is
-        # presented: the outputs and `valid` are flip-flops (Fmax: while the buffer was
-        # empty the walk's burst itself was presented, and the AW slice's data registers,
-        # behind its length's choice and masks, were late in 08b1a33's seed 1), so a
-        # descriptor's first burst is presented a cycle after the walk makes it
-        # (BURST_GEN_SETUP).  Then one burst a cycle: with the head taken every cycle the
-        # buffer holds one burst and the walk refills it in the same cycle; it fills up
-        # only while the takes wait.
+        # at e773b0c) - and its burst goes into the buffer unless it is taken in the same
+        # cycle.  The outputs present the buffer's head, or, while it is empty, the walk's
+        # burst (a bypass): the bursts are presented in order and each no later than
+        # without the buffer, and a take still presents the next burst in the next cycle,
+        # so every take happens in the same cycle as without it (no cycle changes; the walk
+        # runs up to two bursts ahead).
         # (each at its output's width: the length's Mux is as wide as rem1)
         walk_v = Cat(*(Value.cast(v)[: len(o)] for v, o in zip(walk_burst, outputs)))
         width = len(walk_v)
         head0, head1 = reg(width, "out0"), reg(width, "out1")  # the head, and the one after
         empty, full = Signal(init=1), Signal()  # holds 0 / 2 bursts (neither: 1)
         advance = active & ~full
-        m.d.comb += [Cat(*outputs).eq(head0), self.valid.eq(~empty)]
-        take = self.next & ~empty
+        m.d.comb += [
+            Cat(*outputs).eq(Mux(empty, walk_v, head0)),
+            self.valid.eq(~empty | active),
+        ]
+        take = self.next & self.valid
         with m.If(pending):  # a new descriptor: nothing of an earlier one is presented
             m.d.sync += [empty.eq(1), full.eq(0)]
         with m.Elif(empty):
-            with m.If(advance):
+            with m.If(advance & ~take):
                 m.d.sync += empty.eq(0)
         with m.Elif(~full):
             with m.If(advance & ~take):
@@ -581,18 +562,11 @@ class BurstGen(wiring.Component):
         with m.If(empty | self.next):
             m.d.sync += head0.eq(Mux(full, head1, walk_v))
 
-        # the load's registers in four groups, each selected by a copy of `pending` of its
-        # own (Fmax: `pending` -> 2.5 to 3.4 ns -> row_done's logic, 08b1a33's seeds 1, 3, 4)
-        copies = replicas(m, loaded, 4, "pending_k", reset_less=False)
-        size = -(-len(load) // len(copies))
-        load_cases = [
-            (copy, False, load[i * size : (i + 1) * size]) for i, copy in enumerate(copies)
-        ]
         select_update(
             m,
             advance,  # the walk makes its next burst
             [
-                *load_cases,
+                (pending, False, load),
                 (in_row & near, True, to_page),
                 (in_row & ~near, True, by_lim),
                 (to_row | to_plane, True, next_any),

@@ -199,7 +199,7 @@ class DmaWrite(wiring.Component):
         # sixty-odd enables are flip-flops' LUTs, not the handshake's (Fmax: AWVALID &
         # AWREADY -> 4.4 ns across the die -> these enables was the critical path of
         # d6781f8's seeds 4 and 6 and of the ecp5 preset's seed 1)
-        load_fields = free & (wq.r_rdy | nx_v | aw.o_valid_copy)
+        load_fields = free & (wq.r_rdy | nx_v | aw.o_valid)
         takes_nx = free & ~wq.r_rdy & nx_v  # nx goes straight to the current burst
         takes_new = free & ~wq.r_rdy & ~nx_v  # ... or the AW does (when it fires)
         m.d.sync += [nx_v.eq(aw_fire & ~takes_new), nx_r.eq(new)]

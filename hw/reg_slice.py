@@ -43,32 +43,28 @@ class RegSlice(wiring.Component):
                 "o_valid": Out(1),
                 "o_ready": In(1),
                 "o_data": Out(width),
-                "o_valid_copy": Out(1),
                 "empty": Out(1),
             }
         )
 
     def elaborate(self, platform):
         m = Module()
-        o_v, s_v = Signal(attrs={"keep": 1}), Signal()
-        # o_valid again, a flip-flop of its own for a second group of loads (kept apart)
-        o_v2 = Signal(name="o_valid_copy_r", attrs={"keep": 1})
+        o_v, s_v = Signal(), Signal()
         # data registers: read only while their valid flag (reset) is set
         o_d = Signal(self.width, reset_less=True)
         s_d = Signal(self.width, reset_less=True)
         m.d.comb += [
             self.i_ready.eq(~s_v),
             self.o_valid.eq(o_v),
-            self.o_valid_copy.eq(o_v2),
             self.o_data.eq(o_d),
             self.empty.eq(~o_v & ~s_v),
         ]
         take = self.i_valid & ~s_v
         with m.If(~o_v | self.o_ready):  # the output register is free this cycle
             with m.If(s_v):  # (no input is taken while the skid is full)
-                m.d.sync += [o_d.eq(s_d), o_v.eq(1), o_v2.eq(1), s_v.eq(0)]
+                m.d.sync += [o_d.eq(s_d), o_v.eq(1), s_v.eq(0)]
             with m.Else():
-                m.d.sync += [o_d.eq(self.i_data), o_v.eq(take), o_v2.eq(take)]
+                m.d.sync += [o_d.eq(self.i_data), o_v.eq(take)]
         with m.Elif(~s_v):
             # the output stalls with the skid empty: the skid takes the input whether or
             # not it is valid (it is read only once s_v is set), so that its data enable

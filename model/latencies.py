@@ -43,8 +43,8 @@ FILL_LATENCY = 2
 #: The burst generator (hw/burst_gen.py) presents a descriptor's first burst this many
 #: cycles after the descriptor handshake: the descriptor is registered as it is (1), then
 #: with the per-row constants of its row length (1), then its first row's burst arithmetic
-#: (1), then the generator's output register, from which every burst is presented (1).
-BURST_GEN_SETUP = 4
+#: (1).
+BURST_GEN_SETUP = 3
 #: A burst taken from the generator is driven on AR / AW from a register slice
 #: (hw/reg_slice.py) the cycle after, so that the bus's ready does not reach the
 #: generator's registers.  A burst counts towards the in-flight limits from that take.
