@@ -102,10 +102,9 @@ class _Timing:
     """The SDF as a graph: routes into cell inputs, arcs through cells, setup checks."""
 
     def __init__(self, text: str):
-        unescaped = re.sub(r"\\.", "", text)
-        if not unescaped.lstrip().startswith("(DELAYFILE") or unescaped.count(
-            "("
-        ) != unescaped.count(")"):
+        bare = re.sub(r"\\.", "", text)  # escaped characters are names', not the file's
+        whole = bare.lstrip().startswith("(DELAYFILE") and bare.count("(") == bare.count(")")
+        if not whole:
             raise ValueError(
                 "not a whole SDF file: it must be one (DELAYFILE ...) with every parenthesis "
                 "closed (is nextpnr still writing it?)"
