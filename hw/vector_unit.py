@@ -111,7 +111,7 @@ class VectorUnit(wiring.Component):
         )
 
     def _act(self, m: Module, name: str, x, lane: int):
-        """Pipelined activation of the registered operand ``x``: result 4 registers later."""
+        """Pipelined activation of the registered operand ``x``: result 5 registers later."""
         p = pwl(name, self.cfg)
         d = self.cfg.data_bits
         span = p.hi - p.lo
@@ -143,16 +143,16 @@ class VectorUnit(wiring.Component):
         m.d.sync += [base.eq(knots[i]), lt_b.eq(lt), ge_b.eq(ge)]
         mul = m.submodules[f"{tag}_mul"] = PipelinedMultiplier(signed(d + 2), p.fbits)
         m.d.comb += [mul.a.eq(slope), mul.b.eq(u[: p.fbits])]
-        # stage C: multiply (the multiplier's product register)
-        prod = Signal(signed(d + 3 + p.fbits), name=f"{tag}_p")
-        m.d.comb += prod.eq(mul.p)
-        base_c = Signal(signed(d + 1), reset_less=True)
-        lt_c, ge_c = Signal(reset_less=True), Signal(reset_less=True)
-        m.d.sync += [
-            base_c.eq(base),
-            lt_c.eq(lt_b),
-            ge_c.eq(ge_b),
-        ]
+        # stage C: multiply (the multiplier's product register); stage P: the product again,
+        # in a flip-flop of the fabric, so that the route out of the hard multiplier ends in
+        # a register, not in the add's carry chain (Fmax: the multiplier -> 4.4 to 5.0 ns
+        # -> the add -> `tanh*_y`, 7.4 to 8.2 ns, led the `ecp5` preset's seed 1 after its
+        # vMAC products at 08b1a33)
+        prod = Signal(signed(d + 3 + p.fbits), name=f"{tag}_p", reset_less=True)
+        m.d.sync += prod.eq(mul.p)
+        base_c = delayed(m, base, 2, f"{tag}_base", reset_less=True)
+        lt_c = delayed(m, lt_b, 2, f"{tag}_lt", reset_less=True)
+        ge_c = delayed(m, ge_b, 2, f"{tag}_ge", reset_less=True)
         # stage D: add, saturate outside the range
         y = Signal(signed(d), name=f"{tag}_y", reset_less=True)
         m.d.sync += y.eq(Mux(lt_c, p.knots[0], Mux(ge_c, p.knots[-1], base_c + (prod >> p.fbits))))
@@ -206,7 +206,6 @@ class VectorUnit(wiring.Component):
                 m.d.sync += busy.eq(1)
         with m.If(empty_done != 0):
             m.d.sync += empty_done.eq(empty_done - 1)
-        m.d.comb += self.done.eq(0)
 
         # issue one position per cycle; its reads follow a cycle later (VEC_ADDRESS), from
         # the window walkers (below) and the b walker's registered copy
@@ -376,13 +375,14 @@ class VectorUnit(wiring.Component):
         p_pair = delayed(m, pair, VEC_ADDRESS + BUFFER_READ_LATENCY, "p_pair")
         e1_pair = delayed(m, p_pair, 1, "e_pair")  # with the E1 registers
         # ... and of the position whose result register loads this cycle
-        q = {k: delayed(m, v, VEC_STAGES - 1, k) for k, v in p.items()}
+        q = {k: delayed(m, v, VEC_STAGES - 1, k) for k, v in p.items() if k != "p_final"}
+        final_e = delayed(m, p["p_final"], VEC_STAGES - 2, "final_e")  # the last, at E5
         q_valid, q_first, q_write = q["p_valid"], q["p_first"], q["p_write"]
         # the result register's last update: a position loaded it (was_valid), the first of
         # its window (was_first)
         was_valid, was_first = Signal(), Signal()
         m.d.sync += [was_valid.eq(q_valid), was_first.eq(q_first)]
-        q_final, q_dst = q["p_final"], q["p_dst"]
+        q_dst = q["p_dst"]
         av = data.View(lanes, self.rd_a.data)
         bv = data.View(lanes, self.rd_b.data)
         # MAXPOOL's first position does not read it.  The buffer's write data; each lane
@@ -399,7 +399,7 @@ class VectorUnit(wiring.Component):
             fits = (top == 0) | (top == (1 << len(top)) - 1)
             return Mux(fits, v[:d].as_signed(), Mux(v[-1], lo, hi))
 
-        assert VEC_STAGES == 6, "the lane pipeline below is built for 6 stages"
+        assert VEC_STAGES == 7, "the lane pipeline below is built for 7 stages"
         for lane in range(n):
             # E1: operands
             # data registers without reset (what they hold is used under q_valid)
@@ -430,21 +430,27 @@ class VectorUnit(wiring.Component):
                     Mux(is_op[VecOp.SUB], sub_s, Mux(pick_y, y2, Mux(zero, 0, x2))),
                 )
             )
-            # the product of the operands x and y: its own operand registers are x's and y's
+            # the product of the operands x and y: the multiplier's operand registers take
+            # copies of x and y (E1), each beside the multiplier, not the vector buffer's
+            # read data (Fmax: the buffer's block RAM -> 6.4 ns across the die -> the
+            # multiplier led the `ecp5` preset's seed 1 after the activations at 08b1a33)
+            xm = Signal(signed(d), name=f"xm{lane}", reset_less=True, attrs={"keep": 1})
+            ym = Signal(signed(d), name=f"ym{lane}", reset_less=True, attrs={"keep": 1})
+            m.d.sync += [xm.eq(av[lane]), ym.eq(bv[lane])]
             mul_e = m.submodules[f"mul{lane}"] = PipelinedMultiplier(signed(d), signed(d))
-            m.d.comb += [mul_e.a.eq(av[lane]), mul_e.b.eq(bv[lane])]
-            prod = mul_e.p
-            # E3: round the product; E4: saturate it (the add's carry chain and the
-            # saturation's LUTs in stages of their own: the result waits for E5 anyway)
+            m.d.comb += [mul_e.a.eq(xm), mul_e.b.eq(ym)]
+            prod = mul_e.p  # E3
+            # E4: round the product; E5: saturate it (the add's carry chain and the
+            # saturation's LUTs in stages of their own: the result waits for E6 anyway)
             rounded = Signal(signed(len(prod) + 1 - fb), name=f"mulr{lane}", reset_less=True)
             m.d.sync += rounded.eq((prod + (1 << (fb - 1))) >> fb)
             mul = Signal(signed(d), name=f"mulq{lane}", reset_less=True)
             m.d.sync += mul.eq(sat(rounded))
-            # E2..E5: activations
+            # E2..E6: activations
             sig_y = self._act(m, "sigmoid", x, lane)
             tanh_y = self._act(m, "tanh", x, lane)
-            # align everything to E5
-            simple4 = delayed(m, simple, 1, f"simple{lane}", reset_less=True)
+            # align everything to E6
+            simple4 = delayed(m, simple, 2, f"simple{lane}", reset_less=True)
             simple5 = delayed(m, simple4, 1, f"simple4_{lane}", reset_less=True)
             # MAXPOOL's "the new value beats the running maximum" (simple5 > res), compared
             # a cycle ahead so that the result register's enable is a LUT of flip-flops, not
@@ -458,7 +464,7 @@ class VectorUnit(wiring.Component):
                 beats_prev.eq(_biased(simple4) > _biased(simple5)),
             ]
             greater = Mux(~was_valid, beats_res, Mux(was_first, beats_prev, beats_res & beats_prev))
-            mul5 = delayed(m, mul, 1, f"mulq{lane}", reset_less=True)
+            mul5 = delayed(m, mul, 1, f"mulq{lane}", reset_less=True)  # E6
             r = Signal(signed(d), name=f"r{lane}")
             keep = is_op[VecOp.MAXPOOL] & ~q_first & ~greater  # the running maximum stays
             m.d.comb += r.eq(
@@ -472,16 +478,28 @@ class VectorUnit(wiring.Component):
                     ),
                 )
             )
-            # E6: the result register
+            # E7: the result register
             with m.If(q_valid):
                 m.d.sync += [res[lane].eq(r), res_k.eq(r)]
         # stage 2: write
-        w_en, w_final, w_dst = Signal(), Signal(), Signal(16)
-        m.d.sync += [w_en.eq(q_write), w_final.eq(q_final), w_dst.eq(q_dst)]
+        w_en, w_dst = Signal(), Signal(16)
+        m.d.sync += [w_en.eq(q_write), w_dst.eq(q_dst)]
+        # `done` (with the last write, or when empty_done reaches 1) from two flip-flops in
+        # a row, the first set a cycle ahead: the last position a stage before the result
+        # register, or a take without positions that finds empty_done at 0 (it is 2 the
+        # cycle after, 1 the next), so that the route from the lanes to the engine's
+        # completion-order queue can take a register on its way (Fmax: the engine's
+        # `vec_done` -> 4.2 ns across the die -> the order queue led the `ecp5` preset's
+        # seed 2 at 08b1a33)
+        done_a, done_b = Signal(name="done_a"), Signal(name="done_b")
+        m.d.sync += [
+            done_a.eq(final_e | (self.valid & self.ready & self.pre.empty & (empty_done == 0))),
+            done_b.eq(done_a),
+        ]
         m.d.comb += [
             self.wr.en.eq(w_en),
             self.wr.addr.eq(w_dst),
             self.wr.data.eq(res),
-            self.done.eq(w_final | (empty_done == 1)),
+            self.done.eq(done_b),
         ]
         return m

@@ -85,10 +85,16 @@ MAC_OPERAND_SELECT = 1
 #: with a registered step and a choice by the registered case of the cycle before (Fmax:
 #: the walkers' sums and their six cases' AND-OR were late in every `tiny` run).
 MAC_MAPS_ADDRESS = 1
+#: A vMAC's product is registered twice: in the hard multiplier's output register, then in a
+#: flip-flop of the fabric before the accumulate's add (Fmax: the route from the multiplier
+#: to the add, 6.2 ns, led the `ecp5` preset's seed 1).
+MAC_PRODUCT_REGISTER = 1
 #: From the last MAC issue of a non-draining instruction to its completion: the sums are
-#: valid (address stage, buffer read, operand select, operands, products, accumulate) and
-#: written back to the accumulator memory.
-MAC_ACC_DONE = MAC_MAPS_ADDRESS + BUFFER_READ_LATENCY + MAC_OPERAND_SELECT + 3
+#: valid (address stage, buffer read, operand select, operands, products, the product
+#: register, accumulate) and written back to the accumulator memory.
+MAC_ACC_DONE = (
+    MAC_MAPS_ADDRESS + BUFFER_READ_LATENCY + MAC_OPERAND_SELECT + 3 + MAC_PRODUCT_REGISTER
+)
 #: From the last MAC issue of a draining instruction to the write of its first vector word
 #: is MAC_DRAIN_DONE + 1 (sums valid MAC_ACC_DONE, capture, bias/round stage, two shift
 #: stages - the shift's low bits, then its high bits - and two saturation stages - the
@@ -96,9 +102,10 @@ MAC_ACC_DONE = MAC_MAPS_ADDRESS + BUFFER_READ_LATENCY + MAC_OPERAND_SELECT + 3
 #: of the n_cu * n_vmac words.
 MAC_DRAIN_DONE = MAC_ACC_DONE + 5
 #: Registers in the vector unit from the buffer's read data to the result register: operands
-#: (1), single-adder ops / product / activation clamp (1), product rounding / activation ROM
-#: (1), activation multiply (1), activation add (1), result (1).
-VEC_STAGES = 6
+#: (1), single-adder ops / the product's operands / activation clamp (1), product /
+#: activation ROM (1), product rounding / activation multiply (1), product saturation /
+#: the activation product in a register of the fabric (1), activation add (1), result (1).
+VEC_STAGES = 7
 #: A position's read addresses reach the vector buffer a cycle after its issue: the window
 #: walkers run a cycle behind the loop counters, each a sum with a registered step and a
 #: choice by the registered case of the cycle before (Fmax: the walkers were late in every

@@ -7,16 +7,20 @@ from hypothesis import strategies as st
 
 from snowsim.hw.vmac import VMac
 from snowsim.model.config import PRESETS
+from snowsim.model.latencies import MAC_PRODUCT_REGISTER
 
 CFG = PRESETS["tiny"]
 N, D, A = CFG.n_lanes, CFG.data_bits, CFG.acc_bits
 LO, HI = -(1 << (D - 1)), (1 << (D - 1)) - 1
 OPERAND = st.integers(LO, HI)
+#: cycles from the operands to valid / first: the operand and product registers, less one
+CTL = 1 + MAC_PRODUCT_REGISTER
 
 
 def run(sums, inits, cfg=CFG):
     """Feed each sum's (x, w) pairs back to back, ``first`` on each sum's first product;
-    return the accumulators read after each sum's last product (2 cycles after it)."""
+    return the accumulators read after each sum's last product (``CTL + 1`` cycles after
+    its operands)."""
     dut = VMac(cfg)
     stream = []  # (x, w, first, init, last)
     for pairs, init in zip(sums, inits):
@@ -25,27 +29,27 @@ def run(sums, inits, cfg=CFG):
     results = []
 
     async def tb(ctx):
-        pending = []  # controls of the operands presented 2 cycles ago
-        for cycle in range(len(stream) + 3):
+        pending = []  # controls of the operands presented CTL + 1 cycles ago
+        for cycle in range(len(stream) + CTL + 2):
             if cycle < len(stream):
                 x, w, *_ = stream[cycle]
                 ctx.set(dut.x, x)
                 ctx.set(dut.w, w)
-            # valid and first a cycle after their operands, init a cycle after them
-            if cycle >= 1 and cycle - 1 < len(stream):
-                _, _, first, _, _ = stream[cycle - 1]
+            # valid and first CTL cycles after their operands, init a cycle after them
+            if cycle >= CTL and cycle - CTL < len(stream):
+                _, _, first, _, _ = stream[cycle - CTL]
                 ctx.set(dut.valid, 1)
                 ctx.set(dut.first, first)
             else:
                 ctx.set(dut.valid, 0)
-            if cycle >= 2 and cycle - 2 < len(stream):
-                _, _, _, init, last = stream[cycle - 2]
+            if cycle >= CTL + 1 and cycle - CTL - 1 < len(stream):
+                _, _, _, init, last = stream[cycle - CTL - 1]
                 ctx.set(dut.init, init)
                 pending.append(last)
             else:
                 pending.append(False)
             await ctx.tick()
-            # the accumulators now hold the sum that ended with the product of cycle - 2
+            # the accumulators now hold the sum that ended with the operands of cycle - CTL - 1
             if pending[-1]:
                 results.append([ctx.get(dut.acc[lane]) for lane in range(cfg.n_lanes)])
 
