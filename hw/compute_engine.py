@@ -995,12 +995,12 @@ class ComputeEngine(wiring.Component):
         clear = replicas(m, c4.clear, nvm, "clear")  # c5.clear, a copy per vMAC
         # and each vMAC's accumulator and bias memory controls: c3.acc_row (read), c7's
         # write-back (its enable reset: no write in the cycle after a reset) and
-        # c5.bias_addr, each memory's own copy (Fmax: the write-back's enable, one LUT from
+        # c4.bias_addr, each memory's own copy (Fmax: the write-back's enable, one LUT from
         # ctl6_valid to every accumulator block RAM, was 3.4 ns across the die at 8 lanes)
         acc_ra = replicas(m, c2.acc_row, nvm, "acc_ra")
         acc_wa = replicas(m, c6.acc_row, nvm, "acc_wa")
         acc_we = replicas(m, writes_back(c6), nvm, "acc_we", reset_less=False)
-        bias_ra = replicas(m, c4.bias_addr, nvm, "bias_ra")
+        bias_ra = replicas(m, c3.bias_addr, nvm, "bias_ra")
         for c in range(ncu):
             word = Array(maps_rp[c].data[k * d : (k + 1) * d] for k in range(e))
             # the element, selected from the word into a register (t+3): the multipliers'
@@ -1048,8 +1048,12 @@ class ComputeEngine(wiring.Component):
                 m.d.comb += [b_rp[c][v].addr.eq(bias_ra[i]), b_rp[c][v].en.eq(1)]
 
         # ---- drain chain: capture in t+7, requantise, one vector word per cycle ---------
-        # `bias`: the bias plus the rounding constant, added as the sums are captured (the
-        # constant from the shift, registered a cycle ahead), so stage 1 is one add
+        # `bias`: the bias plus the rounding constant, added into a register of its own
+        # (`brnd`, per chain word) the cycle before the sums are captured - the bias word is
+        # read a cycle ahead for it, the constant comes from the shift in c6 -, so that the
+        # capture takes a register and stage 1 is one add (Fmax: the constant -> 3.7 ns ->
+        # the add -> the capture's choice -> the chain, 7.7 ns, led the `ecp5` preset at
+        # f099326 after the W FIFO)
         entry = data.StructLayout(
             {
                 "acc": accs,
@@ -1068,11 +1072,11 @@ class ComputeEngine(wiring.Component):
         capture = Signal()  # c7.valid & c7.last & c7.drain, registered from c6's
         m.d.sync += capture.eq(capture_n)
         shifting = Signal()  # left != 0
-        # round half up: 2**(shift-1), with c7; a copy per chain word (each feeds its
+        # round half up: 2**(shift-1), with c6; a copy per chain word (each feeds its
         # word's n_lanes bias adds)
         rnd = replicas(
             m,
-            Mux(c6.shift == 0, 0, (Const(1, unsigned(a)) << c6.shift) >> 1).as_unsigned()[:a],
+            Mux(c5.shift == 0, 0, (Const(1, unsigned(a)) << c5.shift) >> 1).as_unsigned()[:a],
             words,
             "rnd",
         )
@@ -1093,12 +1097,14 @@ class ComputeEngine(wiring.Component):
             c, v = divmod(j, nv)
             off = Mux(c7.pm, c * c7.stride + v, c * nv + v)
             captured = Signal.like(chain[j], name=f"chain{j}_in")
+            brnd = Signal(entry["bias"].shape, name=f"brnd{j}", reset_less=True)
+            m.d.sync += [
+                brnd[lane].eq(data.View(biases, b_rp[c][v].data)[lane] + rnd[j])
+                for lane in range(n)
+            ]
             m.d.comb += [
                 captured.acc.eq(acc[c][v]),
-                *[
-                    captured.bias[lane].eq(data.View(biases, b_rp[c][v].data)[lane] + rnd[j])
-                    for lane in range(n)
-                ],
+                captured.bias.eq(brnd),
                 captured.valid.eq(c7.cu_valid[c]),
                 captured.addr.eq(c7.out_base + off),
                 captured.relu.eq(c7.relu),
@@ -1218,9 +1224,10 @@ class ComputeEngine(wiring.Component):
             m.d.comb += [vwp.en.eq(s3_valid), vwp.addr.eq(s3_addr), vwp.data.eq(s3)]
         if checks(platform):  # the co-simulation's proof that no buffer relies on a collision
             # maps and weights are read every cycle, used when a MAC issues (the maps in
-            # stage 0, the weights in stage 1); the bias word in stage 5, used when a
-            # draining step's sums are captured (stage 7)
-            capture_next = c5.valid & c5.last & c5.drain
+            # stage 0, the weights in stage 1); the bias word in stage 4, used when a
+            # draining step's sums are captured (stage 7, added to the rounding constant
+            # in stage 6)
+            capture_next = c4.valid & c4.last & c4.drain
             hits = [collision(vwp, store_port), collision(vwp, va), collision(vwp, vb, vu.b_used)]
             for c in range(ncu):
                 hits.append(collision(maps_wp[c], maps_rp[c], ca.valid))
