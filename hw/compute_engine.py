@@ -6,14 +6,14 @@ cycle rules the timing model counts.
 MAC pipeline, for an issue in cycle ``t-1``: the maps address (its walkers run a cycle
 behind the loop registers) and the issue's control registered (``t``, ``MAC_MAPS_ADDRESS``),
 the maps read (``t``, its word in the block RAM's output register in ``t+2``:
-:mod:`~snowsim.hw.read_port`), the lanes' element selected from
-it into a register (``t+2``), the weights read (``t+1``, in the output register in ``t+3``),
-operands registered (``t+3``), products registered (``t+4``, in the hard multiplier) and
-again (``t+5``, in the fabric), accumulators updated (``t+6``), sums valid in ``t+7``
-(operands to accumulators: one :class:`~snowsim.hw.vmac.VMac` per CU and vMAC) — written
-back to the accumulator memory (whose row was read in ``t+3``, is in its output register in
-``t+5`` and becomes the start value registered for ``t+6``; rows the four steps ahead write
-back are forwarded), or
+:mod:`~snowsim.hw.read_port`), the word copied into a register beside each vMAC (``t+2``)
+and the lanes' element selected from the copy into a register (``t+3``), the weights read
+(``t+1``, in the output register in ``t+3``, copied beside their vMAC), operands registered
+(``t+4``), products registered (``t+5``, in the hard multiplier) and again (``t+6``, in the
+fabric), accumulators updated (``t+7``), sums valid in ``t+8`` (operands to accumulators:
+one :class:`~snowsim.hw.vmac.VMac` per CU and vMAC) — written back to the accumulator memory
+(whose row was read in ``t+4``, is in its output register in ``t+6`` and becomes the start
+value registered for ``t+7``; rows the four steps ahead write back are forwarded), or
 captured by the drain chain, which requantises (bias and round half up, the shift in two
 stages, saturation and ReLU in two: five register stages) and writes one vector word per
 cycle from ``t + MAC_DRAIN_DONE`` (the issue + ``MAC_DRAIN_DONE + 1``: ``model/latencies.py``).
@@ -42,6 +42,7 @@ from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
 
 from snowsim.hw.collisions import NO_RW_CHECK, collision
+from snowsim.hw.delay import delayed
 from snowsim.hw.fanout import replicas
 from snowsim.hw.instr_fields import field
 from snowsim.hw.multiplier import PipelinedMultiplier
@@ -917,7 +918,7 @@ class ComputeEngine(wiring.Component):
         # Only the stages' valid bits are reset: every other field is read under its valid
         # (a reset would put about 220 more flip-flops on the core reset's fan-out; Fmax)
         assert ctl["valid"].offset == 0
-        ca, c1, c2, c3, c4, c5, c6, c7 = (
+        ca, c1, c2, c3, c4, c5, c6, c7, c8 = (
             data.View(
                 ctl,
                 Cat(
@@ -925,24 +926,28 @@ class ComputeEngine(wiring.Component):
                     Signal(ctl.size - 1, name=f"ctl{i}_rest", reset_less=True),
                 ),
             )
-            for i in ("a", 1, 2, 3, 4, 5, 6, 7)
+            for i in ("a", 1, 2, 3, 4, 5, 6, 7, 8)
         )
         # The address stage (t, the issue's cycle + 1): the issue's control registered,
         # beside the maps addresses, which walk a cycle behind the loops (above).  The
-        # element select travels on from the address itself.  The weights are read a cycle
-        # after the maps (t+1, in the block RAMs' output registers in t+3), with the maps
-        # element selected into a register in t+2: both operands of a MAC reach the
-        # multipliers in t+3.
-        assert MAC_MAPS_ADDRESS == 1 and MAC_OPERAND_SELECT == 1
+        # element select travels on from the address itself.  The maps word, in its block
+        # RAM's output register in t+2, is copied into a register beside each vMAC in t+2,
+        # and the element selected from that copy into a register in t+3; the weights are
+        # read a cycle after the maps (t+1, in the block RAMs' output registers in t+3)
+        # and copied into a register beside their vMAC in t+3: both operands of a MAC reach
+        # the multipliers' operand registers from flip-flops of the fabric placed near
+        # them, never from a block RAM across the die (Fmax: a weights block RAM -> 6.0 ns
+        # -> a multiplier and a maps block RAM -> 4.5 ns -> the select -> `x*`, 7.1 and
+        # 7.0 ns, were in the `ecp5` preset's worst at f099326).
+        assert MAC_MAPS_ADDRESS == 1 and MAC_OPERAND_SELECT == 2
         m.d.sync += ca.eq(c0)
-        w_ptr_a = Signal.like(w_ptr, name="w_ptr_a", reset_less=True)
-        w_ptr_q = Signal.like(w_ptr, name="w_ptr_q", reset_less=True)
-        m.d.sync += [w_ptr_a.eq(w_ptr), w_ptr_q.eq(w_ptr_a)]
+        w_ptr_q = delayed(m, w_ptr, MAC_MAPS_ADDRESS + 1, "w_ptr", reset_less=True)
         for c in range(ncu):
             m.d.comb += [maps_rp[c].addr.eq(maddr[c] >> le), maps_rp[c].en.eq(1)]
             for v in range(nv):
                 m.d.comb += [w_rp[c][v].addr.eq(w_ptr_q), w_rp[c][v].en.eq(1)]
         m.d.sync += [c1.eq(ca), c2.eq(c1), c3.eq(c2), c4.eq(c3), c5.eq(c4), c6.eq(c5), c7.eq(c6)]
+        m.d.sync += c8.eq(c7)
         if le:
             m.d.sync += [c1.sel[c * le : (c + 1) * le].eq(maddr[c][:le]) for c in range(ncu)]
         # the MAC_ACTIVE counter's increment, from the issue's control in c1 (two cycles
@@ -951,40 +956,41 @@ class ComputeEngine(wiring.Component):
         ones = sum(c1.cu_valid[c] for c in range(ncu))
         m.d.comb += self.mac_active.eq(Mux(c1.valid, ones * (nv * n), 0))
 
-        # ---- datapath: select (t+2), operands (t+3), products (t+4, t+5), accumulate (t+6) --
+        # ---- datapath: copy (t+2), select (t+3), operands (t+4), products (t+5, t+6),
+        # accumulate (t+7) ---------------------------------------------------------------
         # A step's first product starts from its accumulator row, or from zero (`clear`).
-        # The start value is chosen in t+5 into a register (`init`), so the accumulate of
-        # t+6 is one 2:1 choice - the accumulators themselves or `init` - and an add.  The
-        # row is read in t+3 and is in the block RAM's output register in t+5.  Write-backs
-        # happen in t+7, so the read misses the writes of the four steps ahead of it; those
+        # The start value is chosen in t+6 into a register (`init`), so the accumulate of
+        # t+7 is one 2:1 choice - the accumulators themselves or `init` - and an add.  The
+        # row is read in t+4 and is in the block RAM's output register in t+6.  Write-backs
+        # happen in t+8, so the read misses the writes of the four steps ahead of it; those
         # rows come from the accumulators instead, selected by hazard flags registered a
         # cycle ahead (d: how many cycles earlier the writer issued):
-        #   d = 1: written in the reader's t+6: the accumulators themselves in t+6 (the
+        #   d = 1: written in the reader's t+7: the accumulators themselves in t+7 (the
         #          add then continues from them, as inside a step);
-        #   d = 2: written in t+5: the accumulators in t+5;
-        #   d = 3: written in t+4: wb_q, the accumulators one cycle late;
-        #   d = 4: written in t+3 (the same cycle as the read): wb_q2, two cycles late.
+        #   d = 2: written in t+6: the accumulators in t+6;
+        #   d = 3: written in t+5: wb_q, the accumulators one cycle late;
+        #   d = 4: written in t+4 (the same cycle as the read): wb_q2, two cycles late.
         vmacs = [[VMac(cfg) for v in range(nv)] for c in range(ncu)]
         acc = [[vmacs[c][v].acc for v in range(nv)] for c in range(ncu)]
 
         def writes_back(s):
             return s.valid & s.last & ~s.drain
 
-        # for the reader in c5: fwd<d> = writes_back(c<d+4>) & (c<d+4>.acc_row == c4.acc_row),
-        # and for the reader in c6, from_acc: continue from the accumulators (not the
+        # for the reader in c6: fwd<d> = writes_back(c<d+5>) & (c<d+5>.acc_row == c5.acc_row),
+        # and for the reader in c7, from_acc: continue from the accumulators (not the
         # step's first MAC, or its row is the one the accumulators are finishing, d = 1).
         # Each drives a multiplexer select in every accumulator bit (hundreds of loads
         # across the CUs), so each is computed a stage earlier from the stages before
-        # (c1..c7 shift every cycle) into a flip-flop (`_pre`), then copied into one
+        # (c1..c8 shift every cycle) into a flip-flop (`_pre`), then copied into one
         # flip-flop per vMAC (the forwarding flags and `clear`, `init`'s selects) or per
         # lane (from_acc and valid, inside the VMac): the selects' inputs are flip-flops
         # beside their loads, not a compare or one net across the die (Fmax; the same
         # values, a cycle of the pipeline earlier).
         early = {
-            "fwd2": writes_back(c5) & (c5.acc_row == c3.acc_row),
-            "fwd3": writes_back(c6) & (c6.acc_row == c3.acc_row),
-            "fwd4": writes_back(c7) & (c7.acc_row == c3.acc_row),
-            "from_acc": ~c4.first | (~c4.clear & writes_back(c5) & (c5.acc_row == c4.acc_row)),
+            "fwd2": writes_back(c6) & (c6.acc_row == c4.acc_row),
+            "fwd3": writes_back(c7) & (c7.acc_row == c4.acc_row),
+            "fwd4": writes_back(c8) & (c8.acc_row == c4.acc_row),
+            "from_acc": ~c5.first | (~c5.clear & writes_back(c6) & (c6.acc_row == c5.acc_row)),
         }
         pre = {}
         for flag, value in early.items():
@@ -992,36 +998,42 @@ class ComputeEngine(wiring.Component):
             m.d.sync += pre[flag].eq(value)
         nvm = ncu * nv
         fwd2, fwd3, fwd4 = (replicas(m, pre[f], nvm, f) for f in ("fwd2", "fwd3", "fwd4"))
-        clear = replicas(m, c4.clear, nvm, "clear")  # c5.clear, a copy per vMAC
-        # and each vMAC's accumulator and bias memory controls: c3.acc_row (read), c7's
+        clear = replicas(m, c5.clear, nvm, "clear")  # c6.clear, a copy per vMAC
+        # and each vMAC's accumulator and bias memory controls: c4.acc_row (read), c8's
         # write-back (its enable reset: no write in the cycle after a reset) and
-        # c4.bias_addr, each memory's own copy (Fmax: the write-back's enable, one LUT from
+        # c5.bias_addr, each memory's own copy (Fmax: the write-back's enable, one LUT from
         # ctl6_valid to every accumulator block RAM, was 3.4 ns across the die at 8 lanes)
-        acc_ra = replicas(m, c2.acc_row, nvm, "acc_ra")
-        acc_wa = replicas(m, c6.acc_row, nvm, "acc_wa")
-        acc_we = replicas(m, writes_back(c6), nvm, "acc_we", reset_less=False)
-        bias_ra = replicas(m, c3.bias_addr, nvm, "bias_ra")
+        acc_ra = replicas(m, c3.acc_row, nvm, "acc_ra")
+        acc_wa = replicas(m, c7.acc_row, nvm, "acc_wa")
+        acc_we = replicas(m, writes_back(c7), nvm, "acc_we", reset_less=False)
+        bias_ra = replicas(m, c4.bias_addr, nvm, "bias_ra")
         for c in range(ncu):
-            word = Array(maps_rp[c].data[k * d : (k + 1) * d] for k in range(e))
-            # the element, selected from the word into a register (t+3): the multipliers'
-            # operand registers are a route from a flip-flop, not from a block RAM through
-            # the select (Fmax); a copy per vMAC, each beside its lanes' multipliers (one
-            # register drove every multiplier of the CU, 16 at 8 lanes: 6.4 ns of routing),
-            # each with a select of its own, c2's (Fmax: from the shared stage register, 5.2
-            # ns across the die led the `ecp5` preset's seed 2 at ee123ec into `x1_0`)
-            sels = replicas(m, c1.sel[c * le : (c + 1) * le], nv, f"sel{c}_") if le else None
+            # the element, selected from the word's copy into a register (t+3): the
+            # multipliers' operand registers are a route from a flip-flop, not from a block
+            # RAM through the select (Fmax); a copy per vMAC, each beside its lanes'
+            # multipliers (one register drove every multiplier of the CU, 16 at 8 lanes:
+            # 6.4 ns of routing), each with a select of its own, c3's (Fmax: from the shared
+            # stage register, 5.2 ns across the die led the `ecp5` preset's seed 2 at
+            # ee123ec into `x1_0`)
+            sels = replicas(m, c2.sel[c * le : (c + 1) * le], nv, f"sel{c}_") if le else None
             for v in range(nv):
+                word_q = Signal(
+                    len(maps_rp[c].data), name=f"mword{c}_{v}", reset_less=True, attrs={"keep": 1}
+                )
+                w_q = Signal.like(w_rp[c][v].data, name=f"wword{c}_{v}", reset_less=True)
+                m.d.sync += [word_q.eq(maps_rp[c].data), w_q.eq(w_rp[c][v].data)]
+                word = Array(word_q[k * d : (k + 1) * d] for k in range(e))
                 x = Signal(signed(d), name=f"x{c}_{v}", reset_less=True, attrs={"keep": 1})
                 m.d.sync += x.eq(word[sels[v] if le else 0].as_signed())
                 i = c * nv + v  # the vMAC's replicas
                 vm = vmacs[c][v]
                 m.submodules[f"vmac{c}_{v}"] = vm
-                m.d.comb += [vm.x.eq(x), vm.w.eq(w_rp[c][v].data)]
+                m.d.comb += [vm.x.eq(x), vm.w.eq(w_q)]
                 m.d.comb += [acc_rp[c][v].addr.eq(acc_ra[i]), acc_rp[c][v].en.eq(1)]
                 wb_q = Signal(accs, name=f"wb_q{c}_{v}", reset_less=True)
                 wb_q2 = Signal(accs, name=f"wb_q2_{c}_{v}", reset_less=True)
                 m.d.sync += [wb_q.eq(acc[c][v]), wb_q2.eq(wb_q)]
-                init = Signal(accs, name=f"init{c}_{v}", reset_less=True)  # used under c6
+                init = Signal(accs, name=f"init{c}_{v}", reset_less=True)  # used under c7
                 m.d.sync += init.eq(
                     Mux(
                         clear[i],
@@ -1035,11 +1047,11 @@ class ComputeEngine(wiring.Component):
                 )
                 # valid and first a cycle ahead: the VMac copies them into a flip-flop per lane
                 m.d.comb += [
-                    vm.valid.eq(c5.valid),
+                    vm.valid.eq(c6.valid),
                     vm.first.eq(~pre["from_acc"]),
                     vm.init.eq(init),
                 ]
-                # write-back of a non-draining step's sums: t+7
+                # write-back of a non-draining step's sums: t+8
                 m.d.comb += [
                     acc_wp[c][v].addr.eq(acc_wa[i]),
                     acc_wp[c][v].data.eq(acc[c][v]),
@@ -1047,10 +1059,10 @@ class ComputeEngine(wiring.Component):
                 ]
                 m.d.comb += [b_rp[c][v].addr.eq(bias_ra[i]), b_rp[c][v].en.eq(1)]
 
-        # ---- drain chain: capture in t+7, requantise, one vector word per cycle ---------
+        # ---- drain chain: capture in t+8, requantise, one vector word per cycle ---------
         # `bias`: the bias plus the rounding constant, added into a register of its own
         # (`brnd`, per chain word) the cycle before the sums are captured - the bias word is
-        # read a cycle ahead for it, the constant comes from the shift in c6 -, so that the
+        # read a cycle ahead for it, the constant comes from the shift in c7 -, so that the
         # capture takes a register and stage 1 is one add (Fmax: the constant -> 3.7 ns ->
         # the add -> the capture's choice -> the chain, 7.7 ns, led the `ecp5` preset at
         # f099326 after the W FIFO)
@@ -1068,15 +1080,15 @@ class ComputeEngine(wiring.Component):
         chain = [Signal(entry, name=f"chain{j}", reset_less=True) for j in range(words)]
         left = Signal(range(words + 1))
         # the chain's two cases, capture and shift, as flip-flops
-        capture_n = c6.valid & c6.last & c6.drain
-        capture = Signal()  # c7.valid & c7.last & c7.drain, registered from c6's
+        capture_n = c7.valid & c7.last & c7.drain
+        capture = Signal()  # c8.valid & c8.last & c8.drain, registered from c7's
         m.d.sync += capture.eq(capture_n)
         shifting = Signal()  # left != 0
-        # round half up: 2**(shift-1), with c6; a copy per chain word (each feeds its
+        # round half up: 2**(shift-1), with c7; a copy per chain word (each feeds its
         # word's n_lanes bias adds)
         rnd = replicas(
             m,
-            Mux(c5.shift == 0, 0, (Const(1, unsigned(a)) << c5.shift) >> 1).as_unsigned()[:a],
+            Mux(c6.shift == 0, 0, (Const(1, unsigned(a)) << c6.shift) >> 1).as_unsigned()[:a],
             words,
             "rnd",
         )
@@ -1095,7 +1107,7 @@ class ComputeEngine(wiring.Component):
 
         for j in range(words):
             c, v = divmod(j, nv)
-            off = Mux(c7.pm, c * c7.stride + v, c * nv + v)
+            off = Mux(c8.pm, c * c8.stride + v, c * nv + v)
             captured = Signal.like(chain[j], name=f"chain{j}_in")
             brnd = Signal(entry["bias"].shape, name=f"brnd{j}", reset_less=True)
             m.d.sync += [
@@ -1105,10 +1117,10 @@ class ComputeEngine(wiring.Component):
             m.d.comb += [
                 captured.acc.eq(acc[c][v]),
                 captured.bias.eq(brnd),
-                captured.valid.eq(c7.cu_valid[c]),
-                captured.addr.eq(c7.out_base + off),
-                captured.relu.eq(c7.relu),
-                captured.shift.eq(c7.shift),
+                captured.valid.eq(c8.cu_valid[c]),
+                captured.addr.eq(c8.out_base + off),
+                captured.relu.eq(c8.relu),
+                captured.shift.eq(c8.shift),
             ]
             take = replicas(m, capture_n, n, f"chain{j}_cap")  # `capture`, per lane
             if j + 1 < words:
@@ -1227,7 +1239,7 @@ class ComputeEngine(wiring.Component):
             # stage 0, the weights in stage 1); the bias word in stage 4, used when a
             # draining step's sums are captured (stage 7, added to the rounding constant
             # in stage 6)
-            capture_next = c4.valid & c4.last & c4.drain
+            capture_next = c5.valid & c5.last & c5.drain
             hits = [collision(vwp, store_port), collision(vwp, va), collision(vwp, vb, vu.b_used)]
             for c in range(ncu):
                 hits.append(collision(maps_wp[c], maps_rp[c], ca.valid))

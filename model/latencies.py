@@ -75,11 +75,14 @@ COMPUTE_TAKE = 2
 #: A MAC instruction handed over while the array is idle issues its first MAC this many
 #: cycles after its handshake (the take, then the loop registers).
 MAC_START = COMPUTE_TAKE + 1
-#: A MAC's maps element is selected from the maps word (in the block RAM's output register)
-#: into a register before the multipliers' operand registers; the weights are read a cycle
-#: later to meet it (Fmax: the route from a block RAM through the select to every
-#: multiplier of a CU was the critical path of the wider configs).
-MAC_OPERAND_SELECT = 1
+#: A MAC's maps word (in the block RAM's output register) is copied into a register beside
+#: each vMAC (1) and its element selected from the copy into a register (1) before the
+#: multipliers' operand registers; the weights are read a cycle after the maps and copied
+#: into a register beside their vMAC to meet it, so that no block RAM drives a multiplier or
+#: the select across the die (Fmax: the route from a block RAM through the select to every
+#: multiplier of a CU was the critical path of the wider configs; a weights block RAM ->
+#: 6.0 ns -> a multiplier, the `ecp5` preset's at f099326).
+MAC_OPERAND_SELECT = 2
 #: A MAC's maps address reaches the block RAMs a cycle after its issue, with the issue's
 #: control registered: the address walkers run a cycle behind the loop registers, each a sum
 #: with a registered step and a choice by the registered case of the cycle before (Fmax:
