@@ -105,9 +105,10 @@ MAC_ACC_DONE = (
 #: of the n_cu * n_vmac words.
 MAC_DRAIN_DONE = MAC_ACC_DONE + 5
 #: Registers in the vector unit from the buffer's read data to the result register: operands
-#: (1), single-adder ops / the product's operands / activation clamp (1), product /
-#: activation ROM (1), product rounding / activation multiply (1), product saturation /
-#: the activation product in a register of the fabric (1), activation add (1), result (1).
+#: (1), single-adder ops / the product's operands / activation segment (1), product /
+#: activation ROM (1), the product in a register of the fabric / activation multiply (1),
+#: the rounded product's saturation test / the activation product in a register of the
+#: fabric (1), the saturated product / activation add (1), result (1).
 VEC_STAGES = 7
 #: A position's read addresses reach the vector buffer a cycle after its issue: the window
 #: walkers run a cycle behind the loop counters, each a sum with a registered step and a
