@@ -77,6 +77,11 @@ class FillEngine(wiring.Component):
         pending = Signal()
         st = {name: Signal(width, name=f"s_{name}") for name, width in FIELDS[Op.FILL]}
         m.d.sync += [st[name].eq(getattr(self, name)) for name in st]
+        # the FILL moves something (rows and elements), tested as the fields are registered,
+        # so that `busy` and `empty` load a flip-flop's value (Fmax: the two zero tests, their
+        # AND and the case into `busy`, 7.7 ns, the `ecp5` preset's seed 2 at f099326)
+        s_moves = Signal()
+        m.d.sync += s_moves.eq((self.rows != 0) & (self.count != 0))
         m.d.sync += pending.eq(self.valid & self.ready)
         done = Signal()  # the beat formed this cycle is the last (or an empty FILL)
         wv, wa, wm = Signal(), Signal(len(self.wr.addr)), Signal(len(self.wr.mask))
@@ -162,7 +167,7 @@ class FillEngine(wiring.Component):
                 nxt.eq(st["addr"] + st["row_stride"]),
                 fits_at.eq(Cat(*(fits(C(lo, eb), st["count"], small) for lo in range(e)))),
                 *start_row(st["addr"], st["count"], fits(st["addr"][:eb], st["count"], small)),
-                busy.eq((st["rows"] != 0) & (st["count"] != 0)),
-                empty.eq((st["rows"] == 0) | (st["count"] == 0)),
+                busy.eq(s_moves),
+                empty.eq(~s_moves),
             ]
         return m
