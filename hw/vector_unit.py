@@ -382,7 +382,7 @@ class VectorUnit(wiring.Component):
         e1_pair = delayed(m, p_pair, 1, "e_pair")  # with the E1 registers
         # ... and of the position whose result register loads this cycle
         q = {k: delayed(m, v, VEC_STAGES - 1, k) for k, v in p.items() if k != "p_final"}
-        final_e = delayed(m, p["p_final"], VEC_STAGES - 2, "final_e")  # the last, at E5
+        final_e = delayed(m, p["p_final"], VEC_STAGES - 2, "final_e")  # a cycle ahead of q
         q_valid, q_first, q_write = q["p_valid"], q["p_first"], q["p_write"]
         # the result register's last update: a position loaded it (was_valid), the first of
         # its window (was_first)
@@ -437,9 +437,10 @@ class VectorUnit(wiring.Component):
                 )
             )
             # the product of the operands x and y: the multiplier's operand registers take
-            # copies of x and y (E1), each beside the multiplier, not the vector buffer's
-            # read data (Fmax: the buffer's block RAM -> 6.4 ns across the die -> the
-            # multiplier led the `ecp5` preset's seed 1 after the activations at 08b1a33)
+            # copies of x and y (E1) of their own, free to be placed by the multiplier, not
+            # the vector buffer's read data (Fmax: the buffer's block RAM -> 6.4 ns across
+            # the die -> the multiplier led the `ecp5` preset's seed 1 after the activations
+            # at 08b1a33)
             xm = Signal(signed(d), name=f"xm{lane}", reset_less=True, attrs={"keep": 1})
             ym = Signal(signed(d), name=f"ym{lane}", reset_less=True, attrs={"keep": 1})
             m.d.sync += [xm.eq(av[lane]), ym.eq(bv[lane])]
