@@ -32,6 +32,7 @@ length).  A VEC runs in the vector unit beside MAC instructions that do not drai
 touch no vector-buffer word); completions are reported in program order.
 """
 
+from itertools import pairwise
 from types import SimpleNamespace
 
 from amaranth import Array, Cat, Const, Module, Mux, Signal, Value, signed, unsigned
@@ -946,8 +947,8 @@ class ComputeEngine(wiring.Component):
             m.d.comb += [maps_rp[c].addr.eq(maddr[c] >> le), maps_rp[c].en.eq(1)]
             for v in range(nv):
                 m.d.comb += [w_rp[c][v].addr.eq(w_ptr_q), w_rp[c][v].en.eq(1)]
-        m.d.sync += [c1.eq(ca), c2.eq(c1), c3.eq(c2), c4.eq(c3), c5.eq(c4), c6.eq(c5), c7.eq(c6)]
-        m.d.sync += c8.eq(c7)
+        stages = [ca, c1, c2, c3, c4, c5, c6, c7, c8]
+        m.d.sync += [later.eq(earlier) for earlier, later in pairwise(stages)]
         if le:
             m.d.sync += [c1.sel[c * le : (c + 1) * le].eq(maddr[c][:le]) for c in range(ncu)]
         # the MAC_ACTIVE counter's increment, from the issue's control in c1 (two cycles

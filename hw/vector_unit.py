@@ -398,12 +398,14 @@ class VectorUnit(wiring.Component):
         res = Signal(lanes, reset_less=True, attrs={"keep": 1})
         lo, hi = -(1 << (d - 1)), (1 << (d - 1)) - 1
 
-        def sat(v):
+        def fits(v):
             # v fits d bits when its bits from d - 1 up are all equal (no compare chains
             # after the adder: one LUT level)
             top = v[d - 1 :]
-            fits = (top == 0) | (top == (1 << len(top)) - 1)
-            return Mux(fits, v[:d].as_signed(), Mux(v[-1], lo, hi))
+            return (top == 0) | (top == (1 << len(top)) - 1)
+
+        def sat(v):
+            return Mux(fits(v), v[:d].as_signed(), Mux(v[-1], lo, hi))
 
         assert VEC_STAGES == 7, "the lane pipeline below is built for 7 stages"
         for lane in range(n):
@@ -458,9 +460,8 @@ class VectorUnit(wiring.Component):
             mul_fits = Signal(name=f"mul_fits{lane}", reset_less=True)
             mul_neg = Signal(name=f"mul_neg{lane}", reset_less=True)
             mul_lo = Signal(signed(d), name=f"mulq{lane}", reset_less=True)
-            top = rounded[d - 1 :]
             m.d.sync += [
-                mul_fits.eq((top == 0) | (top == (1 << len(top)) - 1)),
+                mul_fits.eq(fits(rounded)),
                 mul_neg.eq(rounded[-1]),
                 mul_lo.eq(rounded[:d].as_signed()),
             ]
