@@ -68,10 +68,10 @@ class VMac(wiring.Component):
         m = Module()
         d, n = self.cfg.data_bits, self.cfg.n_lanes
         prod = []
+        assert MAC_PRODUCT_REGISTER == 1, "one product register in the fabric, below"
         for lane in range(n):
             mul = m.submodules[f"mul{lane}"] = PipelinedMultiplier(signed(d), signed(d))
             m.d.comb += [mul.a.eq(self.x), mul.b.eq(self.w[lane])]
-            assert MAC_PRODUCT_REGISTER == 1
             p = Signal.like(mul.p, name=f"prod{lane}", reset_less=True)
             m.d.sync += p.eq(mul.p)
             prod.append(p)
