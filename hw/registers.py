@@ -104,23 +104,27 @@ class RegisterBlock(wiring.Component):
         # every counter register (about 700) and `busy` comes from the controller (Fmax):
         # the job's first strobe reaches the counters' registers two cycles after START's
         # pulse at the earliest (start_go, then BUSY), after the clear
-        clear = Signal()
-        m.d.sync += clear.eq((self.start & ~self.busy) | self.soft_reset)
+        clear, clear_q = Signal(), Signal()
+        m.d.sync += [clear.eq((self.start & ~self.busy) | self.soft_reset), clear_q.eq(clear)]
         # each increment goes through two registers before its adder: the strobes come
         # from all over the die (the AXI handshakes, the sequencers), and the first
         # register lets the placer keep their logic by its source (a strobe's LUT shared
-        # with a FIFO's enable was pulled across the die to the counters: Fmax)
+        # with a FIFO's enable was pulled across the die to the counters: Fmax).  That
+        # first register has the core's reset but no clear (Fmax: the clear -> 4.7 ns
+        # across the die -> its reset pin, 8.1 ns, led the `ecp5` preset's seed 1 at
+        # 928f796): the counters and the second register clear for two cycles instead, so
+        # a strobe the first holds from before the clear is dropped as before, and the
+        # same strobes are counted.
         for n, _ in COUNTERS:
             inc0 = Signal(INC_BITS, name=f"inc_p_{n.lower()}")
             inc = Signal(INC_BITS, name=f"inc_q_{n.lower()}")
+            m.d.sync += inc0.eq(getattr(self, f"inc_{n.lower()}"))
             with m.If(clear):
-                m.d.sync += [counters[n].eq(0), hi_latch[n].eq(0), inc0.eq(0), inc.eq(0)]
+                m.d.sync += hi_latch[n].eq(0)
+            with m.If(clear | clear_q):
+                m.d.sync += [counters[n].eq(0), inc.eq(0)]
             with m.Else():
-                m.d.sync += [
-                    inc0.eq(getattr(self, f"inc_{n.lower()}")),
-                    inc.eq(inc0),
-                    counters[n].eq(counters[n] + inc),
-                ]
+                m.d.sync += [inc.eq(inc0), counters[n].eq(counters[n] + inc)]
 
         # -- write channel: AW and W independently, then B --------------------------------
         aw_have, w_have, bvalid = Signal(), Signal(), Signal()
