@@ -75,9 +75,19 @@ def _prefetch(m: Module, head, q, pop, at, w_data, part) -> None:
     """Keep ``head`` equal to ``part`` of the ring's head entry: on a pop it loads the
     next entry, or the pushed word when the FIFO is or becomes empty."""
     n = len(q)
-    # the read pointer + 1 (kept: a copy per head slice must not merge with another's)
-    rd1 = Signal(range(n), name=f"{head.name}_rd1", init=1 % n, attrs={"keep": 1})
-    with m.If(pop):
+    # the read pointer + 1 (kept: a copy per head slice must not merge with another's),
+    # loaded a cycle after a reset from a flag of its own that the reset sets, instead of
+    # by the reset (Fmax: the DMA write side's reset -> 6.6 ns across the die -> the W
+    # FIFO's copies led the `ecp5` preset's seed 2 at 928f796 after the rounding
+    # constant): the flag is one flip-flop per slice on the reset's net, free to be placed
+    # between it and the copy.  The same values: the FIFO is empty in the cycle after a
+    # reset, so nothing pops there and the head loads the pushed word, not entry rd1
+    rd1 = Signal(range(n), name=f"{head.name}_rd1", init=1 % n, reset_less=True, attrs={"keep": 1})
+    was_reset = Signal(name=f"{head.name}_was_reset", init=1, attrs={"keep": 1})
+    m.d.sync += was_reset.eq(0)
+    with m.If(was_reset):
+        m.d.sync += rd1.eq(1 % n)
+    with m.Elif(pop):
         m.d.sync += rd1.eq(ring_step(rd1, n))
     # the head after this cycle: the next entry on a pop that leaves two or more (at[0],
     # at[1]: the level is 0, 1), else the pushed word when the FIFO is or becomes empty.

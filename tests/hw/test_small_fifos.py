@@ -1,9 +1,10 @@
-"""ShiftFIFO and RingFIFO against Amaranth's SyncFIFO, side by side on the same random pushes
-and pops (also while full or empty): same readiness, level and head data, cycle by cycle."""
+"""ShiftFIFO and RingFIFO against Amaranth's SyncFIFO, side by side on the same random pushes,
+pops and resets (also while full or empty): same readiness, level and head data, cycle by
+cycle."""
 
 import numpy as np
 import pytest
-from amaranth import Module
+from amaranth import Module, ResetInserter, Signal
 from amaranth.lib.fifo import SyncFIFO
 from amaranth.sim import Simulator
 
@@ -28,11 +29,13 @@ def test_matches_sync_fifo_cycle_by_cycle(cls, depth):
     rng = np.random.default_rng(depth)
     width = 7
     m = Module()
-    m.submodules.ref = ref = SyncFIFO(width=width, depth=depth)
-    m.submodules.dut = dut = cls(width=width, depth=depth)
+    rst = Signal()  # a reset of both, now and then, for one to three cycles
+    ref, dut = SyncFIFO(width=width, depth=depth), cls(width=width, depth=depth)
+    m.submodules.ref = ResetInserter(rst)(ref)
+    m.submodules.dut = ResetInserter(rst)(dut)
 
     async def tb(ctx):
-        seen = 0
+        seen = resets = 0
         for cycle in range(1500):
             for name in ("r_rdy", "w_rdy", "level"):
                 assert ctx.get(getattr(dut, name)) == ctx.get(getattr(ref, name)), (cycle, name)
@@ -47,8 +50,13 @@ def test_matches_sync_fifo_cycle_by_cycle(cls, depth):
                 ctx.set(f.w_en, w_en)
                 ctx.set(f.r_en, r_en)
                 ctx.set(f.w_data, data)
+            if ctx.get(rst):
+                ctx.set(rst, rng.random() < 0.5)
+            elif rng.random() < 0.01:
+                ctx.set(rst, 1)
+                resets += 1
             await ctx.tick()
-        assert seen > 500
+        assert seen > 500 and resets > 5
 
     sim = Simulator(m)
     sim.add_clock(1e-6)
