@@ -27,6 +27,7 @@ from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
 
 from snowsim.hw.delay import delayed
+from snowsim.hw.fanout import replicas
 from snowsim.hw.instr_fields import field
 from snowsim.hw.multiplier import PipelinedMultiplier
 from snowsim.hw.ports import VecReadSignature, VecWriteSignature
@@ -408,7 +409,14 @@ class VectorUnit(wiring.Component):
             return Mux(fits(v), v[:d].as_signed(), Mux(v[-1], lo, hi))
 
         assert VEC_STAGES == 7, "the lane pipeline below is built for 7 stages"
+        # the op flags, a copy per lane, a cycle after the take (a VEC is taken only once
+        # the previous one completed, and its first position reaches E2 four cycles after
+        # the take), so that no flag drives every lane's choices across the die (Fmax:
+        # is_maxpool -> 3.6 ns -> the result choice, 7.5 ns in the `ecp5` preset's seed 1
+        # at 928f796)
+        op_copies = replicas(m, Cat(is_op[o] for o in VecOp), n, "is_op_l")
         for lane in range(n):
+            op_l = {o: op_copies[lane][i] for i, o in enumerate(VecOp)}
             # E1: operands
             # data registers without reset (what they hold is used under q_valid)
             x = Signal(signed(d), name=f"xa{lane}", reset_less=True)
@@ -426,16 +434,16 @@ class VectorUnit(wiring.Component):
                 sub_s.eq(sat(x - y)),
                 x2.eq(x),
                 y2.eq(y),
-                pick_y.eq((is_op[VecOp.MAX] | (is_op[VecOp.MAXPOOL] & e1_pair)) & (y > x)),
-                zero.eq(is_op[VecOp.RELU] & x[-1]),
+                pick_y.eq((op_l[VecOp.MAX] | (op_l[VecOp.MAXPOOL] & e1_pair)) & (y > x)),
+                zero.eq(op_l[VecOp.RELU] & x[-1]),
             ]
             # E3: the op's result, a choice between E2's registers
             simple = Signal(signed(d), name=f"simple{lane}", reset_less=True)
             m.d.sync += simple.eq(
                 Mux(
-                    is_op[VecOp.ADD],
+                    op_l[VecOp.ADD],
                     add_s,
-                    Mux(is_op[VecOp.SUB], sub_s, Mux(pick_y, y2, Mux(zero, 0, x2))),
+                    Mux(op_l[VecOp.SUB], sub_s, Mux(pick_y, y2, Mux(zero, 0, x2))),
                 )
             )
             # the product of the operands x and y: the multiplier's operand registers take
@@ -486,15 +494,15 @@ class VectorUnit(wiring.Component):
             mul5 = Signal(signed(d), name=f"mulq{lane}_d1", reset_less=True)  # E6
             m.d.sync += mul5.eq(Mux(mul_fits, mul_lo, Mux(mul_neg, lo, hi)))
             r = Signal(signed(d), name=f"r{lane}")
-            keep = is_op[VecOp.MAXPOOL] & ~q_first & ~greater  # the running maximum stays
+            keep = op_l[VecOp.MAXPOOL] & ~q_first & ~greater  # the running maximum stays
             m.d.comb += r.eq(
                 Mux(
-                    is_op[VecOp.MUL],
+                    op_l[VecOp.MUL],
                     mul5,
                     Mux(
-                        is_op[VecOp.SIGMOID],
+                        op_l[VecOp.SIGMOID],
                         sig_y,
-                        Mux(is_op[VecOp.TANH], tanh_y, Mux(keep, res_k, simple5)),
+                        Mux(op_l[VecOp.TANH], tanh_y, Mux(keep, res_k, simple5)),
                     ),
                 )
             )
