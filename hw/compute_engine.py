@@ -668,12 +668,15 @@ class ComputeEngine(wiring.Component):
         m.d.sync += [k_last.eq(k_last_n), fin.eq(fin_n)]
 
         # The loop registers' case decisions - load, count, step - come from replicas of
-        # the five flip-flops they read (active, k_last, fin, the drain flag, gap_open), a
-        # set per group of registers: the inner loops', the pixel step's, and each CU's
-        # pixel walkers (whose base is its maps address).  From one set the decisions
-        # fanned out to every loop register across the die, and a decision's net, not its
-        # two LUTs, was the path (docs/fpga-history.md; Fmax).  Every replica has its original's
-        # next value and reset, so the decisions are the same in every cycle.
+        # the flip-flops they read (active, k_last, fin, and the wait: the drain flag and
+        # gap_open, ANDed before the register, so that a decision has an input less; Fmax:
+        # a drain flag's replica -> six LUTs -> fin's replicas led `tiny`'s seeds 1 and 2
+        # at 928f796, 6.8 ns), a set per group of registers: the inner loops', the pixel
+        # step's, and each CU's pixel walkers (whose base is its maps address).  From one
+        # set the decisions fanned out to every loop register across the die, and a
+        # decision's net, not its two LUTs, was the path (docs/fpga-history.md; Fmax).
+        # Every replica has its original's next value and reset, so the decisions are the
+        # same in every cycle.
         groups = ["k", "px", *(f"cu{c}" for c in range(ncu))]
         rep = {
             name: dict(zip(groups, replicas(m, v, len(groups), f"{name}_", reset_less=False)))
@@ -681,8 +684,7 @@ class ComputeEngine(wiring.Component):
                 ("active", active_n),
                 ("k_last", k_last_n),
                 ("fin", fin_n),
-                ("drain", drain_n),
-                ("gap_open", gap_open_n),
+                ("wait", drain_n & gap_open_n),
             )
         }
 
@@ -691,7 +693,7 @@ class ComputeEngine(wiring.Component):
             # issue; counting, a MAC inside its step (never stalled, never the last);
             # stepping, the step's last MAC that is not the instruction's
             a, kl, fi = rep["active"][g], rep["k_last"][g], rep["fin"][g]
-            wait = rep["drain"][g] & rep["gap_open"][g]
+            wait = rep["wait"][g]
             return ~a | (fi & ~wait), a & ~kl, a & kl & ~fi & ~wait
 
         load, counting, stepping = decide("k")
