@@ -9,20 +9,29 @@ write, so a FILL of ``n`` beats completes ``FILL_LATENCY + n`` cycles after its 
 (``model/costs.py``).
 """
 
-from amaranth import C, Cat, Module, Signal
+from amaranth import C, Cat, Module, Signal, Value
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
+from snowsim.hw.instr_fields import field
 from snowsim.hw.ports import BufWriteSignature, in_range
 from snowsim.model.config import AcceleratorConfig
 from snowsim.model.isa import FIELDS, Buf, Op
 from snowsim.model.latencies import FILL_LATENCY
 
-__all__ = ["FillEngine"]
+__all__ = ["FillEngine", "fill_moves"]
 
 
 def _width(name: str) -> int:
     return dict(FIELDS[Op.FILL])[name]
+
+
+def fill_moves(instr: Value) -> Value:
+    """The :attr:`FillEngine.moves` bit of an encoded instruction (``INSTR_BITS`` wide): its
+    FILL fields' rows and count are both nonzero.  Decoded from the FILL fields whatever
+    the opcode (a LOAD's is never read); the program loader writes it beside the
+    instruction (``predecode``)."""
+    return (field(instr, Op.FILL, "rows") != 0) & (field(instr, Op.FILL, "count") != 0)
 
 
 class FillEngine(wiring.Component):
@@ -34,6 +43,8 @@ class FillEngine(wiring.Component):
     ready : Out(1)
     value, addr, count, rows, row_stride : In
         The FILL fields.
+    moves : In(1)
+        The FILL moves something: :func:`fill_moves` of the instruction, decoded ahead.
     wr : Out(BufWriteSignature)
     done : Out(1)
     """
@@ -45,6 +56,7 @@ class FillEngine(wiring.Component):
                 "valid": In(1),
                 "ready": Out(1),
                 **{name: In(width) for name, width in FIELDS[Op.FILL]},
+                "moves": In(1),
                 "wr": Out(BufWriteSignature(cfg)),
                 "done": Out(1),
             }
@@ -77,11 +89,13 @@ class FillEngine(wiring.Component):
         pending = Signal()
         st = {name: Signal(width, name=f"s_{name}") for name, width in FIELDS[Op.FILL]}
         m.d.sync += [st[name].eq(getattr(self, name)) for name in st]
-        # the FILL moves something (rows and elements), tested as the fields are registered,
-        # so that `busy` and `empty` load a flip-flop's value (Fmax: the two zero tests, their
-        # AND and the case into `busy`, 7.7 ns, the `ecp5` preset's seed 2 at f099326)
+        # the FILL moves something (rows and elements), decoded when the program was loaded
+        # and registered with the fields, so that `busy` and `empty` load a flip-flop's
+        # value (Fmax: the two zero tests, their AND and the case into `busy`, 7.7 ns, the
+        # `ecp5` preset's seed 2 at f099326; tested as the fields were registered, behind
+        # the load sequencer's queue multiplexer, 8.6 ns in its seed 2 at e060679)
         s_moves = Signal()
-        m.d.sync += s_moves.eq((self.rows != 0) & (self.count != 0))
+        m.d.sync += s_moves.eq(self.moves)
         m.d.sync += pending.eq(self.valid & self.ready)
         done = Signal()  # the beat formed this cycle is the last (or an empty FILL)
         wv, wa, wm = Signal(), Signal(len(self.wr.addr)), Signal(len(self.wr.mask))

@@ -1,19 +1,25 @@
-"""FillEngine: the elements written, partial beats masked, and its exact duration."""
+"""FillEngine: the elements written, partial beats masked, and its exact duration; the
+predecoded "moves something" bit it is given."""
 
 import numpy as np
 import pytest
+from amaranth import C, Module, Signal
 from amaranth.sim import Simulator
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from snowsim.hw.fill_engine import FillEngine
+from snowsim.hw.fill_engine import FillEngine, fill_moves
 from snowsim.model.config import PRESETS
 from snowsim.model.costs import fill_cycles
-from snowsim.model.isa import Instruction, Op
+from snowsim.model.isa import INSTR_BITS, Instruction, Op, encode
 from snowsim.model.latencies import FILL_LATENCY
 
 CFG = PRESETS["tiny"]
 WIDE = PRESETS["ecp5"]  # 8 elements per beat (tiny: 4)
+
+
+def _moves(fields) -> int:  # what the program loader's predecode gives (tested below)
+    return int(fields["rows"] != 0 and fields["count"] != 0)
 
 
 def _fill(fields, cfg=CFG):
@@ -24,6 +30,7 @@ def _fill(fields, cfg=CFG):
     async def tb(ctx):
         for k, v in fields.items():
             ctx.set(getattr(dut, k), v)
+        ctx.set(dut.moves, _moves(fields))
         ctx.set(dut.valid, 1)
         await ctx.tick()
         ctx.set(dut.valid, 0)
@@ -101,6 +108,7 @@ def test_ready_is_up_exactly_while_no_fill_is_in_flight():
             }
             for k, v in fields.items():
                 ctx.set(getattr(dut, k), v)
+            ctx.set(dut.moves, _moves(fields))
             ctx.set(dut.valid, valid)
             if valid and ctx.get(dut.ready):
                 in_flight, handshakes = True, handshakes + 1
@@ -111,3 +119,22 @@ def test_ready_is_up_exactly_while_no_fill_is_in_flight():
     sim.add_clock(1e-8)
     sim.add_testbench(tb)
     sim.run()
+
+
+@pytest.mark.parametrize("rows", [0, 1, 0xFFFF])
+@pytest.mark.parametrize("count", [0, 1, 0x8000])
+def test_fill_moves_is_decoded_from_the_encoded_fill(rows, count):
+    fields = {"value": 3, "addr": 5, "count": count, "rows": rows, "row_stride": 1}
+    word = encode(Instruction(Op.FILL, fields))
+    m = Module()
+    got = Signal()
+    m.d.comb += got.eq(fill_moves(C(word, INSTR_BITS)))
+    out = {}
+
+    async def tb(ctx):
+        out["moves"] = ctx.get(got)
+
+    sim = Simulator(m)
+    sim.add_testbench(tb)
+    sim.run()
+    assert out["moves"] == _moves(fields)
