@@ -95,9 +95,10 @@ class DmaWrite(wiring.Component):
         # burst's end) reloads only the head register (a shift register's pop enabled all
         # sixteen entries: about 800 late inputs at 110 MHz), in slices of at most 12 bits
         # with a read pointer each (Fmax: from one pointer the reload of the whole head
-        # led two of five `tiny` runs, b9f3b00 with -cmp2softlogic, 5.4 ns of routing)
+        # led two of five `tiny` runs, b9f3b00 with -cmp2softlogic, 5.4 ns of routing),
+        # one-hot, so that the reload is an AND-OR of the entries, not a 16:1 multiplexer
         m.submodules.wq = wq = PrefetchRingFIFO(
-            width=rec.size, depth=n_fl, pointer_copies=-(-rec.size // 12)
+            width=rec.size, depth=n_fl, pointer_copies=-(-rec.size // 12), one_hot=True
         )
         # addresses of bursts awaiting B (for ERR_ADDR)
         m.submodules.bq = bq = SyncFIFO(width=32, depth=n_fl)

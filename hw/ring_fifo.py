@@ -71,24 +71,43 @@ class RingFIFO(ShiftFIFO):
         return m
 
 
-def _prefetch(m: Module, head, q, pop, r_en, at, w_data, part) -> None:
-    """Keep ``head`` equal to ``part`` of the ring's head entry: on a pop it loads the
-    next entry, or the pushed word when the FIFO is or becomes empty."""
-    n = len(q)
-    # the read pointer + 1 (kept: a copy per head slice must not merge with another's),
-    # loaded a cycle after a reset from a flag of its own that the reset sets, instead of
-    # by the reset (Fmax: the DMA write side's reset -> 6.6 ns across the die -> the W
-    # FIFO's copies led the `ecp5` preset's seed 2 at 928f796 after the rounding
-    # constant): the flag is one flip-flop per slice on the reset's net, free to be placed
-    # between it and the copy.  The same values: the FIFO is empty in the cycle after a
-    # reset, so nothing pops there and the head loads the pushed word, not entry rd1
-    rd1 = Signal(range(n), name=f"{head.name}_rd1", init=1 % n, reset_less=True, attrs={"keep": 1})
-    was_reset = Signal(name=f"{head.name}_was_reset", init=1, attrs={"keep": 1})
+def _pointer_copy(m: Module, name: str, shape, init: int, step, pop) -> Signal:
+    """A copy of the read pointer + 1 (kept: a copy per head slice must not merge with
+    another's) that moves to ``step(copy)`` on a pop.  It is loaded with ``init`` a cycle
+    after a reset, from a flag of its own that the reset sets, instead of by the reset
+    (Fmax: the DMA write side's reset -> 6.6 ns across the die -> the W FIFO's copies led
+    the `ecp5` preset's seed 2 at 928f796 after the rounding constant): the flag is one
+    flip-flop per slice on the reset's net, free to be placed between it and the copy.
+    The same values: the FIFO is empty in the cycle after a reset, so nothing pops there
+    and the head loads the pushed word, not the entry after it."""
+    copy = Signal(shape, name=name, init=init, reset_less=True, attrs={"keep": 1})
+    was_reset = Signal(name=f"{name}_was_reset", init=1, attrs={"keep": 1})
     m.d.sync += was_reset.eq(0)
     with m.If(was_reset):
-        m.d.sync += rd1.eq(1 % n)
+        m.d.sync += copy.eq(init)
     with m.Elif(pop):
-        m.d.sync += rd1.eq(ring_step(rd1, n))
+        m.d.sync += copy.eq(step(copy))
+    return copy
+
+
+def _prefetch(m: Module, head, q, pop, r_en, at, w_data, part, one_hot: bool = False) -> None:
+    """Keep ``head`` equal to ``part`` of the ring's head entry: on a pop it loads the
+    next entry, or the pushed word when the FIFO is or becomes empty.  The next entry is
+    chosen by a copy of the read pointer + 1 of the head's own: binary, through a
+    multiplexer, or with ``one_hot`` one-hot, rotated on a pop, through an OR of the
+    entries ANDed with its bits (two LUT4 levels for 16 entries, where the multiplexer
+    took four LUTs and a PFUMX; Fmax: the DMA write queue's head, 16 entries, led the
+    `ecp5` preset's seed 1 at e060679, 7.32 ns)."""
+    n = len(q)
+    name = f"{head.name}_rd1"
+    if one_hot:
+        rd1 = _pointer_copy(m, name, n, 1 << (1 % n), lambda p: p.rotate_left(1), pop)
+        w = len(head)
+        chosen = [Mux(rd1[i], part(q[i]), 0) for i in range(n)]
+        entry = Cat(*[Cat(*[c[b] for c in chosen]).any() for b in range(w)])
+    else:
+        rd1 = _pointer_copy(m, name, range(n), 1 % n, lambda p: ring_step(p, n), pop)
+        entry = part(q[rd1])
     # the head after this cycle: the next entry on a pop that leaves two or more (at[0],
     # at[1]: the level is 0, 1), else the pushed word when the FIFO is or becomes empty.
     # While empty `more` is 0 too, so both cases load the same value: the pop (a late
@@ -101,7 +120,7 @@ def _prefetch(m: Module, head, q, pop, r_en, at, w_data, part) -> None:
     # r_rdy -> the pop -> 3.4 ns -> the enable -> 1.9 ns -> the head, 8.65 ns, led the
     # `ecp5` preset's seed 2 at e060679)
     with m.If(r_en | at[0]):
-        m.d.sync += head.eq(Mux(more, part(q[rd1]), w_data))
+        m.d.sync += head.eq(Mux(more, entry, w_data))
 
 
 class PrefetchRingFIFO(RingFIFO):
@@ -121,9 +140,13 @@ class PrefetchRingFIFO(RingFIFO):
         default: one pointer for the whole head), so that no pointer flip-flop steers the
         multiplexers of the whole entry (Fmax: a wide head's reload starts at a pointer
         bit with a hundred loads).
+    one_hot : bool
+        The read pointer's copies are one-hot, and the head reloads through an AND-OR of
+        the entries rather than a multiplexer from a binary pointer (False, the default):
+        fewer LUT levels for deep rings, more flip-flops.
     """
 
-    def __init__(self, *, width: int, depth: int, pointer_copies: int = 1):
+    def __init__(self, *, width: int, depth: int, pointer_copies: int = 1, one_hot: bool = False):
         super().__init__(width=width, depth=depth)
         if not isinstance(pointer_copies, int) or not 1 <= pointer_copies <= width:
             raise ValueError(
@@ -131,6 +154,9 @@ class PrefetchRingFIFO(RingFIFO):
                 f"not {pointer_copies!r}"
             )
         self.pointer_copies = pointer_copies
+        if not isinstance(one_hot, bool):
+            raise TypeError(f"one_hot must be a bool, not {one_hot!r}")
+        self.one_hot = one_hot
 
     def elaborate(self, platform):
         m = Module()
@@ -145,9 +171,8 @@ class PrefetchRingFIFO(RingFIFO):
         heads = []
         for i, (lo, hi) in enumerate(pairwise(bounds)):
             head = Signal(hi - lo, name=f"head{i}" if k > 1 else "head", reset_less=True)
-            _prefetch(
-                m, head, q, pop, self.r_en, at, self.w_data[lo:hi], lambda e, lo=lo, hi=hi: e[lo:hi]
-            )
+            data_in, part = self.w_data[lo:hi], lambda e, lo=lo, hi=hi: e[lo:hi]
+            _prefetch(m, head, q, pop, self.r_en, at, data_in, part, self.one_hot)
             heads.append(head)
         m.d.comb += self.r_data.eq(Cat(*heads))
         return m

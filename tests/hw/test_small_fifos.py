@@ -21,8 +21,12 @@ def _prefetch_sliced(width, depth):  # a head in three slices, a read pointer ea
     return PrefetchRingFIFO(width=width, depth=depth, pointer_copies=3)
 
 
+def _prefetch_one_hot(width, depth):  # ... each one-hot
+    return PrefetchRingFIFO(width=width, depth=depth, pointer_copies=3, one_hot=True)
+
+
 @pytest.mark.parametrize(
-    "cls", [ShiftFIFO, RingFIFO, PrefetchRingFIFO, _ring_head3, _prefetch_sliced]
+    "cls", [ShiftFIFO, RingFIFO, PrefetchRingFIFO, _ring_head3, _prefetch_sliced, _prefetch_one_hot]
 )
 @pytest.mark.parametrize("depth", [1, 2, 5, 16])
 def test_matches_sync_fifo_cycle_by_cycle(cls, depth):
@@ -86,6 +90,12 @@ def test_bad_pointer_copies_are_refused(copies):
         ValueError, match=f"pointer_copies must be an integer from 1 to the width 8, not {copies}"
     ):
         PrefetchRingFIFO(width=8, depth=4, pointer_copies=copies)
+
+
+@pytest.mark.filterwarnings("ignore:.*created but never used")
+def test_bad_one_hot_is_refused():
+    with pytest.raises(TypeError, match="one_hot must be a bool, not 1"):
+        PrefetchRingFIFO(width=8, depth=4, one_hot=1)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
