@@ -22,7 +22,7 @@ from amaranth.lib.wiring import In, Out
 
 from snowsim.hw.axi import axi4_lite_slave, axi4_master
 from snowsim.hw.collisions import NO_RW_CHECK, collision
-from snowsim.hw.compute_engine import ComputeEngine, head_flags
+from snowsim.hw.compute_engine import HEAD_FLAGS, ComputeEngine, head_flags
 from snowsim.hw.credits import CreditCounter
 from snowsim.hw.dma_read import DmaRead
 from snowsim.hw.dma_write import DmaWrite
@@ -75,13 +75,9 @@ class Accelerator(wiring.Component):
         #: simulation check: some memory was read and written at one address in one cycle
         #: since rst (hw/collisions.py); built only with checks, read by the co-simulation
         self.sim_collision = Signal(name="sim_collision", attrs={"keep": 1})
-        # bits the program loader decodes from a unit's instructions and writes after each:
-        # the load unit's, whether a FILL moves anything (hw/fill_engine.py), the compute
-        # unit's, the engine queue head's flags (hw/compute_engine.py: HEAD_FLAGS)
-        self._loader = ProgramLoader(
-            cfg, predecode={Unit.LOAD: fill_moves, Unit.COMPUTE: partial(head_flags, cfg)}
-        )
-        self._pre_bits = self._loader.pre_bits
+        # the compute unit's words carry the engine queue head's flags after the
+        # instruction (hw/compute_engine.py: HEAD_FLAGS; the program loader decodes them)
+        self._pre_bits = {u: HEAD_FLAGS.size if u == Unit.COMPUTE else 0 for u in Unit}
         self._imem = {
             u: MemoryData(shape=INSTR_BITS + self._pre_bits[u], depth=cfg.program_depth, init=[])
             for u in Unit
@@ -121,7 +117,9 @@ class Accelerator(wiring.Component):
         rd, wr = DmaRead(cfg), DmaWrite(cfg)
         core.submodules.dma_rd = DomainRenamer("core_dma_rd")(rd)
         core.submodules.dma_wr = DomainRenamer("core_dma_wr")(wr)
-        core.submodules.loader = loader = self._loader
+        core.submodules.loader = loader = ProgramLoader(
+            cfg, predecode={Unit.COMPUTE: partial(head_flags, cfg)}
+        )
         core.submodules.tokens = tokens = TokenCounters()
         core.submodules.fill = fill = FillEngine(cfg)
         engine = ComputeEngine(cfg)
@@ -130,7 +128,7 @@ class Accelerator(wiring.Component):
         core.submodules.engine_credits = credits = CreditCounter(ENGINE_CREDITS)
         imem_hits = []
         seq = {
-            Unit.LOAD: UnitSequencer(cfg, 1, flag_op=Op.FILL, pre_bits=self._pre_bits[Unit.LOAD]),
+            Unit.LOAD: UnitSequencer(cfg, 1, flag_op=Op.FILL, head_decode=fill_moves),
             Unit.COMPUTE: UnitSequencer(
                 cfg, COMPUTE_IN_FLIGHT, pre_bits=self._pre_bits[Unit.COMPUTE]
             ),
@@ -330,7 +328,7 @@ class Accelerator(wiring.Component):
         )
         for name, _ in FIELDS[Op.FILL]:
             m.d.comb += getattr(fill, name).eq(field(ls.instr, Op.FILL, name))
-        m.d.comb += fill.moves.eq(ls.pre)
+        m.d.comb += fill.moves.eq(ls.head_dec)
         m.d.comb += ls.done.eq(fill.done | (rd.done & ~fetching))
         # buffer writes: from the DMA read side or the fill engine (never both in a cycle)
         with m.If(fill.wr.valid):

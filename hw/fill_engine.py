@@ -29,8 +29,8 @@ def _width(name: str) -> int:
 def fill_moves(instr: Value) -> Value:
     """The :attr:`FillEngine.moves` bit of an encoded instruction (``INSTR_BITS`` wide): its
     FILL fields' rows and count are both nonzero.  Decoded from the FILL fields whatever
-    the opcode (a LOAD's is never read); the program loader writes it beside the
-    instruction (``predecode``)."""
+    the opcode (a LOAD's is never read); the load unit's sequencer decodes it as the
+    instruction arrives from its memory and keeps it with the head (``head_decode``)."""
     return (field(instr, Op.FILL, "rows") != 0) & (field(instr, Op.FILL, "count") != 0)
 
 
@@ -89,11 +89,12 @@ class FillEngine(wiring.Component):
         pending = Signal()
         st = {name: Signal(width, name=f"s_{name}") for name, width in FIELDS[Op.FILL]}
         m.d.sync += [st[name].eq(getattr(self, name)) for name in st]
-        # the FILL moves something (rows and elements), decoded when the program was loaded
-        # and registered with the fields, so that `busy` and `empty` load a flip-flop's
-        # value (Fmax: the two zero tests, their AND and the case into `busy`, 7.7 ns, the
-        # `ecp5` preset's seed 2 at f099326; tested as the fields were registered, behind
-        # the load sequencer's queue multiplexer, 8.6 ns in its seed 2 at e060679)
+        # the FILL moves something (rows and elements), decoded by the load sequencer as
+        # the instruction arrived and registered with the fields, so that `busy` and
+        # `empty` load a flip-flop's value (Fmax: the two zero tests, their AND and the
+        # case into `busy`, 7.7 ns, the `ecp5` preset's seed 2 at f099326; tested as the
+        # fields were registered, behind the load sequencer's queue multiplexer, 8.6 ns in
+        # its seed 2 at e060679)
         s_moves = Signal()
         m.d.sync += s_moves.eq(self.moves)
         m.d.sync += pending.eq(self.valid & self.ready)

@@ -13,7 +13,9 @@ later.  ``END`` stops the sequencer; ``halted`` rises when END is at the head an
 instruction has completed.
 """
 
-from amaranth import Array, Cat, Module, Mux, ResetInserter, Signal
+from collections.abc import Callable
+
+from amaranth import Array, Cat, Module, Mux, ResetInserter, Signal, Value
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
@@ -57,6 +59,10 @@ class UnitSequencer(wiring.Component):
         Bits stored beside each instruction in the unit's memory (the program loader's
         predecode for the unit; 0, the default: none): ``imem_data`` is
         ``INSTR_BITS + pre_bits`` wide and ``pre`` carries them with the head.
+    head_decode : function of the instruction, or None
+        Bits decoded from each instruction as it arrives from the memory and kept with the
+        decoded header: ``head_dec`` gives the head's from flip-flops (None, the default:
+        none; the load unit's: whether a FILL moves anything, ``hw/fill_engine.py``).
 
     Members
     -------
@@ -80,6 +86,8 @@ class UnitSequencer(wiring.Component):
         Its opcode, from a flip-flop (the copy of the header the issue decision reads).
     head_is : Out(1)
         The head's opcode is ``flag_op``, from a flip-flop (0 without ``flag_op``).
+    head_dec : Out
+        ``head_decode`` of the head, from flip-flops (a member only with ``head_decode``).
     hold : In(1)
         The unit's own hazard: do not issue this cycle.
     issue_valid : Out(1)
@@ -96,6 +104,7 @@ class UnitSequencer(wiring.Component):
         in_flight: int = 1,
         flag_op: Op | None = None,
         pre_bits: int = 0,
+        head_decode: Callable[[Value], Value] | None = None,
     ):
         if in_flight < 1:
             raise ValueError(f"in_flight must be >= 1, not {in_flight!r}")
@@ -106,8 +115,18 @@ class UnitSequencer(wiring.Component):
         self.in_flight = in_flight
         self.flag_op = flag_op
         self.pre_bits = pre_bits
+        if head_decode is not None and not callable(head_decode):
+            raise TypeError(
+                f"head_decode must be a function of the instruction or None, not {head_decode!r}"
+            )
+        self.head_decode = head_decode
+        self.dec_bits = (
+            len(Value.cast(head_decode(Signal(INSTR_BITS)))) if head_decode is not None else 0
+        )
         self.addr_bits = max(1, ceil_log2(cfg.program_depth))
         pre = {"pre": Out(pre_bits)} if pre_bits else {}
+        if self.dec_bits:
+            pre["head_dec"] = Out(self.dec_bits)
         super().__init__(
             {
                 "start": In(1),
@@ -163,7 +182,8 @@ class UnitSequencer(wiring.Component):
         m.d.comb += self.instr.eq(ring[rd][:INSTR_BITS])
         if self.pre_bits:
             m.d.comb += self.pre.eq(ring[rd][INSTR_BITS:])
-        dec = data.StructLayout({"op": 4, "end": 1, "is": 1, **{k: 1 for k in _FLAGS}})
+        extra = {"dec": self.dec_bits} if self.dec_bits else {}
+        dec = data.StructLayout({"op": 4, "end": 1, "is": 1, **{k: 1 for k in _FLAGS}, **extra})
         hq = Array(Signal(dec, name=f"hdr_{i}") for i in range(depth))
         arriving = Signal(dec)
         m.d.comb += [
@@ -173,6 +193,11 @@ class UnitSequencer(wiring.Component):
         ]
         for k in _FLAGS:
             m.d.comb += arriving[k].eq(self.imem_data[header_bit(k)])
+        if self.dec_bits:
+            m.d.comb += [
+                arriving.dec.eq(self.head_decode(self.imem_data[:INSTR_BITS])),
+                self.head_dec.eq(hq[0].dec),
+            ]
         is_end = hq[0].end
         m.d.comb += [self.head_op.eq(hq[0].op), self.head_is.eq(hq[0]["is"])]
         bit = {k: hq[0][k] for k in _FLAGS}

@@ -10,6 +10,7 @@ from amaranth.sim import Simulator
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from snowsim.hw.fill_engine import fill_moves
 from snowsim.hw.read_port import RegisteredReadPort
 from snowsim.hw.sequencer import UnitSequencer
 from snowsim.model import latencies as lat
@@ -29,13 +30,16 @@ def _run(
     cycles=40,
     flag_op=None,
     pre=None,
+    head_decode=None,
 ):
     """Simulate a sequencer over ``program``; the engine completes each instruction
     ``engine_latency`` cycles after its start.  ``ready``: a bool, or a function of the
     cycle (the engine's issue_ready); ``pre``: each instruction's predecoded bits (8 of
     them), stored beside it.  Returns per-cycle records."""
     pre_bits = 8 if pre is not None else 0
-    dut = UnitSequencer(CFG, in_flight=in_flight, flag_op=flag_op, pre_bits=pre_bits)
+    dut = UnitSequencer(
+        CFG, in_flight=in_flight, flag_op=flag_op, pre_bits=pre_bits, head_decode=head_decode
+    )
     words = [encode(i) | ((pre[k] if pre else 0) << INSTR_BITS) for k, i in enumerate(program)]
     data = MemoryData(shape=INSTR_BITS + pre_bits, depth=CFG.program_depth, init=words)
     m = Module()
@@ -71,6 +75,7 @@ def _run(
             rec["op"] = ctx.get(dut.instr) & 0xF
             rec["instr"] = ctx.get(dut.instr)
             rec["pre"] = ctx.get(dut.pre) if pre_bits else None
+            rec["dec"] = ctx.get(dut.head_dec) if head_decode else None
             rec["done"] = done
             log.append(rec)
             if done:
@@ -171,3 +176,35 @@ def test_bad_pre_bits_are_refused():
     for bad in (-1, 2.0):
         with pytest.raises(ValueError, match="pre_bits must be an integer >= 0"):
             UnitSequencer(CFG, pre_bits=bad)
+
+
+@settings(max_examples=10, deadline=None)
+@given(
+    st.lists(st.booleans(), min_size=40, max_size=40),
+    st.lists(st.integers(0, 3), min_size=9, max_size=12),
+)
+def test_head_decode_travels_with_its_instruction(ready_pattern, sizes):
+    """The load unit's `head_decode` (a FILL moves something) of every issued instruction,
+    FILLs with and without rows or elements among LOADs, under random stalls."""
+    prog = [  # r: a LOAD (0), or a FILL of r & 1 rows of r >> 1 elements; each kind first
+        Instruction(Op.FILL, {"rows": r & 1, "count": r >> 1}) if r else Instruction(Op.LOAD, {})
+        for r in [3, 1, 0, 2, 3, *sizes]
+    ] + [Instruction(Op.END)]
+    log = _run(
+        prog,
+        ready=lambda c: c >= 40 or ready_pattern[c],
+        cycles=100,
+        flag_op=Op.FILL,
+        head_decode=fill_moves,
+    )
+    fired = [(r["instr"], r["dec"]) for r in log if r["fire"]]
+    want = [
+        (encode(i), int(i.op == Op.FILL and i.fields["rows"] and i.fields["count"]))
+        for i in prog[:-1]
+    ]
+    assert fired == want
+
+
+def test_bad_head_decode_is_refused():
+    with pytest.raises(TypeError, match="head_decode must be a function of the instruction"):
+        UnitSequencer(CFG, head_decode=3)
