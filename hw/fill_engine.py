@@ -30,7 +30,7 @@ def fill_moves(instr: Value) -> Value:
     """The :attr:`FillEngine.moves` bit of an encoded instruction (``INSTR_BITS`` wide): its
     FILL fields' rows and count are both nonzero.  Decoded from the FILL fields whatever
     the opcode (a LOAD's is never read); the load unit's sequencer decodes it as the
-    instruction arrives from its memory and keeps it with the head (``head_decode``)."""
+    instruction arrives from its memory and stores it beside it (``head_decode``)."""
     return (field(instr, Op.FILL, "rows") != 0) & (field(instr, Op.FILL, "count") != 0)
 
 

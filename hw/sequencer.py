@@ -60,9 +60,9 @@ class UnitSequencer(wiring.Component):
         predecode for the unit; 0, the default: none): ``imem_data`` is
         ``INSTR_BITS + pre_bits`` wide and ``pre`` carries them with the head.
     head_decode : function of the instruction, or None
-        Bits decoded from each instruction as it arrives from the memory and kept with the
-        decoded header: ``head_dec`` gives the head's from flip-flops (None, the default:
-        none; the load unit's: whether a FILL moves anything, ``hw/fill_engine.py``).
+        Bits decoded from each instruction as it arrives from the memory and stored with
+        it in the queue: ``head_dec`` gives the head's (None, the default: none; the load
+        unit's: whether a FILL moves anything, ``hw/fill_engine.py``).
 
     Members
     -------
@@ -87,7 +87,7 @@ class UnitSequencer(wiring.Component):
     head_is : Out(1)
         The head's opcode is ``flag_op``, from a flip-flop (0 without ``flag_op``).
     head_dec : Out
-        ``head_decode`` of the head, from flip-flops (a member only with ``head_decode``).
+        ``head_decode`` of the head (a member only with ``head_decode``).
     hold : In(1)
         The unit's own hazard: do not issue this cycle.
     issue_valid : Out(1)
@@ -153,6 +153,10 @@ class UnitSequencer(wiring.Component):
             }
         )
 
+    def _decoded(self) -> list[Value]:
+        """``head_decode`` of the arriving instruction, if the unit has one."""
+        return [self.head_decode(self.imem_data[:INSTR_BITS])] if self.dec_bits else []
+
     def elaborate(self, platform):
         m = Module()
         n = self.in_flight
@@ -174,16 +178,22 @@ class UnitSequencer(wiring.Component):
         # The entries hold data only: `head_valid` / `occupied` say which are live, so they
         # have no reset (a reset would put every used bit - about 700 flip-flops per
         # sequencer - on the core reset's fan-out; Fmax)
-        word = INSTR_BITS + self.pre_bits
+        # an entry: the instruction, its predecoded bits, then its head_decode bits,
+        # decoded as it arrives (Fmax: a FILL's zero tests behind the queue's multiplexer,
+        # 8.6 ns in the `ecp5` preset's seed 2 at e060679; kept with the decoded header
+        # instead, behind its shift's choices, 8.2 ns in `tiny`'s seed 2 at 5caf877)
+        word = INSTR_BITS + self.pre_bits + self.dec_bits
+        mem_word = INSTR_BITS + self.pre_bits
         ring = Array(Signal(word, name=f"queue_{i}", reset_less=True) for i in range(depth))
         rd, wr = Signal(range(depth)), Signal(range(depth))
         occupied = Signal(range(depth + 1))
         head_valid = Signal()  # occupied != 0, a flip-flop updated with occupied
         m.d.comb += self.instr.eq(ring[rd][:INSTR_BITS])
         if self.pre_bits:
-            m.d.comb += self.pre.eq(ring[rd][INSTR_BITS:])
-        extra = {"dec": self.dec_bits} if self.dec_bits else {}
-        dec = data.StructLayout({"op": 4, "end": 1, "is": 1, **{k: 1 for k in _FLAGS}, **extra})
+            m.d.comb += self.pre.eq(ring[rd][INSTR_BITS:mem_word])
+        if self.dec_bits:
+            m.d.comb += self.head_dec.eq(ring[rd][mem_word:])
+        dec = data.StructLayout({"op": 4, "end": 1, "is": 1, **{k: 1 for k in _FLAGS}})
         hq = Array(Signal(dec, name=f"hdr_{i}") for i in range(depth))
         arriving = Signal(dec)
         m.d.comb += [
@@ -193,11 +203,6 @@ class UnitSequencer(wiring.Component):
         ]
         for k in _FLAGS:
             m.d.comb += arriving[k].eq(self.imem_data[header_bit(k)])
-        if self.dec_bits:
-            m.d.comb += [
-                arriving.dec.eq(self.head_decode(self.imem_data[:INSTR_BITS])),
-                self.head_dec.eq(hq[0].dec),
-            ]
         is_end = hq[0].end
         m.d.comb += [self.head_op.eq(hq[0].op), self.head_is.eq(hq[0]["is"])]
         bit = {k: hq[0][k] for k in _FLAGS}
@@ -246,7 +251,8 @@ class UnitSequencer(wiring.Component):
         with m.If(fire):
             m.d.sync += rd.eq(ring_step(rd, depth))
         with m.If(arrives):
-            m.d.sync += [ring[wr].eq(self.imem_data), wr.eq(ring_step(wr, depth))]
+            arrived = Cat(self.imem_data, *self._decoded())
+            m.d.sync += [ring[wr].eq(arrived), wr.eq(ring_step(wr, depth))]
         # The decoded headers: a fire shifts them, and an arriving instruction's goes to the
         # first free place after the shift (occupied - fire).  Both of an entry's next
         # values are formed from flip-flops, and the fire (the late issue decision) only
