@@ -124,9 +124,9 @@ class UnitSequencer(wiring.Component):
             len(Value.cast(head_decode(Signal(INSTR_BITS)))) if head_decode is not None else 0
         )
         self.addr_bits = max(1, ceil_log2(cfg.program_depth))
-        pre = {"pre": Out(pre_bits)} if pre_bits else {}
+        optional = {"pre": Out(pre_bits)} if pre_bits else {}
         if self.dec_bits:
-            pre["head_dec"] = Out(self.dec_bits)
+            optional["head_dec"] = Out(self.dec_bits)
         super().__init__(
             {
                 "start": In(1),
@@ -141,7 +141,7 @@ class UnitSequencer(wiring.Component):
                 "push_prev": Out(1),
                 "push_next": Out(1),
                 "instr": Out(INSTR_BITS),
-                **pre,
+                **optional,
                 "head_op": Out(4),
                 "head_is": Out(1),
                 "hold": In(1),
