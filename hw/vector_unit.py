@@ -410,8 +410,9 @@ class VectorUnit(wiring.Component):
 
         assert VEC_STAGES == 7, "the lane pipeline below is built for 7 stages"
         # the op flags, a copy per lane, a cycle after the take (a VEC is taken only once
-        # the previous one completed, and its first position reaches E2 four cycles after
-        # the take), so that no flag drives every lane's choices across the die (Fmax:
+        # the previous one completed, and its first operands reach E2's logic five cycles
+        # after the take: the issue, the address stage, the read, E1), so that no flag
+        # drives every lane's choices across the die (Fmax:
         # is_maxpool -> 3.6 ns -> the result choice, 7.5 ns in the `ecp5` preset's seed 1
         # at 928f796)
         op_copies = replicas(m, Cat(is_op[o] for o in VecOp), n, "is_op_l")
