@@ -217,7 +217,7 @@ def registers_markdown() -> str:
         "done is registered and the job's end is decided from it), so a read issued after DONE",
         "(or `irq`) was seen returns them (seeing DONE takes a read: its AR and its R, at least",
         "two cycles).  START (while not BUSY: a START while BUSY is ignored) and soft reset",
-        "clear them, in the cycle after the write's pulse (a flip-flop, for Fmax): before the",
+        "clear them, in the two cycles after the write's pulse (flip-flops, for Fmax): before the",
         "job's first increment arrives.",
     ]
     lines += ["", "## Fields", ""]
