@@ -153,10 +153,6 @@ class UnitSequencer(wiring.Component):
             }
         )
 
-    def _decoded(self) -> list[Value]:
-        """``head_decode`` of the arriving instruction, if the unit has one."""
-        return [self.head_decode(self.imem_data[:INSTR_BITS])] if self.dec_bits else []
-
     def elaborate(self, platform):
         m = Module()
         n = self.in_flight
@@ -251,7 +247,9 @@ class UnitSequencer(wiring.Component):
         with m.If(fire):
             m.d.sync += rd.eq(ring_step(rd, depth))
         with m.If(arrives):
-            arrived = Cat(self.imem_data, *self._decoded())
+            arrived = self.imem_data
+            if self.dec_bits:
+                arrived = Cat(arrived, self.head_decode(self.imem_data[:INSTR_BITS]))
             m.d.sync += [ring[wr].eq(arrived), wr.eq(ring_step(wr, depth))]
         # The decoded headers: a fire shifts them, and an arriving instruction's goes to the
         # first free place after the shift (occupied - fire).  Both of an entry's next

@@ -405,16 +405,18 @@ class VectorUnit(wiring.Component):
             top = v[d - 1 :]
             return (top == 0) | (top == (1 << len(top)) - 1)
 
+        def saturated(fit, low, neg):  # v from its fits(v), its low d bits and its sign
+            return Mux(fit, low, Mux(neg, lo, hi))
+
         def sat(v):
-            return Mux(fits(v), v[:d].as_signed(), Mux(v[-1], lo, hi))
+            return saturated(fits(v), v[:d].as_signed(), v[-1])
 
         assert VEC_STAGES == 7, "the lane pipeline below is built for 7 stages"
         # the op flags, a copy per lane, a cycle after the take (a VEC is taken only once
         # the previous one completed, and its first operands reach E2's logic five cycles
         # after the take: the issue, the address stage, the read, E1), so that no flag
-        # drives every lane's choices across the die (Fmax:
-        # is_maxpool -> 3.6 ns -> the result choice, 7.5 ns in the `ecp5` preset's seed 1
-        # at 928f796)
+        # drives every lane's choices across the die (Fmax: is_maxpool -> 3.6 ns -> the
+        # result choice, 7.5 ns in the `ecp5` preset's seed 1 at 928f796)
         op_copies = replicas(m, Cat(is_op[o] for o in VecOp), n, "is_op_l")
         for lane in range(n):
             op_l = {o: op_copies[lane][i] for i, o in enumerate(VecOp)}
@@ -493,7 +495,7 @@ class VectorUnit(wiring.Component):
             ]
             greater = Mux(~was_valid, beats_res, Mux(was_first, beats_prev, beats_res & beats_prev))
             mul5 = Signal(signed(d), name=f"mulq{lane}_d1", reset_less=True)  # E6
-            m.d.sync += mul5.eq(Mux(mul_fits, mul_lo, Mux(mul_neg, lo, hi)))
+            m.d.sync += mul5.eq(saturated(mul_fits, mul_lo, mul_neg))
             r = Signal(signed(d), name=f"r{lane}")
             keep = op_l[VecOp.MAXPOOL] & ~q_first & ~greater  # the running maximum stays
             m.d.comb += r.eq(
