@@ -1,5 +1,5 @@
 """FillEngine: the elements written, partial beats masked, and its exact duration; the
-predecoded "moves something" bit it is given."""
+"moves something" bit it is given, decoded ahead by the load sequencer."""
 
 import numpy as np
 import pytest
@@ -18,7 +18,7 @@ CFG = PRESETS["tiny"]
 WIDE = PRESETS["ecp5"]  # 8 elements per beat (tiny: 4)
 
 
-def _moves(fields) -> int:  # what the program loader's predecode gives (tested below)
+def _moves(fields) -> int:  # what the load sequencer's fill_moves gives (tested below)
     return int(fields["rows"] != 0 and fields["count"] != 0)
 
 
