@@ -382,14 +382,17 @@ class VectorUnit(wiring.Component):
         p_pair = delayed(m, pair, VEC_ADDRESS + BUFFER_READ_LATENCY, "p_pair")
         e1_pair = delayed(m, p_pair, 1, "e_pair")  # with the E1 registers
         # ... and of the position whose result register loads this cycle
-        q = {k: delayed(m, v, VEC_STAGES - 1, k) for k, v in p.items() if k != "p_final"}
+        q_write = delayed(m, p["p_write"], VEC_STAGES - 1, "p_write")
+        q_dst = delayed(m, p["p_dst"], VEC_STAGES - 1, "p_dst")
         final_e = delayed(m, p["p_final"], VEC_STAGES - 2, "final_e")  # a cycle ahead of q
-        q_valid, q_first, q_write = q["p_valid"], q["p_first"], q["p_write"]
-        # the result register's last update: a position loaded it (was_valid), the first of
-        # its window (was_first)
-        was_valid, was_first = Signal(), Signal()
-        m.d.sync += [was_valid.eq(q_valid), was_first.eq(q_first)]
-        q_dst = q["p_dst"]
+        # q_valid (the result register's enable) and q_first, with a copy per lane, and the
+        # result register's last update: a position loaded it (was_valid), the first of its
+        # window (was_first), registered in each lane from its own copies, so that no flag
+        # drives every lane's keep choice across the die (Fmax: was_valid, was_first and
+        # q_first -> the MAXPOOL keep -> res_k, 7.93 ns in the `ecp5` preset's seed 2 at
+        # 35f2f6f)
+        q_pre = delayed(m, Cat(p["p_valid"], p["p_first"]), VEC_STAGES - 2, "q_flags")
+        q_copies = replicas(m, q_pre, n, "q_flags_l", reset_less=False)
         av = data.View(lanes, self.rd_a.data)
         bv = data.View(lanes, self.rd_b.data)
         # MAXPOOL's first position does not read it.  The buffer's write data; each lane
@@ -420,6 +423,10 @@ class VectorUnit(wiring.Component):
         op_copies = replicas(m, Cat(is_op[o] for o in VecOp), n, "is_op_l")
         for lane in range(n):
             op_l = {o: op_copies[lane][i] for i, o in enumerate(VecOp)}
+            q_valid, q_first = q_copies[lane][0], q_copies[lane][1]
+            was = Signal(2, name=f"was_l{lane}", attrs={"keep": 1})
+            m.d.sync += was.eq(q_copies[lane])
+            was_valid, was_first = was[0], was[1]
             # E1: operands
             # data registers without reset (what they hold is used under q_valid)
             x = Signal(signed(d), name=f"xa{lane}", reset_less=True)
