@@ -3,7 +3,8 @@ descriptor.
 
 AWs go out one per cycle (at most ``DMA_MAX_WRITES_IN_FLIGHT`` awaiting B).  W data never
 runs ahead of its AW: a burst's beats are read from the vector buffer from the cycle after its
-AW handshake, through a small FIFO that keeps W valid held under back-pressure; ``WSTRB``
+AW handshake, through a small FIFO and a register slice that drives W (WREADY reaches only
+the slice) and keeps W valid held under back-pressure; ``WSTRB``
 masks partial first/last beats and ``WLAST`` marks each burst's last beat.  The store is done
 when the last B arrives.  A ``SLVERR``/``DECERR`` stops new AWs; bursts already announced get
 their beats with ``WSTRB = 0`` (nothing more is written), and the store ends with ``error``
@@ -255,24 +256,33 @@ class DmaWrite(wiring.Component):
             wf.w_data.eq(wb.as_value()),
             wf.w_en.eq(d_valid),
         ]
-        out = wbeat(wf.r_data)
+        # W is driven from a register slice (DMA_W_SLICE) fed by the FIFO, so that WREADY
+        # reaches only the slice's registers: the FIFO pops on the slice's i_ready, a
+        # flip-flop, and its head, pointers, flags and this side's counters are steered by
+        # flip-flops alone (Fmax: the FIFO's r_rdy -> the pop's LUT of WREADY -> 3 to 5.5 ns
+        # across the die -> a head slice's read-pointer copy or `space` led `tiny`'s seeds 3
+        # and 4 and the `ecp5` preset's seed 1 at 35f2f6f)
+        m.submodules.ws = ws = RegSlice(wbeat.size)
         m.d.comb += [
-            self.m_axi_wvalid.eq(wf.r_rdy),
+            ws.i_valid.eq(wf.r_rdy),
+            ws.i_data.eq(wf.r_data),
+            wf.r_en.eq(ws.i_ready),
+            ws.o_ready.eq(self.m_axi_wready),
+        ]
+        out = wbeat(ws.o_data)
+        m.d.comb += [
+            self.m_axi_wvalid.eq(ws.o_valid),
             self.m_axi_wdata.eq(out.data),
             self.m_axi_wstrb.eq(out.strb),  # stable once presented (AXI)
             self.m_axi_wlast.eq(out.last),
         ]
-        w_fire = wf.r_rdy & self.m_axi_wready
-        # the FIFO pops on r_en while it holds a beat: r_en is the bus's WREADY itself, so
-        # that its head's enable (r_en | empty) is one LUT of WREADY and a flip-flop (Fmax:
-        # with w_fire, a LUT shared with this side's counters, r_rdy -> w_fire -> 2.4 ns ->
-        # the enable -> 2.4 ns -> the W data led `tiny`'s seed 2 at 5caf877, 8.47 ns)
-        m.d.comb += wf.r_en.eq(self.m_axi_wready)
+        w_fire = ws.o_valid & self.m_axi_wready  # a beat on the bus
+        w_pop = wf.r_rdy & ws.i_ready  # a beat leaves the FIFO for the slice
         m.d.sync += self.stat_beat.eq(w_fire)
-        m.d.sync += taken.eq(taken + rd_go - w_fire)
-        with m.If(rd_go & ~w_fire):
+        m.d.sync += taken.eq(taken + rd_go - w_pop)
+        with m.If(rd_go & ~w_pop):
             m.d.sync += space.eq(taken < W_FIFO_DEPTH - 1)
-        with m.Elif(w_fire & ~rd_go):
+        with m.Elif(w_pop & ~rd_go):
             m.d.sync += space.eq(1)
 
         # --- B ------------------------------------------------------------------------------
@@ -295,7 +305,7 @@ class DmaWrite(wiring.Component):
         m.d.sync += self.stat_wait.eq(
             busy
             & (
-                (wf.r_rdy & ~self.m_axi_wready)
+                (ws.o_valid & ~self.m_axi_wready)
                 | (aw.o_valid & ~self.m_axi_awready)
                 | (bq.r_rdy & ~b_fire)
             )

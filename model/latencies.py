@@ -54,9 +54,13 @@ DMA_READ_SETUP = BURST_GEN_SETUP + DMA_ADDR_SLICE
 #: The first AW of a store is driven this many cycles after the descriptor handshake (the
 #: same burst generator and slice as the reads).
 DMA_WRITE_SETUP = BURST_GEN_SETUP + DMA_ADDR_SLICE
+#: W is driven from a register slice (hw/reg_slice.py) fed by the W FIFO, so that the bus's
+#: WREADY does not reach the FIFO's pop.
+DMA_W_SLICE = 1
 #: A burst's W data is read from the vector buffer from the cycle after its AW handshake; a
-#: beat is valid on W after the buffer read (BUFFER_READ_LATENCY) and the W FIFO register (1).
-DMA_WRITE_DATA_LATENCY = 1 + BUFFER_READ_LATENCY + 1
+#: beat is valid on W after the buffer read (BUFFER_READ_LATENCY), the W FIFO's head
+#: register (1) and the W slice (DMA_W_SLICE).
+DMA_WRITE_DATA_LATENCY = 1 + BUFFER_READ_LATENCY + 1 + DMA_W_SLICE
 #: A descriptor completes (done, and error, from flip-flops) this many cycles after its
 #: last R beat (reads) or its last B response (writes); the engine takes the next
 #: descriptor the cycle after.
