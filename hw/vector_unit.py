@@ -385,12 +385,10 @@ class VectorUnit(wiring.Component):
         q_write = delayed(m, p["p_write"], VEC_STAGES - 1, "p_write")
         q_dst = delayed(m, p["p_dst"], VEC_STAGES - 1, "p_dst")
         final_e = delayed(m, p["p_final"], VEC_STAGES - 2, "final_e")  # a cycle ahead of q
-        # q_valid (the result register's enable) and q_first, with a copy per lane, and the
-        # result register's last update: a position loaded it (was_valid), the first of its
-        # window (was_first), registered in each lane from its own copies, so that no flag
-        # drives every lane's keep choice across the die (Fmax: was_valid, was_first and
-        # q_first -> the MAXPOOL keep -> res_k, 7.93 ns in the `ecp5` preset's seed 2 at
-        # 35f2f6f)
+        # q_valid (the result register's enable) and q_first, with a copy per lane, so that
+        # no flag drives every lane's MAXPOOL keep choice across the die (Fmax: was_valid,
+        # was_first and q_first, one flip-flop each -> the keep -> res_k, 7.93 ns in the
+        # `ecp5` preset's seed 2 at 35f2f6f)
         q_pre = delayed(m, Cat(p["p_valid"], p["p_first"]), VEC_STAGES - 2, "q_flags")
         q_copies = replicas(m, q_pre, n, "q_flags_l", reset_less=False)
         av = data.View(lanes, self.rd_a.data)
@@ -424,9 +422,6 @@ class VectorUnit(wiring.Component):
         for lane in range(n):
             op_l = {o: op_copies[lane][i] for i, o in enumerate(VecOp)}
             q_valid, q_first = q_copies[lane][0], q_copies[lane][1]
-            was = Signal(2, name=f"was_l{lane}", attrs={"keep": 1})
-            m.d.sync += was.eq(q_copies[lane])
-            was_valid, was_first = was[0], was[1]
             # E1: operands
             # data registers without reset (what they hold is used under q_valid)
             x = Signal(signed(d), name=f"xa{lane}", reset_less=True)
@@ -500,11 +495,26 @@ class VectorUnit(wiring.Component):
                 beats_res.eq(_biased(simple4) > _biased(res_k)),
                 beats_prev.eq(_biased(simple4) > _biased(simple5)),
             ]
-            greater = Mux(~was_valid, beats_res, Mux(was_first, beats_prev, beats_res & beats_prev))
+            # The running maximum stays (keep) on a MAXPOOL position that is not its
+            # window's first, unless the new value is the greater: greater than last
+            # cycle's result when the last update was no position, than last cycle's value
+            # when that was its window's first, else than both.  Which of the two compares
+            # count is known a cycle ahead, from this lane's flags of the position that
+            # loads the result register now and of the one that loads it next: the two
+            # are registered, and keep is one LUT of four flip-flops (Fmax: was_valid,
+            # was_first, q_first and the compares -> two LUTs -> keep -> the result
+            # choice, five LUTs to res_k in `tiny`'s seed 2 at 1336574)
+            k_res = Signal(name=f"keep_res{lane}")  # keep unless the value beats res
+            k_prev = Signal(name=f"keep_prev{lane}")  # keep unless it beats the last value
+            pool_next = op_l[VecOp.MAXPOOL] & ~q_pre[1]  # the next position may keep
+            m.d.sync += [
+                k_res.eq(pool_next & ~(q_valid & q_first)),
+                k_prev.eq(pool_next & q_valid),
+            ]
             mul5 = Signal(signed(d), name=f"mulq{lane}_d1", reset_less=True)  # E6
             m.d.sync += mul5.eq(saturated(mul_fits, mul_lo, mul_neg))
             r = Signal(signed(d), name=f"r{lane}")
-            keep = op_l[VecOp.MAXPOOL] & ~q_first & ~greater  # the running maximum stays
+            keep = (k_res & ~beats_res) | (k_prev & ~beats_prev)
             m.d.comb += r.eq(
                 Mux(
                     op_l[VecOp.MUL],
