@@ -99,7 +99,9 @@ def _product_at_most(a, b, limit: int):
 #: sequencer's ring, and reach the engine (``pre``) with it, so that no decode stands
 #: between the queue's write data and the ring's prefetch choice (Fmax: the write data ->
 #: the flags' decode -> the prefetch choice -> ``head_fin0`` was the critical path of
-#: five of the 21 tiny runs of d26646c, d6781f8 and 6eb0dd9).
+#: five of the 21 tiny runs of d26646c, d6781f8 and 6eb0dd9).  ``steps2``, which only the
+#: loop registers' load reads, is among them for the same reason (decoded in the engine,
+#: the queue's write data -> four LUTs -> the ring entry led `tiny`'s seed 2 at 1336574).
 HEAD_FLAGS = data.StructLayout(
     {
         "vec": 1,
@@ -107,6 +109,7 @@ HEAD_FLAGS = data.StructLayout(
         "single": 3,  # each loop has one iteration
         "all_single": 1,  # every loop has one iteration: a step is one MAC
         "steps1": 1,  # npix <= pixels per step: the first step is the last
+        "steps2": 1,  # npix <= 2 * pixels per step: the second step is the last
         "fin0": 1,  # all_single & steps1: the first MAC is the instruction's last
     }
 )
@@ -120,11 +123,14 @@ def head_flags(cfg: AcceleratorConfig, instr: Value) -> Value:
     f = {name: field(instr, Op.MAC, name) for name in ("k0_count", "k1_count", "k2_count")}
     px, py = field(instr, Op.MAC, "px_count"), field(instr, Op.MAC, "py_count")
     single = Cat(f["k0_count"] == 1, f["k1_count"] <= 1, f["k2_count"] <= 1)
-    # the step count's smallest case from the pixel counts themselves (no multiplier)
-    steps1 = Mux(
-        field(instr, Op.MAC, "pixel_mode"),
-        _product_at_most(px, py, cfg.n_cu),
-        _product_at_most(px, py, 1),
+    # the step count's two smallest cases from the pixel counts themselves (no multiplier)
+    steps1, steps2 = (
+        Mux(
+            field(instr, Op.MAC, "pixel_mode"),
+            _product_at_most(px, py, n * cfg.n_cu),
+            _product_at_most(px, py, n),
+        )
+        for n in (1, 2)
     )
     value = {
         "vec": op == Op.VEC,
@@ -132,6 +138,7 @@ def head_flags(cfg: AcceleratorConfig, instr: Value) -> Value:
         "single": single,
         "all_single": single.all(),
         "steps1": steps1,
+        "steps2": steps2,
         "fin0": single.all() & steps1,
     }
     return Cat(*(value[name] for name in HEAD_FLAGS.members))
@@ -370,7 +377,6 @@ class ComputeEngine(wiring.Component):
                 "npix": 24,
                 "row_span": 28,
                 "vec_pre": PREDECODE,  # a VEC's predecode (hw/vector_unit.py)
-                "steps2": 1,  # npix <= 2 * pixels per step: the second step is the last
                 # the loop registers' start values that need arithmetic on the fields,
                 # computed as the instruction enters (the take then loads registers)
                 # each loop's end - 2 (its counter is compared with it one step ahead), and
@@ -415,16 +421,6 @@ class ComputeEngine(wiring.Component):
             slots.w_en.eq(in_valid),
             head.eq(slots.r_data),
         ]
-        # the step count's second smallest case, from the pixel counts themselves (the
-        # product arrives from its multiplier too late for a compare in the same cycle)
-        in_px, in_py = field(in_instr, Op.MAC, "px_count"), field(in_instr, Op.MAC, "py_count")
-        m.d.comb += w_entry.steps2.eq(
-            Mux(
-                field(in_instr, Op.MAC, "pixel_mode"),
-                _product_at_most(in_px, in_py, 2 * ncu),
-                _product_at_most(in_px, in_py, 2),
-            )
-        )
         # the loop registers' start values (the take loads them without arithmetic)
         in_f = {name: field(in_instr, Op.MAC, name) for name, _ in FIELDS[Op.MAC]}
         in_pixels = Mux(in_f["pixel_mode"], ncu, 1)
