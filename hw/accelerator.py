@@ -22,7 +22,7 @@ from amaranth.lib.wiring import In, Out
 
 from snowsim.hw.axi import axi4_lite_slave, axi4_master
 from snowsim.hw.collisions import NO_RW_CHECK, collision
-from snowsim.hw.compute_engine import HEAD_FLAGS, ComputeEngine, head_flags
+from snowsim.hw.compute_engine import ComputeEngine, head_flags
 from snowsim.hw.credits import CreditCounter
 from snowsim.hw.dma_read import DmaRead
 from snowsim.hw.dma_write import DmaWrite
@@ -75,9 +75,11 @@ class Accelerator(wiring.Component):
         #: simulation check: some memory was read and written at one address in one cycle
         #: since rst (hw/collisions.py); built only with checks, read by the co-simulation
         self.sim_collision = Signal(name="sim_collision", attrs={"keep": 1})
-        # the compute unit's words carry the engine queue head's flags after the
-        # instruction (hw/compute_engine.py: HEAD_FLAGS; the program loader decodes them)
-        self._pre_bits = {u: HEAD_FLAGS.size if u == Unit.COMPUTE else 0 for u in Unit}
+        # bits the program loader decodes from a unit's instructions and writes after each:
+        # the compute unit's, the engine queue head's flags (hw/compute_engine.py:
+        # HEAD_FLAGS)
+        self._loader = ProgramLoader(cfg, predecode={Unit.COMPUTE: partial(head_flags, cfg)})
+        self._pre_bits = self._loader.pre_bits
         self._imem = {
             u: MemoryData(shape=INSTR_BITS + self._pre_bits[u], depth=cfg.program_depth, init=[])
             for u in Unit
@@ -117,9 +119,7 @@ class Accelerator(wiring.Component):
         rd, wr = DmaRead(cfg), DmaWrite(cfg)
         core.submodules.dma_rd = DomainRenamer("core_dma_rd")(rd)
         core.submodules.dma_wr = DomainRenamer("core_dma_wr")(wr)
-        core.submodules.loader = loader = ProgramLoader(
-            cfg, predecode={Unit.COMPUTE: partial(head_flags, cfg)}
-        )
+        core.submodules.loader = loader = self._loader
         core.submodules.tokens = tokens = TokenCounters()
         core.submodules.fill = fill = FillEngine(cfg)
         engine = ComputeEngine(cfg)
