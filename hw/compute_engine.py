@@ -1231,10 +1231,17 @@ class ComputeEngine(wiring.Component):
             vb.en.eq(vu.rd_b.en),
             vu.rd_b.data.eq(vb.data),
         ]
+        # the write port from registers (VBUF_WRITE_REGISTER): the vector unit's write, else
+        # the drain's, chosen in front of them
+        vw_en = Signal(name="vbuf_w_en")
+        vw_addr = Signal.like(vwp.addr, name="vbuf_w_addr", reset_less=True)
+        vw_data = Signal.like(vwp.data, name="vbuf_w_data", reset_less=True)
+        m.d.sync += vw_en.eq(vu.wr.en | s3_valid)
         with m.If(vu.wr.en):
-            m.d.comb += [vwp.en.eq(1), vwp.addr.eq(vu.wr.addr), vwp.data.eq(vu.wr.data)]
+            m.d.sync += [vw_addr.eq(vu.wr.addr), vw_data.eq(vu.wr.data)]
         with m.Else():
-            m.d.comb += [vwp.en.eq(s3_valid), vwp.addr.eq(s3_addr), vwp.data.eq(s3)]
+            m.d.sync += [vw_addr.eq(s3_addr), vw_data.eq(s3)]
+        m.d.comb += [vwp.en.eq(vw_en), vwp.addr.eq(vw_addr), vwp.data.eq(vw_data)]
         if checks(platform):  # the co-simulation's proof that no buffer relies on a collision
             # maps and weights are read every cycle, used when a MAC issues (the maps in
             # stage 0, the weights in stage 1); the bias word in stage 4, used when a
