@@ -544,7 +544,13 @@ class ComputeEngine(wiring.Component):
         ):
             pend = up_down(m, f"{kind}_pend", COMPUTE_IN_FLIGHT, done, taken)
             m.d.sync += any_.eq(nonzero_next(pend, done, taken))  # pend + done - taken != 0
-        d_inc, d_dec = can_take & slot_drain, mac_done & done_drains
+        # a draining MAC's take, its count's increment (can_take & slot_drain), with the
+        # array's "free for a MAC" from replicas of its own (`d_load`, assigned with the
+        # loop registers' replicas below; Fmax: `fin` -> the take -> drain_cnt led the
+        # `ecp5` preset's seed 1 at 437df1f, 7.47 ns)
+        d_load = Signal(name="drain_load")
+        d_inc = slot_valid & slot_drain & ~slot_is_vec & ~vec_busy & d_load
+        d_dec = mac_done & done_drains
         drains = up_down(m, "drain_cnt", COMPUTE_IN_FLIGHT, d_inc, d_dec)
         # "a draining MAC is not complete", for the VEC take, a flip-flop of its own (as
         # mac_any above), placed by the take's logic rather than by the count's (Fmax:
@@ -683,6 +689,14 @@ class ComputeEngine(wiring.Component):
                 ("wait", drain_n & gap_open_n),
             )
         }
+
+        drain_rep = {
+            name: replicas(m, v, 1, f"{name}_drain", reset_less=False)[0]
+            for name, v in (("active", active_n), ("fin", fin_n), ("wait", drain_n & gap_open_n))
+        }
+        m.d.comb += d_load.eq(
+            ~drain_rep["active"] | (drain_rep["fin"] & ~drain_rep["wait"])
+        )  # ~active | last_issue
 
         def decide(g):
             # (load, counting, stepping) of group g: the load when idle or on the last
@@ -1082,6 +1096,10 @@ class ComputeEngine(wiring.Component):
         capture_n = c7.valid & c7.last & c7.drain
         capture = Signal()  # c8.valid & c8.last & c8.drain, registered from c7's
         m.d.sync += capture.eq(capture_n)
+        # capture_n as flip-flops, a copy per chain word, registered from c6's flags, for
+        # the words' enables and choices (Fmax: c7's fields -> the AND -> 3.2 ns -> the
+        # enables' LUTs led the `ecp5` preset's seed 2 at 437df1f, 7.50 ns)
+        cap7 = replicas(m, c6.valid & c6.last & c6.drain, words, "cap7_", reset_less=False)
         shifting = Signal()  # left != 0
         # round half up: 2**(shift-1), with c7, a copy per lane of each chain word (its
         # bias add's), registered from a copy per word, decoded from c5's shift (Fmax: one
@@ -1123,10 +1141,10 @@ class ComputeEngine(wiring.Component):
                 captured.relu.eq(c8.relu),
                 captured.shift.eq(c8.shift),
             ]
-            take = replicas(m, capture_n, n, f"chain{j}_cap")  # `capture`, per lane
+            take = replicas(m, cap7[j], n, f"chain{j}_cap")  # `capture`, per lane
             if j + 1 < words:
                 word_en = replicas(
-                    m, capture_n | capture | (shifting & (left > j + 2)), n, f"chain{j}_en"
+                    m, cap7[j] | capture | (shifting & (left > j + 2)), n, f"chain{j}_en"
                 )
             for lane in range(n):
                 dst, src = lane_fields(chain[j], lane), lane_fields(captured, lane)
