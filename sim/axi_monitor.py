@@ -1,6 +1,11 @@
 """Passive AXI4 observer: samples the five channels of a master port on every clock edge
 while any VALID is high (an idle bus is slept through until a VALID rises),
-records every AR and AW (address, length, size) and counts beats and bytes.
+records every AR and AW (address, length, size) and counts beats and bytes, and the cycles
+the bus makes the master wait, as the RTL's RD_WAIT and WR_WAIT counters define them
+(``model/regmap.py``): a read wait is a cycle with a burst outstanding (its AR accepted in
+an earlier cycle, its last R beat not) and no R beat accepted; a write wait, a cycle with
+WVALID or AWVALID not accepted, or a burst outstanding for its B (its AW accepted in an
+earlier cycle) and no B accepted.  The cycles slept through count by the clock's period.
 
 :class:`snowsim.sim.axi_checker.AxiProtocolChecker` extends it with the protocol rules; a
 testbench normally creates the checker and reads the monitor's records from it.
@@ -10,6 +15,7 @@ from dataclasses import dataclass, field
 
 import cocotb
 from cocotb.triggers import First, RisingEdge
+from cocotb.utils import get_sim_time
 
 __all__ = ["AxiMonitor", "Transaction"]
 
@@ -39,6 +45,8 @@ class _Stats:
     w_beats: int = 0
     b_count: int = 0
     w_bytes_strobed: int = 0
+    rd_wait: int = 0
+    wr_wait: int = 0
 
 
 class AxiMonitor:
@@ -73,6 +81,9 @@ class AxiMonitor:
             for ch, sig in self.sig.items()
         ]
         self.stalled: set[str] = set()  # channels whose last sampled VALID waited for READY
+        # bursts outstanding: reads from the AR to the last R, writes from the AW to the B
+        self._reads_out = 0
+        self._writes_out = 0
         self.stats = _Stats()
         self._task = cocotb.start_soon(self._run())
 
@@ -89,6 +100,8 @@ class AxiMonitor:
             "bytes_read": s.r_beats * self.bus_bytes,
             "bytes_written": s.w_beats * self.bus_bytes,
             "bytes_strobed": s.w_bytes_strobed,
+            "rd_wait": s.rd_wait,
+            "wr_wait": s.wr_wait,
             "b_responses": s.b_count,
             "ar": [(t.addr, t.len, t.size) for t in s.ar],
             "aw": [(t.addr, t.len, t.size) for t in s.aw],
@@ -108,10 +121,20 @@ class AxiMonitor:
     async def _run(self) -> None:
         edge = RisingEdge(self.clock)
         valids = [sig["valid"] for sig in self.sig.values()]
+        await edge
+        last = get_sim_time("step")
+        await edge
+        now = get_sim_time("step")
+        period = now - last  # the clock's, for the cycles slept through
         while True:
             await edge
+            last, now = now, get_sim_time("step")
+            skipped = round((now - last) / period) - 1  # edges slept through: no VALID
+            self.stats.rd_wait += skipped * (self._reads_out > 0)
+            self.stats.wr_wait += skipped * (self._writes_out > 0)
             if self.reset is not None and int(self.reset.value):
                 self.stalled.clear()
+                self._reads_out = self._writes_out = 0
                 self.on_reset()
                 continue
             sampled = {}
@@ -136,11 +159,21 @@ class AxiMonitor:
                     self.stalled.add(ch)
                 else:
                     self.stalled.discard(ch)
+            self._count_waits(sampled)
             self.on_cycle(sampled)
             if not busy:
                 # an idle bus: sleep until a VALID rises, then sample at the next edge (no
                 # Python wakes up per cycle while the DMA is quiet)
                 await First(*(RisingEdge(v) for v in valids))
+
+    def _count_waits(self, sampled: dict) -> None:
+        fire = {ch: bool(v and r) for ch, (v, r, _) in sampled.items()}
+        stall = {ch: bool(v and not r) for ch, (v, r, _) in sampled.items()}
+        s = self.stats
+        s.rd_wait += self._reads_out > 0 and not fire["r"]
+        s.wr_wait += stall["w"] or stall["aw"] or (self._writes_out > 0 and not fire["b"])
+        self._reads_out += fire["ar"] - (fire["r"] and bool(sampled["r"][2]["rlast"]))
+        self._writes_out += fire["aw"] - fire["b"]
 
     def _record(self, ch: str, p: dict) -> None:
         s = self.stats

@@ -205,6 +205,8 @@ def run_layer(
         ("bytes_written", "bytes_written"),
         ("read_bursts", "read_bursts"),
         ("write_bursts", "write_bursts"),
+        ("rd_wait", "rd_wait"),
+        ("wr_wait", "wr_wait"),
     ):
         if rtl[counter] != mon[seen]:
             result["checker_errors"].append(
