@@ -544,13 +544,7 @@ class ComputeEngine(wiring.Component):
         ):
             pend = up_down(m, f"{kind}_pend", COMPUTE_IN_FLIGHT, done, taken)
             m.d.sync += any_.eq(nonzero_next(pend, done, taken))  # pend + done - taken != 0
-        # a draining MAC's take, its count's increment (can_take & slot_drain), with the
-        # array's "free for a MAC" from replicas of its own (`d_load`, assigned with the
-        # loop registers' replicas below; Fmax: `fin` -> the take -> drain_cnt led the
-        # `ecp5` preset's seed 1 at 437df1f, 7.47 ns)
-        d_load = Signal(name="drain_load")
-        d_inc = slot_valid & slot_drain & ~slot_is_vec & ~vec_busy & d_load
-        d_dec = mac_done & done_drains
+        d_inc, d_dec = can_take & slot_drain, mac_done & done_drains
         drains = up_down(m, "drain_cnt", COMPUTE_IN_FLIGHT, d_inc, d_dec)
         # "a draining MAC is not complete", for the VEC take, a flip-flop of its own (as
         # mac_any above), placed by the take's logic rather than by the count's (Fmax:
@@ -689,14 +683,6 @@ class ComputeEngine(wiring.Component):
                 ("wait", drain_n & gap_open_n),
             )
         }
-
-        drain_rep = {
-            name: replicas(m, v, 1, f"{name}_drain", reset_less=False)[0]
-            for name, v in (("active", active_n), ("fin", fin_n), ("wait", drain_n & gap_open_n))
-        }
-        m.d.comb += d_load.eq(
-            ~drain_rep["active"] | (drain_rep["fin"] & ~drain_rep["wait"])
-        )  # ~active | last_issue
 
         def decide(g):
             # (load, counting, stepping) of group g: the load when idle or on the last
@@ -1096,10 +1082,6 @@ class ComputeEngine(wiring.Component):
         capture_n = c7.valid & c7.last & c7.drain
         capture = Signal()  # c8.valid & c8.last & c8.drain, registered from c7's
         m.d.sync += capture.eq(capture_n)
-        # capture_n as flip-flops, a copy per chain word, registered from c6's flags, for
-        # the words' enables and choices (Fmax: c7's fields -> the AND -> 3.2 ns -> the
-        # enables' LUTs led the `ecp5` preset's seed 2 at 437df1f, 7.50 ns)
-        cap7 = replicas(m, c6.valid & c6.last & c6.drain, words, "cap7_", reset_less=False)
         shifting = Signal()  # left != 0
         # round half up: 2**(shift-1), with c7, a copy per lane of each chain word (its
         # bias add's), registered from a copy per word, decoded from c5's shift (Fmax: one
@@ -1141,10 +1123,10 @@ class ComputeEngine(wiring.Component):
                 captured.relu.eq(c8.relu),
                 captured.shift.eq(c8.shift),
             ]
-            take = replicas(m, cap7[j], n, f"chain{j}_cap")  # `capture`, per lane
+            take = replicas(m, capture_n, n, f"chain{j}_cap")  # `capture`, per lane
             if j + 1 < words:
                 word_en = replicas(
-                    m, cap7[j] | capture | (shifting & (left > j + 2)), n, f"chain{j}_en"
+                    m, capture_n | capture | (shifting & (left > j + 2)), n, f"chain{j}_en"
                 )
             for lane in range(n):
                 dst, src = lane_fields(chain[j], lane), lane_fields(captured, lane)
@@ -1249,17 +1231,10 @@ class ComputeEngine(wiring.Component):
             vb.en.eq(vu.rd_b.en),
             vu.rd_b.data.eq(vb.data),
         ]
-        # the write port from registers (VBUF_WRITE_REGISTER): the vector unit's write, else
-        # the drain's, chosen in front of them
-        vw_en = Signal(name="vbuf_w_en")
-        vw_addr = Signal.like(vwp.addr, name="vbuf_w_addr", reset_less=True)
-        vw_data = Signal.like(vwp.data, name="vbuf_w_data", reset_less=True)
-        m.d.sync += vw_en.eq(vu.wr.en | s3_valid)
         with m.If(vu.wr.en):
-            m.d.sync += [vw_addr.eq(vu.wr.addr), vw_data.eq(vu.wr.data)]
+            m.d.comb += [vwp.en.eq(1), vwp.addr.eq(vu.wr.addr), vwp.data.eq(vu.wr.data)]
         with m.Else():
-            m.d.sync += [vw_addr.eq(s3_addr), vw_data.eq(s3)]
-        m.d.comb += [vwp.en.eq(vw_en), vwp.addr.eq(vw_addr), vwp.data.eq(vw_data)]
+            m.d.comb += [vwp.en.eq(s3_valid), vwp.addr.eq(s3_addr), vwp.data.eq(s3)]
         if checks(platform):  # the co-simulation's proof that no buffer relies on a collision
             # maps and weights are read every cycle, used when a MAC issues (the maps in
             # stage 0, the weights in stage 1); the bias word in stage 4, used when a

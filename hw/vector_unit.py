@@ -11,8 +11,7 @@ Position ``p``'s read addresses reach the buffer the cycle after it is issued
 operands, then the arithmetic split so that no stage holds more than one adder or one
 multiplier after a register — the last of which is the result (MAXPOOL keeps a running
 maximum there and writes after the last window position); the write is the cycle after.
-``done`` pulses ``VBUF_WRITE_REGISTER`` cycles after the last write, when the engine's
-write register has put it in the buffer; an instruction with no positions (a SYNC) pulses two
+``done`` pulses with the last write; an instruction with no positions (a SYNC) pulses two
 cycles after its handshake.
 Instructions must not read words they write at another position (the compiler's rule).
 
@@ -35,12 +34,7 @@ from snowsim.hw.ports import VecReadSignature, VecWriteSignature
 from snowsim.model.activations import pwl
 from snowsim.model.config import AcceleratorConfig
 from snowsim.model.isa import FIELDS, INSTR_BITS, Op, VecOp
-from snowsim.model.latencies import (
-    BUFFER_READ_LATENCY,
-    VBUF_WRITE_REGISTER,
-    VEC_ADDRESS,
-    VEC_STAGES,
-)
+from snowsim.model.latencies import BUFFER_READ_LATENCY, VEC_ADDRESS, VEC_STAGES
 
 __all__ = ["PREDECODE", "VectorUnit", "predecode"]
 
@@ -390,9 +384,7 @@ class VectorUnit(wiring.Component):
         # ... and of the position whose result register loads this cycle
         q_write = delayed(m, p["p_write"], VEC_STAGES - 1, "p_write")
         q_dst = delayed(m, p["p_dst"], VEC_STAGES - 1, "p_dst")
-        # a cycle ahead of q, and the engine's write register later (`done` is when the last
-        # result is in the buffer)
-        final_e = delayed(m, p["p_final"], VEC_STAGES - 2 + VBUF_WRITE_REGISTER, "final_e")
+        final_e = delayed(m, p["p_final"], VEC_STAGES - 2, "final_e")  # a cycle ahead of q
         # q_valid (the result register's enable) and q_first, with a copy per lane, so that
         # no flag drives every lane's MAXPOOL keep choice across the die (Fmax: was_valid,
         # was_first and q_first, one flip-flop each -> the keep -> res_k, 7.93 ns in the
@@ -540,11 +532,10 @@ class VectorUnit(wiring.Component):
         # stage 2: write
         w_en, w_dst = Signal(), Signal(16)
         m.d.sync += [w_en.eq(q_write), w_dst.eq(q_dst)]
-        # `done` (the last write's word in the buffer, or when empty_done reaches 1) from two
-        # flip-flops in a row, the first set a cycle ahead: the last position
-        # VBUF_WRITE_REGISTER stages after a stage before the result register, or a take
-        # without positions that finds empty_done at 0 (it is 2 the cycle after, 1 the
-        # next), so that the route from the lanes to the engine's
+        # `done` (with the last write, or when empty_done reaches 1) from two flip-flops in
+        # a row, the first set a cycle ahead: the last position a stage before the result
+        # register, or a take without positions that finds empty_done at 0 (it is 2 the
+        # cycle after, 1 the next), so that the route from the lanes to the engine's
         # completion-order queue can take a register on its way (Fmax: the engine's
         # `vec_done` -> 4.2 ns across the die -> the order queue led the `ecp5` preset's
         # seed 2 at 08b1a33)

@@ -102,19 +102,12 @@ MAC_PRODUCT_REGISTER = 1
 MAC_ACC_DONE = (
     MAC_MAPS_ADDRESS + BUFFER_READ_LATENCY + MAC_OPERAND_SELECT + 3 + MAC_PRODUCT_REGISTER
 )
-#: The vector buffer's write port (address, data, enable) is driven from registers, loaded
-#: with the choice between the vector unit's write and the drain's, so that no LUT lies
-#: between a register and the buffer's block RAMs, which span the die (Fmax: the vector
-#: unit's write address -> 3.5 ns -> the choice -> 3.0 ns -> the block RAMs, 18 of the
-#: `ecp5` preset's late paths in seed 2 at 437df1f).  A vector word is in the buffer this
-#: many cycles after its write leaves the drain or the vector unit.
-VBUF_WRITE_REGISTER = 1
 #: From the last MAC issue of a draining instruction to the write of its first vector word
 #: is MAC_DRAIN_DONE + 1 (sums valid MAC_ACC_DONE, capture, bias/round stage, two shift
-#: stages - the shift's low bits, then its high bits - two saturation stages - the
-#: fits-in-range test, then the choice with ReLU - and the write register); its completion
-#: is the write of the last of the n_cu * n_vmac words.
-MAC_DRAIN_DONE = MAC_ACC_DONE + 5 + VBUF_WRITE_REGISTER
+#: stages - the shift's low bits, then its high bits - and two saturation stages - the
+#: fits-in-range test, then the choice with ReLU); its completion is the write of the last
+#: of the n_cu * n_vmac words.
+MAC_DRAIN_DONE = MAC_ACC_DONE + 5
 #: Registers in the vector unit from the buffer's read data to the result register: operands
 #: (1), single-adder ops / the product's operands / activation segment (1), product /
 #: activation ROM (1), the product in a register of the fabric / activation multiply (1),
@@ -129,9 +122,8 @@ VEC_ADDRESS = 1
 #: A VEC instruction with positions completes this many cycles plus one per position after
 #: it leaves the engine's slot (the handshake + 1 when no hazard holds it), counted from the
 #: last position's issue in cycle take + positions: the address stage (VEC_ADDRESS), the
-#: read (BUFFER_READ_LATENCY), VEC_STAGES, the write (1), the write register
-#: (VBUF_WRITE_REGISTER).
-VEC_DONE = VEC_ADDRESS + BUFFER_READ_LATENCY + VEC_STAGES + 1 + VBUF_WRITE_REGISTER
+#: read (BUFFER_READ_LATENCY), VEC_STAGES, the write (1).
+VEC_DONE = VEC_ADDRESS + BUFFER_READ_LATENCY + VEC_STAGES + 1
 #: A VEC instruction without positions (a SYNC, which only moves tokens) completes this many
 #: cycles after it leaves the slot.
 VEC_SYNC_DONE = 3
