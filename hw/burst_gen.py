@@ -326,10 +326,6 @@ class BurstGen(wiring.Component):
         s_rows_one = reg(1, "s_rows_one")  # rows == 1: the walk starts the next plane next
         s_planes, s_plane_stride = reg(16, "s_planes"), reg(32, "s_plane_stride")
         s_elem = reg(24, "s_elem")
-        # the second row's and the second plane's starts, summed from the raw registers, so
-        # that the walkers' loads (ns_*, nplane_*) are choices between flip-flops, no sum
-        s_ns_row, s_ns_plane = reg(33, "s_ns_row"), reg(33, "s_ns_plane")
-        s_ne_row, s_ne_plane = reg(24, "s_ne_row"), reg(24, "s_ne_plane")
         s_brow_stride, s_bplane_stride = reg(24, "s_brow_stride"), reg(24, "s_bplane_stride")
         # the descriptor moves nothing: a zero test per field, each beside its raw register,
         # ORed at the load (Fmax: the three tests and their OR into one flip-flop, 6.6 ns
@@ -378,10 +374,6 @@ class BurstGen(wiring.Component):
             s_planes.eq(raw["planes"]),
             s_plane_stride.eq(raw["dram_plane_stride"]),
             s_elem.eq(raw["buf_addr"]),
-            s_ns_row.eq(raw["dram_addr"] + raw["dram_row_stride"]),
-            s_ns_plane.eq(raw["dram_addr"] + raw["dram_plane_stride"]),
-            s_ne_row.eq(raw["buf_addr"] + raw["buf_row_stride"]),
-            s_ne_plane.eq(raw["buf_addr"] + raw["buf_plane_stride"]),
             s_brow_stride.eq(raw["buf_row_stride"]),
             s_bplane_stride.eq(raw["buf_plane_stride"]),
             *(z.eq(v == 0) for z, v in zip(s_zero, (raw["rows"], raw["planes"], nbytes))),
@@ -428,6 +420,8 @@ class BurstGen(wiring.Component):
             s_k[f"an_{st}"] = (near_at - s12)[:12]
             s_k[f"bn1_{st}"] = ~s12
             s_k[f"sn_{st}"] = s12 > near_at
+        # the second plane's start: the next plane's, and the next row's when a plane is one row
+        plane2_addr, plane2_elem = s_addr + s_plane_stride, s_elem + s_bplane_stride
         s_rows_two = s_rows == 2
         load = [
             *(row_k[name].eq(v) for name, v in s_k.items()),
@@ -443,16 +437,18 @@ class BurstGen(wiring.Component):
             planes_m3.eq(s_planes_m3),
             last_row.eq(s_rows_one),
             last_plane.eq(s_planes == 1),
+            ns_addr.eq(Mux(s_rows_one, plane2_addr, s_addr + s_row_stride)),
             *ahead(row_f.c, row_f.tail, low_sum(s_addr, s_row_stride), s_k),
             row_f.d.eq(s_lr < s_t4k),
             row_f.n.eq(s_lr >= near_at),
+            ns_elem.eq(Mux(s_rows_one, plane2_elem, s_elem + s_brow_stride)),
             ns_step.eq(Mux(s_rows_one, s_plane_stride, s_row_stride)),
             ns_estep.eq(Mux(s_rows_one, s_bplane_stride, s_brow_stride)),
-            nplane_addr.eq(s_ns_plane),
+            nplane_addr.eq(plane2_addr),
             *ahead(plane_f.c, plane_f.tail, low_sum(s_addr, s_plane_stride), s_k),
             plane_f.d.eq(s_lp < s_t4k),
             plane_f.n.eq(s_lp >= near_at),
-            nplane_elem.eq(s_ne_plane),
+            nplane_elem.eq(plane2_elem),
             active.eq(~Cat(*s_zero).any()),
             # the first row's flags from flip-flops (Fmax: its d as a compare of staged
             # registers at the load, addr[:12] < T, was the critical path of two of
@@ -505,6 +501,11 @@ class BurstGen(wiring.Component):
             at2.eq(Mux(last_row, rows_two, rows_m4[-1])),
             *next_start(row_f, ns_addr, row_stride, row_k, "row"),
             *start_row(ns_addr, ns_elem, row_k, ns_f),
+            # ns_addr moves to the next plane's start after a plane's second-last row, else
+            # a stride on (ns_step: within the plane, or to the next plane when its planes
+            # have one row)
+            ns_addr.eq(Mux(~last_row & at2, nplane_addr, ns_addr + ns_step)),
+            ns_elem.eq(Mux(~last_row & at2, nplane_elem, ns_elem + ns_estep)),
             ns_step.eq(Mux(to_plane_next & rows_one, plane_stride, row_stride)),
             ns_estep.eq(Mux(to_plane_next & rows_one, bplane_stride, brow_stride)),
         ]
@@ -560,26 +561,6 @@ class BurstGen(wiring.Component):
             m.d.sync += head1.eq(walk_v)
         with m.If(empty | self.next):
             m.d.sync += head0.eq(Mux(full, head1, walk_v))
-
-        # ns_addr and ns_elem: loaded with the second row's start (the second plane's when a
-        # plane is one row), and in next_any moved to the next plane's start after a plane's
-        # second-last row, else a stride on (ns_step: within the plane, or to the next plane
-        # when its planes have one row).  Written by hand, not by select_update, as the OR of
-        # the choice between flip-flops and the step's sum ANDed with its own case, so that
-        # the sum is the only late input of the register's value and meets it in one LUT
-        # (Fmax: the sum -> a LUT and a PFUMX -> `ns_addr`, the register most often late in
-        # 437df1f's runs of both presets, with the load's own sums beside it until the
-        # staged s_ns_* / s_ne_*)
-        to_nplane = ~last_row & at2
-        ns_en = pending | (advance & (to_row | to_plane))
-        for reg_, load_row, load_plane, nplane, step in (
-            (ns_addr, s_ns_row, s_ns_plane, nplane_addr, ns_step),
-            (ns_elem, s_ne_row, s_ne_plane, nplane_elem, ns_estep),
-        ):
-            early = Mux(pending, Mux(s_rows_one, load_plane, load_row), Mux(to_nplane, nplane, 0))
-            stepped = Mux(~pending & ~to_nplane, (reg_ + step)[: len(reg_)], 0)
-            with m.If(ns_en):
-                m.d.sync += reg_.eq(early | stepped)
 
         select_update(
             m,
