@@ -88,7 +88,10 @@ COUNTERS: list[tuple[str, str]] = [
     ("WR_BYTES", "bytes of write data sent on W (whole beats)"),
     ("WR_BURSTS", "write bursts (AW handshakes)"),
     ("RD_WAIT", "cycles with a read burst outstanding and no R beat accepted"),
-    ("WR_WAIT", "cycles with write data ready and W or AW not accepted, or waiting on B"),
+    (
+        "WR_WAIT",
+        "cycles with WVALID or AWVALID not accepted, or a burst waiting for its B and no B",
+    ),
     ("LOAD_BUSY", "cycles the load unit executes an instruction"),
     ("STORE_BUSY", "cycles the store unit executes an instruction"),
 ]
