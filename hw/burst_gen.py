@@ -6,6 +6,7 @@ the takes, into an output buffer whose head (or, while it is empty, the walk's b
 presented.
 """
 
+from collections.abc import Callable
 from types import SimpleNamespace
 
 from amaranth import C, Cat, Const, Module, Mux, Signal, Value, signed, unsigned
@@ -67,10 +68,29 @@ class BurstGen(wiring.Component):
     addr, length, first_mask, last_mask, buf_beat, last : Out
         The presented burst (``length``: its beats - 1, AXI ``AxLEN``); ``last`` marks the
         descriptor's final burst.
+    beat_flags : Out
+        ``beat_flags(buf_beat)`` of the presented burst, made as the walk makes the burst
+        and kept with it (a member only with ``beat_flags``).
+
+    Parameters
+    ----------
+    beat_flags : function of a buffer beat, or None
+        Bits the consumer reads of each burst's ``buf_beat`` (the read DMA's
+        :func:`~snowsim.hw.ports.high_zero`): made before the burst enters the output
+        buffer, so that they are presented from its registers, not made after its
+        multiplexers (None, the default: none).
     """
 
-    def __init__(self, cfg: AcceleratorConfig):
+    def __init__(self, cfg: AcceleratorConfig, beat_flags: Callable[[Value], Value] | None = None):
+        if beat_flags is not None and not callable(beat_flags):
+            raise TypeError(
+                f"beat_flags must be a function of a buffer beat or None, not {beat_flags!r}"
+            )
         self.cfg = cfg
+        self._beat_flags = beat_flags
+        flag_members = {}
+        if beat_flags is not None:
+            flag_members["beat_flags"] = Out(len(Value.cast(beat_flags(Signal(24)))))
         super().__init__(
             {
                 "load": In(1),
@@ -91,6 +111,7 @@ class BurstGen(wiring.Component):
                 "last_mask": Out(cfg.bus_elems),
                 "buf_beat": Out(24),
                 "last": Out(1),
+                **flag_members,
             }
         )
 
@@ -209,6 +230,9 @@ class BurstGen(wiring.Component):
             self.buf_beat,
             self.last,
         ]
+        if self._beat_flags is not None:
+            walk_burst.append(self._beat_flags(buf_beat))
+            outputs.append(self.beat_flags)
 
         w = max(lb, 1)
 
