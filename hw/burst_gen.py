@@ -6,14 +6,12 @@ the takes, into an output buffer whose head (or, while it is empty, the walk's b
 presented.
 """
 
-from collections.abc import Callable
 from types import SimpleNamespace
 
 from amaranth import C, Cat, Const, Module, Mux, Signal, Value, signed, unsigned
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from snowsim.hw.fanout import replicas
 from snowsim.hw.select_update import select_update
 from snowsim.model.config import AcceleratorConfig
 from snowsim.model.latencies import BURST_GEN_SETUP
@@ -27,25 +25,6 @@ def _within_page(end) -> Value:
     below it zero."""
     end = Value.cast(end)
     return (end[13:] == 0) & (~end[12] | (end[:12] == 0))
-
-
-#: replicas of the load case's select (`pending`), each selecting a share of the load's bits
-PENDING_COPIES = 4
-
-
-def _split(statements: list, parts: int) -> list[list]:
-    """``statements`` in order, in at most ``parts`` runs of about equal bits assigned."""
-    total = sum(len(st.lhs) for st in statements)
-    out, run, bits = [], [], 0
-    for st in statements:
-        run.append(st)
-        bits += len(st.lhs)
-        if bits * parts >= total * (len(out) + 1) and len(out) < parts - 1:
-            out.append(run)
-            run = []
-    if run:
-        out.append(run)
-    return out
 
 
 class BurstGen(wiring.Component):
@@ -68,29 +47,10 @@ class BurstGen(wiring.Component):
     addr, length, first_mask, last_mask, buf_beat, last : Out
         The presented burst (``length``: its beats - 1, AXI ``AxLEN``); ``last`` marks the
         descriptor's final burst.
-    beat_flags : Out
-        ``beat_flags(buf_beat)`` of the presented burst, made as the walk makes the burst
-        and kept with it (a member only with ``beat_flags``).
-
-    Parameters
-    ----------
-    beat_flags : function of a buffer beat, or None
-        Bits the consumer reads of each burst's ``buf_beat`` (the read DMA's
-        :func:`~snowsim.hw.ports.high_zero`): made before the burst enters the output
-        buffer, so that they are presented from its registers, not made after its
-        multiplexers (None, the default: none).
     """
 
-    def __init__(self, cfg: AcceleratorConfig, beat_flags: Callable[[Value], Value] | None = None):
-        if beat_flags is not None and not callable(beat_flags):
-            raise TypeError(
-                f"beat_flags must be a function of a buffer beat or None, not {beat_flags!r}"
-            )
+    def __init__(self, cfg: AcceleratorConfig):
         self.cfg = cfg
-        self._beat_flags = beat_flags
-        flag_members = {}
-        if beat_flags is not None:
-            flag_members["beat_flags"] = Out(len(Value.cast(beat_flags(Signal(24)))))
         super().__init__(
             {
                 "load": In(1),
@@ -111,7 +71,6 @@ class BurstGen(wiring.Component):
                 "last_mask": Out(cfg.bus_elems),
                 "buf_beat": Out(24),
                 "last": Out(1),
-                **flag_members,
             }
         )
 
@@ -230,9 +189,6 @@ class BurstGen(wiring.Component):
             self.buf_beat,
             self.last,
         ]
-        if self._beat_flags is not None:
-            walk_burst.append(self._beat_flags(buf_beat))
-            outputs.append(self.beat_flags)
 
         w = max(lb, 1)
 
@@ -375,7 +331,7 @@ class BurstGen(wiring.Component):
         # ORed at the load (Fmax: the three tests and their OR into one flip-flop, 6.6 ns
         # of routing from the raw registers, was a critical path)
         s_zero = [reg(1, f"s_zero_{name}") for name in ("rows", "planes", "bytes")]
-        pending = Signal(attrs={"keep": 1})  # kept apart from its replicas (below)
+        pending = Signal()
         raw = {  # every d_* input, registered as it is
             # no reset either: they hold the inputs of a cycle ago, whatever the state
             name[2:]: Signal(len(getattr(self, name)), name=f"r_{name[2:]}", reset_less=True)
@@ -571,61 +527,46 @@ class BurstGen(wiring.Component):
         # without the buffer, and a take still presents the next burst in the next cycle,
         # so every take happens in the same cycle as without it (no cycle changes; the walk
         # runs up to two bursts ahead).
-        # The buffer is a ring of two entries with a write and a read pointer, so that a
-        # take moves the read pointer and the flags (four flip-flops), never an entry:
-        # each entry loads the walk's burst whenever it is the write pointer's and the
-        # buffer is not full - what it then takes is presented only once the pointer moves
-        # past it - an enable of flip-flops alone (Fmax: with a head register reloaded on
-        # the take, the write side's take -> 2 LUTs -> 2.5 + 2.5 ns of routing -> the
-        # head's enables led the `ecp5` preset's seeds 3 and 4 at 437df1f, 126.7 and
-        # 120.9 MHz)
         # (each at its output's width: the length's Mux is as wide as rem1)
         walk_v = Cat(*(Value.cast(v)[: len(o)] for v, o in zip(walk_burst, outputs)))
         width = len(walk_v)
-        entries = [reg(width, "out0"), reg(width, "out1")]
-        w_ptr, r_ptr = Signal(), Signal()  # the entry the walk's burst goes into / the head
+        head0, head1 = reg(width, "out0"), reg(width, "out1")  # the head, and the one after
         empty, full = Signal(init=1), Signal()  # holds 0 / 2 bursts (neither: 1)
         advance = active & ~full
         m.d.comb += [
-            Cat(*outputs).eq(Mux(empty, walk_v, Mux(r_ptr, entries[1], entries[0]))),
+            Cat(*outputs).eq(Mux(empty, walk_v, head0)),
             self.valid.eq(~empty | active),
         ]
         take = self.next & self.valid
-        # the walk's burst goes into the ring: it advances, and is not taken by the bypass
-        put = advance & ~(empty & take)
         with m.If(pending):  # a new descriptor: nothing of an earlier one is presented
-            m.d.sync += [empty.eq(1), full.eq(0), r_ptr.eq(w_ptr)]
-        with m.Else():
-            with m.If(put):
-                m.d.sync += w_ptr.eq(~w_ptr)
-            with m.If(take & ~empty):
-                m.d.sync += r_ptr.eq(~r_ptr)
-            with m.If(empty):
-                with m.If(advance & ~take):
-                    m.d.sync += empty.eq(0)
-            with m.Elif(~full):
-                with m.If(advance & ~take):
-                    m.d.sync += full.eq(1)
-                with m.Elif(take & ~advance):
-                    m.d.sync += empty.eq(1)
-            with m.Elif(take):
-                m.d.sync += full.eq(0)
-        for i, entry in enumerate(entries):
-            with m.If(~full & (w_ptr == i)):
-                m.d.sync += entry.eq(walk_v)
+            m.d.sync += [empty.eq(1), full.eq(0)]
+        with m.Elif(empty):
+            with m.If(advance & ~take):
+                m.d.sync += empty.eq(0)
+        with m.Elif(~full):
+            with m.If(advance & ~take):
+                m.d.sync += full.eq(1)
+            with m.Elif(take & ~advance):
+                m.d.sync += empty.eq(1)
+        with m.Elif(take):
+            m.d.sync += full.eq(0)
+        # The two burst registers load whenever what they hold is not presented, whether
+        # or not a burst goes in (what they then take is never presented): head1 while the
+        # buffer is not full, head0 while it is empty or on a take (while not empty the
+        # presented burst is head0's, so a take is `next` alone), from head1 when full.
+        # Their enables are a flip-flop and one LUT of flip-flops and `next`, not the
+        # buffer's case logic (Fmax: the write generator's `active` -> the case -> the
+        # enables of out0 and out1, 106 of c5 seed 2's late inputs, 125.3 MHz)
+        with m.If(~full):
+            m.d.sync += head1.eq(walk_v)
+        with m.If(empty | self.next):
+            m.d.sync += head0.eq(Mux(full, head1, walk_v))
 
-        # The load case's select reaches every walker register (its enable and its value's
-        # outermost choice): it comes from replicas of `pending`, each selecting a share of
-        # the load's bits, so that each can be placed by its share (Fmax: `pending` -> 3.2
-        # to 3.8 ns of routing -> the walker's registers, late in the `ecp5` preset's
-        # seeds 3 and 4 at 437df1f)
-        load_parts = _split(load, PENDING_COPIES)
-        load_selects = replicas(m, loaded, len(load_parts), "pending_load", reset_less=False)
         select_update(
             m,
             advance,  # the walk makes its next burst
             [
-                *((sel, False, part) for sel, part in zip(load_selects, load_parts, strict=True)),
+                (pending, False, load),
                 (in_row & near, True, to_page),
                 (in_row & ~near, True, by_lim),
                 (to_row | to_plane, True, next_any),

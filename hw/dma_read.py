@@ -90,13 +90,9 @@ class DmaRead(wiring.Component):
         m = Module()
         cfg = self.cfg
         e = cfg.bus_elems
-        m.submodules.gen = gen = BurstGen(cfg, beat_flags=lambda beat: high_zero(beat, cfg))
+        m.submodules.gen = gen = BurstGen(cfg)
         # hz: the burst's start has no bit above its buffer space (ports.high_zero), made
-        # by the generator as its walk makes the burst (beat_flags) and queued with it, so
-        # that each beat's in-range test is a short sum and the queue's write is no zero
-        # test behind the generator's output multiplexers (Fmax: the generator's out0 ->
-        # its read pointer's and bypass's choices -> the test -> this queue's entry, 7.56
-        # ns in the `ecp5` preset's seed 1 with the ring output buffer)
+        # as the burst is queued, so that each beat's in-range test is a short sum
         rec = data.StructLayout(
             {
                 "addr": 32,
@@ -159,7 +155,7 @@ class DmaRead(wiring.Component):
             new.first_mask.eq(gen.first_mask),
             new.last_mask.eq(gen.last_mask),
             new.buf_beat.eq(gen.buf_beat),
-            new.hz.eq(gen.beat_flags),
+            new.hz.eq(high_zero(gen.buf_beat, cfg)),
             fifo.w_data.eq(new.as_value()),
             fifo.w_en.eq(take),
             ar.o_ready.eq(self.m_axi_arready),

@@ -203,16 +203,13 @@ class DmaWrite(wiring.Component):
         src = rec(Signal(rec.size))
         m.d.comb += src.eq(Mux(wq.r_rdy, head, Mux(nx_v, nx_r, new)))
         load = free & (wq.r_rdy | nx_v | aw_fire)  # a burst becomes current
-        # The current burst's fields load whenever the current burst ends (or there is
-        # none), whether or not another is offered: what they take without one is never
-        # read (they are read only while `cur_valid`, and the cycle a burst becomes
-        # current they load it, from the source `load` takes), so their sixty-odd enables
-        # are `free`, a LUT of flip-flops, and no offer or handshake (Fmax: AWVALID &
+        # The current burst's fields load whenever one is offered, taken or not - from
+        # the AW slice while its valid is up, even before AWREADY - and only `cur_valid`
+        # waits for the AW handshake: the fields are read only once it is set, so their
+        # sixty-odd enables are flip-flops' LUTs, not the handshake's (Fmax: AWVALID &
         # AWREADY -> 4.4 ns across the die -> these enables was the critical path of
-        # d6781f8's seeds 4 and 6 and of the ecp5 preset's seed 1; then the AW slice's
-        # o_valid -> 3.6 to 4.3 ns -> cur_left, `tiny`'s seed 4 and the preset's seed 4 at
-        # 437df1f)
-        load_fields = free
+        # d6781f8's seeds 4 and 6 and of the ecp5 preset's seed 1)
+        load_fields = free & (wq.r_rdy | nx_v | aw.o_valid)
         takes_nx = free & ~wq.r_rdy & nx_v  # nx goes straight to the current burst
         takes_new = free & ~wq.r_rdy & ~nx_v  # ... or the AW does (when it fires)
         m.d.sync += [nx_v.eq(aw_fire & ~takes_new), nx_r.eq(new)]

@@ -11,9 +11,6 @@ SLVERR for unmapped ones (writes to unmapped or RO offsets change nothing).  A r
 is chosen in two registered levels: RVALID comes three cycles after the AR handshake.
 """
 
-import functools
-import operator
-
 from amaranth import Cat, Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
@@ -209,15 +206,11 @@ class RegisterBlock(wiring.Component):
         # which counter's _LO is read, decoded as the address is taken (a flag each): the
         # _HI latches load from flip-flops, not from a decode of the held index (Fmax)
         lo_read = {n: Signal(name=f"lo_read_{n.lower()}") for n, _ in COUNTERS}
-        # ... and which group of eight offsets is read, a flag each (`gsel`, below)
-        groups = sorted({off >> 5 for off in mapped})
-        gsel = {g: Signal(name=f"rd_gsel{g}") for g in groups}
         with m.If(accept):
             m.d.sync += [reading.eq(1), ridx.eq(s["araddr"][2:])]
             m.d.sync += [
                 lo_read[n].eq(s["araddr"][2:] == by_name(f"{n}_LO").offset >> 2) for n in lo_read
             ]
-            m.d.sync += [gsel[g].eq(s["araddr"][5:] == g) for g in groups]
         with m.If(rvalid & s["rready"]):
             m.d.sync += [rvalid.eq(0), reading.eq(0)]
         status = by_name("STATUS")
@@ -240,14 +233,15 @@ class RegisterBlock(wiring.Component):
         for n, _ in COUNTERS:
             live[f"{n}_LO"] = counters[n][:32]
             live[f"{n}_HI"] = hi_latch[n]
-        # level 1: each group's word, 0 and not `hit` unless the group is read (`gsel`) and
-        # the offset is mapped; a _LO read latches its _HI here, with the _LO value
+        # level 1: each group's word (0 and not `hit` for an unmapped offset); a _LO read
+        # latches its _HI here, with the _LO value
+        groups = sorted({off >> 5 for off in mapped})
         grp = {g: Signal(32, name=f"rd_grp{g}") for g in groups}
         hit = {g: Signal(name=f"rd_hit{g}") for g in groups}
         with m.If(s1):
             m.d.sync += [grp[g].eq(0) for g in groups] + [hit[g].eq(0) for g in groups]
             for g in groups:
-                with m.Switch(Cat(ridx[:3], ~gsel[g])):
+                with m.Switch(ridx[:3]):
                     for off, reg in mapped.items():
                         if off >> 5 != g:
                             continue
@@ -260,14 +254,14 @@ class RegisterBlock(wiring.Component):
             for n, flag in lo_read.items():
                 with m.If(flag):
                     m.d.sync += hi_latch[n].eq(counters[n][32:])
-        # level 2: the OR of the groups' words (all 0 but the one read), and the response: no
-        # decode of the index between the level-1 registers and RDATA (Fmax: `ridx` -> the
-        # group's decode and choice, six LUTs -> RDATA, led the `ecp5` preset's seed 2 at
-        # 437df1f, 7.93 ns)
+        # level 2: the group's word, and the response
         with m.If(s2):
-            m.d.sync += [
-                rvalid.eq(1),
-                rdata.eq(functools.reduce(operator.or_, grp.values())),
-                rresp.eq(Mux(Cat(*hit.values()).any(), Resp.OKAY, Resp.SLVERR)),
-            ]
+            m.d.sync += [rvalid.eq(1), rdata.eq(0), rresp.eq(Resp.SLVERR)]
+            with m.Switch(ridx[3:]):
+                for g in groups:
+                    with m.Case(g):
+                        m.d.sync += [
+                            rdata.eq(grp[g]),
+                            rresp.eq(Mux(hit[g], Resp.OKAY, Resp.SLVERR)),
+                        ]
         return m

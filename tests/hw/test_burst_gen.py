@@ -3,7 +3,6 @@
 import dataclasses
 
 import pytest
-from amaranth import Cat
 from amaranth.sim import Simulator
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -51,11 +50,10 @@ def _run(cfg, d, stalls=()):
     return _run_many(cfg, [d], stalls)[0]
 
 
-def _run_many(cfg, ds, stalls=(), beat_flags=None):
+def _run_many(cfg, ds, stalls=()):
     """The bursts of each descriptor of ``ds``, loaded one after the other into one
-    BurstGen (each when the last one's final burst has been taken); with ``beat_flags``,
-    the generator's, checked against each presented burst's buffer beat."""
-    dut = BurstGen(cfg, beat_flags=beat_flags)
+    BurstGen (each when the last one's final burst has been taken)."""
+    dut = BurstGen(cfg)
     out = []
 
     async def tb(ctx):
@@ -106,9 +104,6 @@ async def _walk(ctx, dut, d, stalls):
             assert (ctx.get(dut.addr), ctx.get(dut.length), ctx.get(dut.buf_beat)) == held
             continue
         ctx.set(dut.next, 1)
-        if hasattr(dut, "beat_flags"):
-            beat = ctx.get(dut.buf_beat)
-            assert ctx.get(dut.beat_flags) == _flags(beat), (beat, ctx.get(dut.beat_flags))
         got.append(
             (
                 ctx.get(dut.addr),
@@ -125,16 +120,6 @@ async def _walk(ctx, dut, d, stalls):
             break
     ctx.set(dut.next, 0)
     return got
-
-
-def _flags(beat):
-    """The beat flags the tests give a generator: bits of the beat, one of them inverted,
-    and a zero test (any function of the beat will do)."""
-    return (beat & 0b111) ^ 0b010 | ((beat >> 3 == 0) << 3)
-
-
-def _flags_hdl(beat):
-    return Cat(beat[0], ~beat[1], beat[2], beat[3:] == 0)
 
 
 def _page_walk(cfg, addr, row_bytes, row_stride, planes, plane_stride):
@@ -326,23 +311,3 @@ def test_a_descriptor_that_moves_nothing_presents_no_burst(empty):
     after = _descriptor(cfg, 4000, 30, 2, 2, gap=3)
     assert _expected(cfg, nothing) == []
     assert _run_many(cfg, [nothing, after]) == [[], _expected(cfg, after)]
-
-
-@pytest.mark.parametrize("stalls", [(), (True, False), (False, False, True)])
-def test_beat_flags_travel_with_their_burst(stalls):
-    """``beat_flags`` of the presented burst's buffer beat, whether the burst comes from the
-    walk (the bypass) or from either entry of the output buffer (stalls fill it), over
-    descriptors of many short rows and of rows of several bursts."""
-    cfg = dataclasses.replace(PRESETS["tiny"], max_burst_beats=2)
-    ds = [
-        _descriptor(cfg, 3, 5, rows=6, planes=2, gap=9, buf_beat=5),
-        _descriptor(cfg, 100, 40, rows=2, planes=3, gap=1, pgap=7, buf_beat=1),
-    ]
-    got = _run_many(cfg, ds, (*stalls, False), beat_flags=_flags_hdl)
-    for d, bursts in zip(ds, got, strict=True):
-        assert bursts == _expected(cfg, d)
-
-
-def test_beat_flags_must_be_a_function():
-    with pytest.raises(TypeError, match="beat_flags must be a function"):
-        BurstGen(PRESETS["tiny"], beat_flags=3)
