@@ -167,11 +167,11 @@ class AxiMonitor:
                 await First(*(RisingEdge(v) for v in valids))
 
     def _count_waits(self, sampled: dict) -> None:
+        # (`stalled` holds this cycle's channels whose VALID waits for READY)
         fire = {ch: bool(v and r) for ch, (v, r, _) in sampled.items()}
-        stall = {ch: bool(v and not r) for ch, (v, r, _) in sampled.items()}
         s = self.stats
         s.rd_wait += self._reads_out > 0 and not fire["r"]
-        s.wr_wait += stall["w"] or stall["aw"] or (self._writes_out > 0 and not fire["b"])
+        s.wr_wait += bool(self.stalled & {"w", "aw"}) or (self._writes_out > 0 and not fire["b"])
         self._reads_out += fire["ar"] - (fire["r"] and bool(sampled["r"][2]["rlast"]))
         self._writes_out += fire["aw"] - fire["b"]
 
